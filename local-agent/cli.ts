@@ -1,0 +1,89 @@
+import { homedir } from "node:os"
+import { join } from "node:path"
+import { parseArgs } from "node:util"
+import { VERSION } from "../shared/version.ts"
+import { isLogLevel } from "./log.ts"
+import { startLocalServer } from "./server.ts"
+
+const USAGE = `Usage: opencode-agent serve [options]
+
+  --port <n>          port to listen on (default 4096; 0 picks a free one)
+  --hostname <host>   address to bind (default 127.0.0.1)
+  --cors <origin>     also allow this browser origin (repeatable)
+  --state <dir>       where state is kept (default $OPENCODE_STATE_DIR or ~/.local/share/opencode-server)
+  --directory <dir>   directory of requests that name none (default: the current directory)
+  --log-level <l>     debug | info | warn | error | silent (default info)
+
+Environment: OPENCODE_SERVER_PASSWORD turns on HTTP Basic auth (user OPENCODE_SERVER_USERNAME, default "opencode").`
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`)
+  process.exit(2)
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0) fail(`${name} must be a whole number: ${value}`)
+  return parsed
+}
+
+async function main() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      port: { type: "string" },
+      hostname: { type: "string" },
+      cors: { type: "string", multiple: true },
+      state: { type: "string" },
+      directory: { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  })
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  const [command = "serve"] = positionals
+  if (command !== "serve") fail(`Unknown command: ${command}`)
+
+  const env = process.env
+  const logLevel = values["log-level"] ?? env.OPENCODE_LOG_LEVEL ?? "info"
+  if (!isLogLevel(logLevel)) fail(`Unknown log level: ${logLevel}`)
+  const password = env.OPENCODE_SERVER_PASSWORD
+  if (!password) process.stderr.write("Warning: OPENCODE_SERVER_PASSWORD is not set; server is unsecured.\n")
+
+  const server = await startLocalServer({
+    port: positiveInt("--port", values.port, 4096),
+    hostname: values.hostname ?? "127.0.0.1",
+    stateDirectory: values.state ?? env.OPENCODE_STATE_DIR ?? join(homedir(), ".local", "share", "opencode-server"),
+    logLevel,
+    replayWindow: positiveInt("OPENCODE_REPLAY_WINDOW", env.OPENCODE_REPLAY_WINDOW, 1000),
+    config: {
+      version: VERSION,
+      defaultDirectory: values.directory ?? process.cwd(),
+      auth: password ? { username: env.OPENCODE_SERVER_USERNAME || "opencode", password } : undefined,
+      corsOrigins: values.cors ?? [],
+      maxBodyBytes: positiveInt("OPENCODE_MAX_BODY_BYTES", env.OPENCODE_MAX_BODY_BYTES, 10 * 1024 * 1024),
+      heartbeatMs: positiveInt("OPENCODE_HEARTBEAT_MS", env.OPENCODE_HEARTBEAT_MS, 30_000),
+      maxSubscriberBufferBytes: positiveInt("OPENCODE_SSE_BUFFER_BYTES", env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024),
+    },
+  })
+  process.stdout.write(`opencode server listening on ${server.url}\n`)
+
+  let stopping = false
+  const stop = async () => {
+    if (stopping) return
+    stopping = true
+    await server.close()
+    process.exit(0)
+  }
+  process.on("SIGINT", stop)
+  process.on("SIGTERM", stop)
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error?.stack ?? error}\n`)
+  process.exit(1)
+})

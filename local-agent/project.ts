@@ -1,0 +1,35 @@
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
+import type { ProjectIdentity } from "../shared/ports.ts"
+
+const run = promisify(execFile)
+const GLOBAL: ProjectIdentity = { id: "global", worktree: "/" }
+
+async function git(directory: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run("git", args, { cwd: directory, timeout: 5_000 })
+  return stdout.trim()
+}
+
+/**
+ * A directory's project as upstream names it: the git repository's first root commit and its toplevel,
+ * or the global project for a directory outside git (or one with no commits yet).
+ */
+export function createProjectResolver() {
+  const cache = new Map<string, Promise<ProjectIdentity>>()
+  return (directory: string): Promise<ProjectIdentity> => {
+    let identity = cache.get(directory)
+    if (!identity) {
+      identity = (async () => {
+        try {
+          const worktree = await git(directory, "rev-parse", "--show-toplevel")
+          const roots = (await git(directory, "rev-list", "--max-parents=0", "--all")).split("\n").filter(Boolean).sort()
+          return roots[0] ? { id: roots[0], worktree, vcs: "git" as const } : GLOBAL
+        } catch {
+          return GLOBAL
+        }
+      })()
+      cache.set(directory, identity)
+    }
+    return identity
+  }
+}

@@ -1,0 +1,66 @@
+import { serve, type ServerType } from "@hono/node-server"
+import { createApp } from "../shared/app.ts"
+import { noProviderRunner } from "../shared/domain/runner.ts"
+import type { Ports, ServerConfig } from "../shared/ports.ts"
+import { MemoryHub } from "./hub.ts"
+import { createLogger, type LogLevel } from "./log.ts"
+import { createProjectResolver } from "./project.ts"
+import { openStore } from "./store/index.ts"
+
+export interface LocalServerOptions {
+  port: number
+  hostname: string
+  stateDirectory: string
+  config: ServerConfig
+  logLevel: LogLevel
+  replayWindow: number
+}
+
+export interface LocalServer {
+  url: string
+  hub: MemoryHub
+  close(): Promise<void>
+}
+
+/** Builds the Node ports, serves the shared app on `hostname:port` and resolves once it listens. */
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const store = await openStore(options.stateDirectory)
+  const clock = { now: () => Date.now() }
+  const hub = new MemoryHub(options.replayWindow, clock)
+  const inFlight = new Set<Promise<unknown>>()
+  const ports: Ports = {
+    config: options.config,
+    sessions: store.sessions,
+    projects: store.projects,
+    hub,
+    runner: noProviderRunner,
+    clock,
+    log: createLogger(options.logLevel),
+    resolveProject: createProjectResolver(),
+    background(task) {
+      inFlight.add(task)
+      task.finally(() => inFlight.delete(task)).catch(() => {})
+    },
+  }
+  const app = createApp(ports)
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const instance = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, () => resolve(instance))
+    instance.once("error", reject)
+  })
+  const address = server.address()
+  const port = typeof address === "object" && address ? address.port : options.port
+  const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname
+  return {
+    url: `http://${host}:${port}`,
+    hub,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        // Event streams never end on their own; closing their sockets lets close() finish.
+        if ("closeAllConnections" in server) server.closeAllConnections()
+      })
+      await Promise.allSettled(inFlight)
+      await store.close()
+    },
+  }
+}

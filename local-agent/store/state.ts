@@ -1,0 +1,160 @@
+import type { ProjectStore, SessionStore } from "../../shared/ports.ts"
+import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
+import type { Project } from "../../shared/schema/project.ts"
+import type { Session, SessionStatus } from "../../shared/schema/session.ts"
+
+/** Every change to durable state, as written to the log. */
+export type Mutation =
+  | { op: "session.put"; session: Session }
+  | { op: "session.remove"; sessionID: string }
+  | { op: "message.put"; message: Message; parts: Part[] }
+  | { op: "project.put"; project: Project }
+
+interface StoredMessage {
+  info: Message
+  parts: Map<string, Part>
+}
+
+/** The local agent's state in memory. Reads are synchronous; every change goes through `apply`. */
+export class State {
+  readonly sessions = new Map<string, Session>()
+  private readonly byDirectory = new Map<string, Set<string>>()
+  private readonly messagesBySession = new Map<string, Map<string, StoredMessage>>()
+  private readonly messageSession = new Map<string, string>()
+  readonly projects = new Map<string, Project>()
+  /** Busy/idle is about this process's turns, so it is not persisted: after a restart every session is idle. */
+  private readonly statuses = new Map<string, Map<string, SessionStatus>>()
+
+  apply(mutation: Mutation): void {
+    switch (mutation.op) {
+      case "session.put": {
+        const { session } = mutation
+        const previous = this.sessions.get(session.id)
+        if (previous && previous.directory !== session.directory) this.byDirectory.get(previous.directory)?.delete(session.id)
+        this.sessions.set(session.id, session)
+        getOrCreate(this.byDirectory, session.directory, () => new Set()).add(session.id)
+        return
+      }
+      case "session.remove": {
+        const session = this.sessions.get(mutation.sessionID)
+        if (!session) return
+        this.sessions.delete(session.id)
+        this.byDirectory.get(session.directory)?.delete(session.id)
+        for (const messageID of this.messagesBySession.get(session.id)?.keys() ?? []) this.messageSession.delete(messageID)
+        this.messagesBySession.delete(session.id)
+        this.statuses.get(session.directory)?.delete(session.id)
+        return
+      }
+      case "message.put": {
+        const { message, parts } = mutation
+        const messages = getOrCreate(this.messagesBySession, message.sessionID, () => new Map())
+        const stored = getOrCreate(messages, message.id, () => ({ info: message, parts: new Map() }))
+        stored.info = message
+        for (const part of parts) stored.parts.set(part.id, part)
+        this.messageSession.set(message.id, message.sessionID)
+        return
+      }
+      case "project.put":
+        this.projects.set(mutation.project.worktree, mutation.project)
+        return
+    }
+  }
+
+  /** The mutations that rebuild this state from nothing (for compaction). */
+  *snapshot(): Generator<Mutation> {
+    for (const project of this.projects.values()) yield { op: "project.put", project }
+    for (const session of this.sessions.values()) yield { op: "session.put", session }
+    for (const messages of this.messagesBySession.values()) {
+      for (const { info, parts } of messages.values()) yield { op: "message.put", message: info, parts: [...parts.values()] }
+    }
+  }
+
+  sessionList(directory: string): Session[] {
+    const ids = [...(this.byDirectory.get(directory) ?? [])].sort()
+    return ids.map((id) => this.sessions.get(id)!)
+  }
+
+  messageList(sessionID: string, query: { limit?: number; before?: string }): MessageWithParts[] {
+    const messages = this.messagesBySession.get(sessionID)
+    if (!messages) return []
+    let ids = [...messages.keys()].sort()
+    if (query.before !== undefined) ids = ids.filter((id) => id < query.before!)
+    if (query.limit !== undefined) ids = ids.slice(-query.limit)
+    return ids.map((id) => toMessage(messages.get(id)!))
+  }
+
+  message(sessionID: string, messageID: string): MessageWithParts | undefined {
+    const stored = this.messagesBySession.get(sessionID)?.get(messageID)
+    return stored && toMessage(stored)
+  }
+
+  locateMessage(messageID: string): string | undefined {
+    return this.messageSession.get(messageID)
+  }
+
+  statusOf(directory: string): Record<string, SessionStatus> {
+    return Object.fromEntries(this.statuses.get(directory) ?? [])
+  }
+
+  setStatus(directory: string, sessionID: string, status: SessionStatus): void {
+    const statuses = getOrCreate(this.statuses, directory, () => new Map())
+    if (status.type === "idle") statuses.delete(sessionID)
+    else statuses.set(sessionID, status)
+  }
+}
+
+function toMessage(stored: StoredMessage): MessageWithParts {
+  return { info: stored.info, parts: [...stored.parts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) }
+}
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key)
+  if (value === undefined) {
+    value = create()
+    map.set(key, value)
+  }
+  return value
+}
+
+/** The SessionStore and ProjectStore ports over a State whose changes are made durable by `commit`. */
+export function storePorts(state: State, commit: (mutation: Mutation) => Promise<void>) {
+  const sessions: SessionStore = {
+    async get(sessionID) {
+      return state.sessions.get(sessionID)
+    },
+    async list(directory) {
+      return state.sessionList(directory)
+    },
+    put: (session) => commit({ op: "session.put", session }),
+    remove: (session) => commit({ op: "session.remove", sessionID: session.id }),
+    async messages(sessionID, query) {
+      return state.messageList(sessionID, query)
+    },
+    async message(sessionID, messageID) {
+      return state.message(sessionID, messageID)
+    },
+    async locateMessage(messageID) {
+      return state.locateMessage(messageID)
+    },
+    putMessage: (message, parts) => commit({ op: "message.put", message, parts }),
+    async status(directory) {
+      return state.statusOf(directory)
+    },
+    async setStatus(directory, sessionID, status) {
+      state.setStatus(directory, sessionID, status)
+    },
+  }
+  const projects: ProjectStore = {
+    async get(worktree) {
+      return state.projects.get(worktree)
+    },
+    put: (project) => commit({ op: "project.put", project }),
+    async list() {
+      return [...state.projects.values()]
+    },
+    async find(projectID) {
+      return [...state.projects.values()].find((project) => project.id === projectID)
+    },
+  }
+  return { sessions, projects }
+}

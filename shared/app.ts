@@ -1,0 +1,63 @@
+import { Hono } from "hono"
+import { bodyLimit } from "hono/body-limit"
+import { openAPIRouteHandler } from "hono-openapi"
+import type { AppEnv } from "./env.ts"
+import type { Ports } from "./ports.ts"
+import { NotFoundError, PayloadTooLargeError } from "./error.ts"
+import { basicAuth } from "./middleware/auth.ts"
+import { corsMiddleware } from "./middleware/cors.ts"
+import { resolveDirectory } from "./middleware/directory.ts"
+import { errorHandler } from "./middleware/error.ts"
+import { requestLog } from "./middleware/logger.ts"
+import { eventRoutes } from "./routes/event.ts"
+import { globalRoutes } from "./routes/global.ts"
+import { messageRoutes } from "./routes/message.ts"
+import { projectRoutes } from "./routes/project.ts"
+import { sessionRoutes } from "./routes/session.ts"
+
+/** The whole API as one Hono app; the runtime supplies the ports. */
+export function createApp(ports: Ports) {
+  const app = new Hono<AppEnv>()
+  app.onError(errorHandler(ports.log))
+  app.notFound((c) => c.json(new NotFoundError({ message: `No route for ${c.req.method} ${c.req.path}` }).toObject(), 404))
+
+  app.use(requestLog(ports.log))
+  app.use(corsMiddleware(ports.config.corsOrigins))
+  if (ports.config.auth) app.use(basicAuth(ports.config.auth))
+  app.use(
+    bodyLimit({
+      maxSize: ports.config.maxBodyBytes,
+      onError: () => {
+        throw new PayloadTooLargeError({
+          message: `Request body is larger than ${ports.config.maxBodyBytes} bytes`,
+          limit: ports.config.maxBodyBytes,
+        })
+      },
+    }),
+  )
+  app.use(resolveDirectory(ports.config.defaultDirectory))
+
+  app
+    .route("/global", globalRoutes(ports))
+    .route("/project", projectRoutes(ports))
+    .route("/session", sessionRoutes(ports))
+    .route("/message", messageRoutes(ports))
+    .route("/event", eventRoutes(ports))
+
+  app.get(
+    "/doc",
+    openAPIRouteHandler(app, {
+      documentation: {
+        openapi: "3.1.1",
+        info: {
+          title: "opencode",
+          version: ports.config.version,
+          description: "OpenCode server API, served alike by the local agent and the edge worker",
+        },
+      },
+    }),
+  )
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

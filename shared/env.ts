@@ -1,0 +1,6 @@
+/** Hono variables every route can read. */
+export type AppEnv = {
+  Variables: {
+    directory: string
+  }
+}

@@ -1,0 +1,68 @@
+import { z } from "zod"
+import type { ContentfulStatusCode } from "hono/utils/http-status"
+
+/**
+ * Errors travel as NamedError JSON: `{ "name": "...", "data": { ... } }`.
+ * Each class carries the HTTP status it maps to and a zod schema for the OpenAPI document.
+ */
+export abstract class NamedError extends Error {
+  abstract readonly status: ContentfulStatusCode
+  abstract readonly data: Record<string, unknown>
+
+  toObject() {
+    return { name: this.name, data: this.data }
+  }
+}
+
+export function defineError<Name extends string, Data extends z.ZodObject>(
+  name: Name,
+  data: Data,
+  status: ContentfulStatusCode,
+) {
+  const Schema = z.object({ name: z.literal(name), data }).meta({ ref: name })
+  return class extends NamedError {
+    static readonly Schema = Schema
+    static readonly errorName = name
+    static readonly status = status
+    override readonly name = name
+    readonly status = status
+    constructor(
+      readonly data: z.infer<Data>,
+      options?: ErrorOptions,
+    ) {
+      super(typeof data.message === "string" ? data.message : name, options)
+    }
+  }
+}
+
+const Message = z.object({ message: z.string() })
+
+export const BadRequestError = defineError(
+  "BadRequest",
+  z.object({
+    message: z.string(),
+    kind: z.enum(["Params", "Headers", "Query", "Body", "Payload"]).optional(),
+    issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+  }),
+  400,
+)
+export const UnauthorizedError = defineError("UnauthorizedError", Message, 401)
+export const NotFoundError = defineError("NotFoundError", Message, 404)
+export const ConflictError = defineError("ConflictError", Message, 409)
+export const PayloadTooLargeError = defineError(
+  "PayloadTooLargeError",
+  z.object({ message: z.string(), limit: z.number() }),
+  413,
+)
+export const UnknownError = defineError("UnknownError", Message, 500)
+
+/** Errors that end an assistant message; they are stored on the message, not thrown at HTTP clients. */
+export const ProviderAuthError = defineError(
+  "ProviderAuthError",
+  z.object({ providerID: z.string(), message: z.string() }),
+  500,
+)
+export const MessageAbortedError = defineError("MessageAbortedError", Message, 500)
+
+/** Shorthand for the declared error responses of a route in the OpenAPI document. */
+export type ErrorClass = { Schema: z.ZodType; errorName: string; status: ContentfulStatusCode }

@@ -1,0 +1,40 @@
+import type { z } from "zod"
+import { resolver, validator } from "hono-openapi"
+import type { ValidationTargets } from "hono"
+import { BadRequestError, type ErrorClass } from "./error.ts"
+
+const KIND = { json: "Body", query: "Query", param: "Params", header: "Headers" } as const
+
+/** A validator whose failures are 400 BadRequest NamedErrors naming each issue. */
+export function validate<Target extends keyof typeof KIND & keyof ValidationTargets, Schema extends z.ZodType>(
+  target: Target,
+  schema: Schema,
+) {
+  return validator(target, schema, (result) => {
+    if (result.success) return
+    const issues = result.error.map((issue) => ({
+      path: (issue.path ?? []).map((segment) =>
+        typeof segment === "object" ? String(segment.key) : (segment as string | number),
+      ),
+      message: issue.message,
+    }))
+    const summary = issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ")
+    throw new BadRequestError({ message: `Invalid ${KIND[target].toLowerCase()}: ${summary}`, kind: KIND[target], issues })
+  })
+}
+
+export function json(description: string, schema: z.ZodType) {
+  return { description, content: { "application/json": { schema: resolver(schema) } } }
+}
+
+/** An SSE response whose `data:` lines carry `schema`. */
+export function sse(description: string, schema: z.ZodType) {
+  return { description, content: { "text/event-stream": { schema: resolver(schema) } } }
+}
+
+/** The declared error responses of a route; every route may also answer 400. */
+export function errors(...classes: ErrorClass[]) {
+  const out: Record<string, ReturnType<typeof json>> = {}
+  for (const ErrorType of [BadRequestError, ...classes]) out[ErrorType.status] = json(ErrorType.errorName, ErrorType.Schema)
+  return out
+}

@@ -1,0 +1,113 @@
+import type { Session, SessionStatus } from "./schema/session.ts"
+import type { Message, MessageWithParts, Part } from "./schema/message.ts"
+import type { Project } from "./schema/project.ts"
+import type { Event } from "./schema/event.ts"
+import type { StreamSink } from "./event/stream.ts"
+
+/**
+ * The ports: everything runtime-specific that the routes need. `worker/` implements them with
+ * Durable Objects, `local-agent/` with a durable log on disk; the routes in `shared/` see only these.
+ */
+
+export interface SessionStore {
+  get(sessionID: string): Promise<Session | undefined>
+  /** Sessions whose directory is `directory`, newest first. */
+  list(directory: string): Promise<Session[]>
+  /** Creates or replaces the session record and its entry in the directory's index. */
+  put(session: Session): Promise<void>
+  /** Removes the record, its messages and parts, and its index entry. */
+  remove(session: Session): Promise<void>
+
+  /** Messages in ascending id order; `before` excludes that id and everything after it; `limit` keeps the newest. */
+  messages(sessionID: string, query: { limit?: number; before?: string }): Promise<MessageWithParts[]>
+  message(sessionID: string, messageID: string): Promise<MessageWithParts | undefined>
+  /** The session a message belongs to, for routes addressed by message id alone. */
+  locateMessage(messageID: string): Promise<string | undefined>
+  /** Stores a message together with its parts in one atomic write. */
+  putMessage(message: Message, parts: Part[]): Promise<void>
+
+  status(directory: string): Promise<Record<string, SessionStatus>>
+  setStatus(directory: string, sessionID: string, status: SessionStatus): Promise<void>
+}
+
+export interface ProjectStore {
+  /** The project record whose worktree is `worktree`. */
+  get(worktree: string): Promise<Project | undefined>
+  put(project: Project): Promise<void>
+  list(): Promise<Project[]>
+  find(projectID: string): Promise<Project | undefined>
+}
+
+/** What a directory belongs to: git root commit and toplevel where there is one, otherwise the global project. */
+export interface ProjectIdentity {
+  id: string
+  worktree: string
+  vcs?: "git"
+}
+
+export type StreamKey =
+  | { kind: "global" }
+  | { kind: "directory"; directory: string }
+  | { kind: "session"; sessionID: string }
+
+export interface EventHub {
+  /** Appends the event to its session's stream (if any), its directory's stream and the global stream. */
+  publish(directory: string, event: Event): Promise<void>
+  /** Attaches `sink` to a stream, replaying after `lastEventId`; resolves to the detach function. */
+  subscribe(key: StreamKey, lastEventId: string | undefined, sink: StreamSink): Promise<() => void>
+  /** Ends every subscription of a stream (dispose). */
+  closeStreams(key: StreamKey): Promise<void>
+}
+
+export interface Turn {
+  session: Session
+  userMessage: Message
+  parts: Part[]
+  signal: AbortSignal
+}
+
+/** Runs one assistant turn after a user message and returns the assistant message it produced. */
+export interface Runner {
+  run(turn: Turn, context: RunnerContext): Promise<MessageWithParts>
+}
+
+export interface RunnerContext {
+  ports: Ports
+  directory: string
+}
+
+export interface Clock {
+  now(): number
+}
+
+export interface Logger {
+  info(message: string, extra?: Record<string, unknown>): void
+  warn(message: string, extra?: Record<string, unknown>): void
+  error(message: string, extra?: Record<string, unknown>): void
+}
+
+export interface ServerConfig {
+  version: string
+  /** Directory used when a request names none. */
+  defaultDirectory: string
+  auth?: { username: string; password: string }
+  /** Extra allowed CORS origins (`--cors`). */
+  corsOrigins: string[]
+  maxBodyBytes: number
+  heartbeatMs: number
+  /** Per-subscriber bound on bytes queued for a slow SSE client before it is closed. */
+  maxSubscriberBufferBytes: number
+}
+
+export interface Ports {
+  config: ServerConfig
+  sessions: SessionStore
+  projects: ProjectStore
+  hub: EventHub
+  runner: Runner
+  clock: Clock
+  log: Logger
+  resolveProject(directory: string): Promise<ProjectIdentity>
+  /** Keeps work alive after the response is sent (Workers' waitUntil; a no-op holder on Node). */
+  background(task: Promise<unknown>): void
+}

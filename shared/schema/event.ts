@@ -1,0 +1,47 @@
+import { z } from "zod"
+import { Session, SessionStatus } from "./session.ts"
+import { Message, MessageError, Part } from "./message.ts"
+import { Project } from "./project.ts"
+
+/**
+ * Every event the bus carries, defined once: its type string and the zod schema of its properties.
+ * The Event union, the OpenAPI document and `Bus.publish`'s typing all derive from this table.
+ */
+export const EventDefinitions = {
+  "server.connected": z.object({ resume: z.enum(["initial", "ok", "gap"]).optional() }),
+  "server.heartbeat": z.object({}),
+  "server.instance.disposed": z.object({ directory: z.string() }),
+  "global.disposed": z.object({}),
+  "project.updated": Project,
+  "session.created": z.object({ sessionID: z.string(), info: Session }),
+  "session.updated": z.object({ sessionID: z.string(), info: Session }),
+  "session.deleted": z.object({ sessionID: z.string(), info: Session }),
+  "session.status": z.object({ sessionID: z.string(), status: SessionStatus }),
+  "session.idle": z.object({ sessionID: z.string() }),
+  "session.error": z.object({ sessionID: z.string().optional(), error: MessageError.optional() }),
+  "message.updated": z.object({ sessionID: z.string(), info: Message }),
+  "message.removed": z.object({ sessionID: z.string(), messageID: z.string() }),
+  "message.part.updated": z.object({ sessionID: z.string(), part: Part, time: z.number() }),
+  "message.part.removed": z.object({ sessionID: z.string(), messageID: z.string(), partID: z.string() }),
+} as const
+
+export type EventType = keyof typeof EventDefinitions
+export type EventProperties<T extends EventType> = z.infer<(typeof EventDefinitions)[T]>
+
+function eventSchema<T extends EventType>(type: T) {
+  return z
+    .object({ id: z.string(), type: z.literal(type), properties: EventDefinitions[type] })
+    .meta({ ref: `Event.${type}` })
+}
+
+const eventSchemas = (Object.keys(EventDefinitions) as EventType[]).map(eventSchema)
+
+export const Event = z.discriminatedUnion("type", eventSchemas as [ReturnType<typeof eventSchema>]).meta({ ref: "Event" })
+export type Event = { [T in EventType]: { id: string; type: T; properties: EventProperties<T> } }[EventType]
+
+export const GlobalEvent = z
+  .object({
+    directory: z.string().optional(),
+    payload: Event,
+  })
+  .meta({ ref: "GlobalEvent" })

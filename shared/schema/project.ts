@@ -1,0 +1,28 @@
+import { z } from "zod"
+
+export const ProjectIcon = z.object({
+  url: z.string().optional(),
+  override: z.string().optional(),
+  color: z.string().optional(),
+})
+
+export const Project = z
+  .object({
+    id: z.string(),
+    worktree: z.string(),
+    vcs: z.literal("git").optional(),
+    name: z.string().optional(),
+    icon: ProjectIcon.optional(),
+    commands: z.object({ start: z.string().optional() }).optional(),
+    time: z.object({ created: z.number(), updated: z.number(), initialized: z.number().optional() }),
+    sandboxes: z.array(z.string()),
+  })
+  .meta({ ref: "Project" })
+export type Project = z.infer<typeof Project>
+
+export const ProjectUpdateInput = z.object({
+  name: z.string().max(256).optional(),
+  icon: ProjectIcon.optional(),
+  commands: z.object({ start: z.string().optional() }).optional(),
+})
+export type ProjectUpdateInput = z.infer<typeof ProjectUpdateInput>

@@ -1,0 +1,110 @@
+import { z } from "zod"
+
+export const FileDiff = z
+  .object({
+    file: z.string(),
+    before: z.string(),
+    after: z.string(),
+    additions: z.number(),
+    deletions: z.number(),
+  })
+  .meta({ ref: "FileDiff" })
+
+export const Tokens = z.object({
+  input: z.number(),
+  output: z.number(),
+  reasoning: z.number(),
+  cache: z.object({ read: z.number(), write: z.number() }),
+})
+
+export const PermissionRule = z
+  .object({ permission: z.string(), pattern: z.string(), action: z.enum(["allow", "deny", "ask"]) })
+  .meta({ ref: "PermissionRule" })
+
+export const Session = z
+  .object({
+    id: z.string().startsWith("ses"),
+    slug: z.string(),
+    projectID: z.string(),
+    workspaceID: z.string().optional(),
+    directory: z.string(),
+    path: z.string().optional(),
+    parentID: z.string().startsWith("ses").optional(),
+    summary: z
+      .object({ additions: z.number(), deletions: z.number(), files: z.number(), diffs: z.array(FileDiff).optional() })
+      .optional(),
+    cost: z.number().optional(),
+    tokens: Tokens.optional(),
+    share: z.object({ url: z.string() }).optional(),
+    title: z.string(),
+    agent: z.string().optional(),
+    model: z.object({ id: z.string(), providerID: z.string(), variant: z.string().optional() }).optional(),
+    version: z.string(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    time: z.object({
+      created: z.number(),
+      updated: z.number(),
+      compacting: z.number().optional(),
+      archived: z.number().optional(),
+    }),
+    permission: z.array(PermissionRule).optional(),
+    revert: z
+      .object({
+        messageID: z.string(),
+        partID: z.string().optional(),
+        snapshot: z.string().optional(),
+        diff: z.string().optional(),
+      })
+      .optional(),
+  })
+  .meta({ ref: "Session" })
+export type Session = z.infer<typeof Session>
+
+export const SessionStatus = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("idle") }),
+    z.object({
+      type: z.literal("retry"),
+      attempt: z.number(),
+      message: z.string(),
+      next: z.number(),
+    }),
+    z.object({ type: z.literal("busy") }),
+  ])
+  .meta({ ref: "SessionStatus" })
+export type SessionStatus = z.infer<typeof SessionStatus>
+
+const Title = z.string().min(1).max(1024)
+
+export const SessionCreateInput = z.object({
+  parentID: z.string().startsWith("ses").optional(),
+  title: Title.optional(),
+  agent: z.string().optional(),
+  model: z.object({ id: z.string(), providerID: z.string(), variant: z.string().optional() }).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  permission: z.array(PermissionRule).optional(),
+  workspaceID: z.string().optional(),
+})
+export type SessionCreateInput = z.infer<typeof SessionCreateInput>
+
+export const SessionUpdateInput = z.object({
+  title: Title.optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  permission: z.array(PermissionRule).optional(),
+  time: z.object({ archived: z.number().nullable().optional() }).optional(),
+})
+export type SessionUpdateInput = z.infer<typeof SessionUpdateInput>
+
+const BooleanQuery = z.enum(["true", "false"]).transform((value) => value === "true")
+
+export const SessionListQuery = z.object({
+  roots: BooleanQuery.optional(),
+  start: z.coerce.number().int().nonnegative().optional(),
+  search: z.string().optional(),
+  limit: z.coerce.number().int().positive().max(10_000).optional(),
+  path: z.string().optional(),
+  scope: z.enum(["project"]).optional(),
+})
+export type SessionListQuery = z.infer<typeof SessionListQuery>
+
+export const SessionForkInput = z.object({ messageID: z.string().startsWith("msg").optional() })

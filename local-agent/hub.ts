@@ -1,4 +1,4 @@
-import { EventStream, type StreamSink } from "../shared/event/stream.ts"
+import { EventStream, EventWindow, type StreamSink } from "../shared/event/stream.ts"
 import { eventFrames, streamName } from "../shared/event/routing.ts"
 import type { Clock, EventHub, StreamKey } from "../shared/ports.ts"
 import type { Event } from "../shared/schema/event.ts"
@@ -42,7 +42,7 @@ export class MemoryHub implements EventHub {
     const name = streamName(key)
     let stream = this.streams.get(name)
     if (!stream) {
-      stream = new EventStream(EventStream.newEpoch(this.clock.now()), this.capacity)
+      stream = new EventStream(new EventWindow(EventWindow.newEpoch(this.clock.now()), this.capacity))
       this.streams.set(name, stream)
     }
     return stream

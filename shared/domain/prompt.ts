@@ -44,7 +44,7 @@ export namespace Prompt {
       throw new ConflictError({ message: `Message ${info.id} already exists in session ${sessionID}` })
     }
     const parts = input.parts.map(
-      (part) => ({ ...part, id: part.id ?? Identifier.ascending("part", now), sessionID, messageID: info.id }) as Part,
+      ({ id, ...part }) => ({ id: id ?? Identifier.ascending("part", now), sessionID, messageID: info.id, ...part }) as Part,
     )
     await ports.sessions.putMessage(info, parts)
     await Bus.publish(ports, session.directory, "message.updated", { sessionID, info })

@@ -8,6 +8,8 @@ export interface SseOptions {
   attach(sink: StreamSink): Promise<() => void>
   /** The data line of the `server.connected` and `server.heartbeat` frames (wrapped differently on /global/event). */
   controlFrame(type: "server.connected" | "server.heartbeat", properties: Record<string, unknown>): string
+  /** Aborts when the client goes away (on Workers only this reports a disconnect, not the stream's cancel). */
+  signal?: AbortSignal
   onClose?(): void
 }
 
@@ -36,6 +38,7 @@ export function sseResponse(options: SseOptions): Response {
     if (closed) return
     closed = true
     clearInterval(heartbeat)
+    options.signal?.removeEventListener("abort", finish)
     detach?.()
     try {
       controller.close()
@@ -65,6 +68,8 @@ export function sseResponse(options: SseOptions): Response {
     {
       start(c) {
         controller = c
+        if (options.signal?.aborted) return finish()
+        options.signal?.addEventListener("abort", finish)
         heartbeat = setInterval(() => write(lastId, options.controlFrame("server.heartbeat", {})), options.heartbeatMs)
         options.attach(sink).then(
           (detachFn) => {

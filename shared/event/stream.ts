@@ -1,5 +1,5 @@
 /**
- * One ordered event stream with a bounded replay window: the core of SSE fan-out on both runtimes.
+ * Ordered event streams with a bounded replay window: the core of SSE fan-out on both runtimes.
  * Ids are `<epoch>-<seq>`: a stream that restarts from scratch gets a new epoch, so an id from an
  * older life is recognised as a gap instead of being confused with a newer event of the same seq.
  */
@@ -19,9 +19,16 @@ export interface StreamSink {
   close(): void
 }
 
-export class EventStream {
+export interface Resume {
+  status: ResumeStatus
+  /** The id the subscriber stands at once `entries` are delivered (before them on "ok"). */
+  id: string
+  entries: { id: string; data: string }[]
+}
+
+/** The last `capacity` entries of a stream and the arithmetic of resuming from an id. */
+export class EventWindow {
   private readonly ring: (StreamEntry | undefined)[]
-  private readonly sinks = new Set<StreamSink>()
   private seq: number
 
   constructor(
@@ -42,10 +49,6 @@ export class EventStream {
     return this.seq
   }
 
-  get subscriberCount(): number {
-    return this.sinks.size
-  }
-
   idOf(seq: number): string {
     return `${this.epoch}-${seq}`
   }
@@ -53,7 +56,40 @@ export class EventStream {
   append(data: string): StreamEntry {
     const entry = { seq: ++this.seq, data }
     this.ring[entry.seq % this.capacity] = entry
-    const id = this.idOf(entry.seq)
+    return entry
+  }
+
+  /** What a subscriber holding `lastEventId` has missed, if the window still holds it. */
+  resume(lastEventId: string | undefined): Resume {
+    const gap = (status: ResumeStatus): Resume => ({ status, id: this.idOf(this.seq), entries: [] })
+    if (lastEventId === undefined || lastEventId === "") return gap("initial")
+    const dash = lastEventId.lastIndexOf("-")
+    const seq = Number(lastEventId.slice(dash + 1))
+    const oldest = Math.max(0, this.seq - this.capacity)
+    if (dash < 0 || lastEventId.slice(0, dash) !== this.epoch || !Number.isSafeInteger(seq) || seq > this.seq || seq < oldest) {
+      return gap("gap")
+    }
+    const entries: Resume["entries"] = []
+    for (let next = seq + 1; next <= this.seq; next++) {
+      const entry = this.ring[next % this.capacity]
+      if (entry) entries.push({ id: this.idOf(next), data: entry.data })
+    }
+    return { status: "ok", id: lastEventId, entries }
+  }
+}
+
+/** A window plus in-memory subscribers: fan-out for a single process. */
+export class EventStream {
+  private readonly sinks = new Set<StreamSink>()
+
+  constructor(readonly window: EventWindow) {}
+
+  get subscriberCount(): number {
+    return this.sinks.size
+  }
+
+  append(data: string): void {
+    const id = this.window.idOf(this.window.append(data).seq)
     for (const sink of this.sinks) {
       try {
         sink.event(id, data)
@@ -61,19 +97,13 @@ export class EventStream {
         this.sinks.delete(sink)
       }
     }
-    return entry
   }
 
   /** Replays what the subscriber missed after `lastEventId`, then delivers live. Returns the detach function. */
   attach(lastEventId: string | undefined, sink: StreamSink): () => void {
-    const { status, from } = this.resume(lastEventId)
-    sink.open(status, this.idOf(status === "ok" ? from : this.seq))
-    if (status === "ok") {
-      for (let seq = from + 1; seq <= this.seq; seq++) {
-        const entry = this.ring[seq % this.capacity]
-        if (entry) sink.event(this.idOf(seq), entry.data)
-      }
-    }
+    const resume = this.window.resume(lastEventId)
+    sink.open(resume.status, resume.id)
+    for (const entry of resume.entries) sink.event(entry.id, entry.data)
     this.sinks.add(sink)
     return () => {
       this.sinks.delete(sink)
@@ -84,17 +114,5 @@ export class EventStream {
     const sinks = [...this.sinks]
     this.sinks.clear()
     for (const sink of sinks) sink.close()
-  }
-
-  private resume(lastEventId: string | undefined): { status: ResumeStatus; from: number } {
-    if (lastEventId === undefined || lastEventId === "") return { status: "initial", from: this.seq }
-    const dash = lastEventId.lastIndexOf("-")
-    const epoch = lastEventId.slice(0, dash)
-    const seq = Number(lastEventId.slice(dash + 1))
-    const oldest = Math.max(0, this.seq - this.capacity)
-    if (dash < 0 || epoch !== this.epoch || !Number.isSafeInteger(seq) || seq > this.seq || seq < oldest) {
-      return { status: "gap", from: this.seq }
-    }
-    return { status: "ok", from: seq }
   }
 }

@@ -17,6 +17,7 @@ export function eventStream(
   return sseResponse({
     heartbeatMs: ports.config.heartbeatMs,
     maxBufferedBytes: ports.config.maxSubscriberBufferBytes,
+    signal: c.req.raw.signal,
     attach: (sink) => ports.hub.subscribe(key, lastEventId, sink),
     controlFrame: (type, properties) =>
       wrapControl(JSON.stringify({ id: Identifier.ascending("event"), type, properties })),

@@ -1,0 +1,12 @@
+import { streamName } from "../shared/event/routing.ts"
+import type { StreamKey } from "../shared/ports.ts"
+
+/**
+ * Durable Object names: `<tenant>/<stream name>`. Every object a request touches is named within its
+ * tenant, so tenants (a later issue) are added by choosing the tenant, without renaming any object.
+ */
+export const DEFAULT_TENANT = "default"
+
+export function objectName(tenant: string, key: StreamKey): string {
+  return `${tenant}/${streamName(key)}`
+}

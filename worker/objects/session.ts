@@ -1,0 +1,83 @@
+import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
+import type { Session } from "../../shared/schema/session.ts"
+import { StreamObject } from "./stream-object.ts"
+
+/** One session: its record, messages, parts and event stream. Named by tenant and session id. */
+export class SessionObject extends StreamObject {
+  protected createTables(): void {
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS session (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS message (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS part (id TEXT PRIMARY KEY, message_id TEXT NOT NULL, data TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS part_by_message ON part (message_id, id);
+    `)
+  }
+
+  getSession(): Session | undefined {
+    const row = this.sql.exec<{ data: string }>("SELECT data FROM session WHERE id = 1").toArray()[0]
+    return row && (JSON.parse(row.data) as Session)
+  }
+
+  putSession(session: Session): void {
+    this.sql.exec("INSERT OR REPLACE INTO session (id, data) VALUES (1, ?)", JSON.stringify(session))
+  }
+
+  /** Stores a message and its parts atomically; true when the message is new. */
+  putMessage(message: Message, parts: Part[]): boolean {
+    return this.ctx.storage.transactionSync(() => {
+      const isNew = this.sql.exec("SELECT 1 FROM message WHERE id = ?", message.id).toArray().length === 0
+      this.sql.exec("INSERT OR REPLACE INTO message (id, data) VALUES (?, ?)", message.id, JSON.stringify(message))
+      for (const part of parts) {
+        this.sql.exec("INSERT OR REPLACE INTO part (id, message_id, data) VALUES (?, ?, ?)", part.id, message.id, JSON.stringify(part))
+      }
+      return isNew
+    })
+  }
+
+  messages(query: { limit?: number; before?: string }): MessageWithParts[] {
+    const before = query.before ?? "\uffff"
+    const limit = query.limit ?? -1
+    const rows = this.sql
+      .exec<{ id: string; data: string }>(
+        "SELECT id, data FROM (SELECT id, data FROM message WHERE id < ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+        before,
+        limit,
+      )
+      .toArray()
+    if (rows.length === 0) return []
+    const parts = new Map<string, Part[]>()
+    const placeholders = rows.map(() => "?").join(",")
+    for (const row of this.sql.exec<{ message_id: string; data: string }>(
+      `SELECT message_id, data FROM part WHERE message_id IN (${placeholders}) ORDER BY id`,
+      ...rows.map((row) => row.id),
+    )) {
+      const list = parts.get(row.message_id) ?? []
+      list.push(JSON.parse(row.data) as Part)
+      parts.set(row.message_id, list)
+    }
+    return rows.map((row) => ({ info: JSON.parse(row.data) as Message, parts: parts.get(row.id) ?? [] }))
+  }
+
+  message(messageID: string): MessageWithParts | undefined {
+    const row = this.sql.exec<{ data: string }>("SELECT data FROM message WHERE id = ?", messageID).toArray()[0]
+    if (!row) return undefined
+    const parts = this.sql
+      .exec<{ data: string }>("SELECT data FROM part WHERE message_id = ? ORDER BY id", messageID)
+      .toArray()
+      .map((part) => JSON.parse(part.data) as Part)
+    return { info: JSON.parse(row.data) as Message, parts }
+  }
+
+  /** Deletes everything and returns the ids of the messages that were deleted (for the global index). */
+  async remove(): Promise<string[]> {
+    const ids = this.sql.exec<{ id: string }>("SELECT id FROM message").toArray().map((row) => row.id)
+    await this.wipe()
+    return ids
+  }
+
+  /** The last frame of a deleted session's stream: delivered, then the stream is gone. */
+  async appendFinal(data: string): Promise<void> {
+    this.append(data)
+    await this.wipe()
+  }
+}

@@ -1,0 +1,39 @@
+import { waitUntil } from "cloudflare:workers"
+import { noProviderRunner } from "../shared/domain/runner.ts"
+import type { Logger, Ports } from "../shared/ports.ts"
+import { VERSION } from "../shared/version.ts"
+import { numberVar, type Env } from "./env.ts"
+import { DurableObjectHub } from "./hub.ts"
+import { Objects } from "./objects.ts"
+import { durableProjectStore, durableSessionStore } from "./store.ts"
+
+const log: Logger = {
+  info: (message, extra) => console.log(JSON.stringify({ level: "info", message, ...extra })),
+  warn: (message, extra) => console.warn(JSON.stringify({ level: "warn", message, ...extra })),
+  error: (message, extra) => console.error(JSON.stringify({ level: "error", message, ...extra })),
+}
+
+/** The edge's ports for one tenant. Until a machine is paired, every directory belongs to the global project. */
+export function createWorkerPorts(env: Env, tenant: string): Ports {
+  const objects = new Objects(env, tenant)
+  const password = env.OPENCODE_SERVER_PASSWORD
+  return {
+    config: {
+      version: VERSION,
+      defaultDirectory: env.OPENCODE_DEFAULT_DIRECTORY || "/",
+      auth: password ? { username: env.OPENCODE_SERVER_USERNAME || "opencode", password } : undefined,
+      corsOrigins: (env.OPENCODE_CORS ?? "").split(",").map((origin) => origin.trim()).filter(Boolean),
+      maxBodyBytes: numberVar(env.OPENCODE_MAX_BODY_BYTES, 10 * 1024 * 1024),
+      heartbeatMs: numberVar(env.OPENCODE_HEARTBEAT_MS, 30_000),
+      maxSubscriberBufferBytes: numberVar(env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024),
+    },
+    sessions: durableSessionStore(objects),
+    projects: durableProjectStore(objects),
+    hub: new DurableObjectHub(objects),
+    runner: noProviderRunner,
+    clock: { now: () => Date.now() },
+    log,
+    resolveProject: async () => ({ id: "global", worktree: "/" }),
+    background: waitUntil,
+  }
+}

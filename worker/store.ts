@@ -1,0 +1,41 @@
+import type { ProjectStore, SessionStore } from "../shared/ports.ts"
+import type { Objects } from "./objects.ts"
+
+/** The session store over Durable Objects: records in each session's object, the index in its directory's. */
+export function durableSessionStore(objects: Objects): SessionStore {
+  return {
+    get: async (sessionID) => (await objects.session(sessionID).getSession()) ?? undefined,
+    list: (directory) => objects.directory(directory).listSessions(),
+    async put(session) {
+      await objects.session(session.id).putSession(session)
+      await objects.directory(session.directory).indexSession(session)
+    },
+    async remove(session) {
+      const messageIDs = await objects.session(session.id).remove()
+      await objects.directory(session.directory).unindexSession(session.id)
+      await objects.global().forgetMessages(messageIDs)
+    },
+    messages: (sessionID, query) => objects.session(sessionID).messages(query),
+    message: async (sessionID, messageID) => (await objects.session(sessionID).message(messageID)) ?? undefined,
+    locateMessage: async (messageID) => (await objects.global().locateMessage(messageID)) ?? undefined,
+    async putMessage(message, parts) {
+      const isNew = await objects.session(message.sessionID).putMessage(message, parts)
+      if (isNew) await objects.global().indexMessage(message.id, message.sessionID)
+    },
+    status: (directory) => objects.directory(directory).statuses(),
+    setStatus: (directory, sessionID, status) => objects.directory(directory).setStatus(sessionID, status),
+  }
+}
+
+/** Projects: the record in its worktree directory's object, a copy in the tenant's registry for listing. */
+export function durableProjectStore(objects: Objects): ProjectStore {
+  return {
+    get: async (worktree) => (await objects.directory(worktree).getProject()) ?? undefined,
+    async put(project) {
+      await objects.directory(project.worktree).putProject(project)
+      await objects.global().registerProject(project)
+    },
+    list: () => objects.global().listProjects(),
+    find: async (projectID) => (await objects.global().findProject(projectID)) ?? undefined,
+  }
+}

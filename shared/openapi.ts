@@ -1,5 +1,5 @@
 import type { z } from "zod"
-import { resolver, validator } from "hono-openapi"
+import { describeRoute, resolver, validator, type DescribeRouteOptions } from "hono-openapi"
 import type { ValidationTargets } from "hono"
 import { BadRequestError, type ErrorClass } from "./error.ts"
 
@@ -37,4 +37,21 @@ export function errors(...classes: ErrorClass[]) {
   const out: Record<string, ReturnType<typeof json>> = {}
   for (const ErrorType of [BadRequestError, ...classes]) out[ErrorType.status] = json(ErrorType.errorName, ErrorType.Schema)
   return out
+}
+
+/** Every route that works on a directory takes it as upstream does: query first, then header. */
+const DIRECTORY_PARAMETERS = [
+  { in: "query", name: "directory", required: false, schema: { type: "string" }, description: "Absolute project directory" },
+  {
+    in: "header",
+    name: "x-opencode-directory",
+    required: false,
+    schema: { type: "string" },
+    description: "URI-encoded absolute project directory, used when the query names none",
+  },
+] as const
+
+/** describeRoute for routes that resolve the request's directory. */
+export function describeInstanceRoute(spec: DescribeRouteOptions) {
+  return describeRoute({ ...spec, parameters: [...DIRECTORY_PARAMETERS, ...(spec.parameters ?? [])] })
 }

@@ -1,15 +1,14 @@
 import { Hono } from "hono"
-import { describeRoute } from "hono-openapi"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { Event } from "../schema/event.ts"
-import { sse } from "../openapi.ts"
+import { describeInstanceRoute, sse } from "../openapi.ts"
 import { eventStream } from "./events.ts"
 
 export function eventRoutes(ports: Ports) {
   return new Hono<AppEnv>().get(
     "/",
-    describeRoute({
+    describeInstanceRoute({
       operationId: "event.subscribe",
       summary: "The request directory's events, as SSE",
       description:

@@ -1,18 +1,17 @@
 import { Hono } from "hono"
-import { describeRoute } from "hono-openapi"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { NotFoundError } from "../error.ts"
 import { Project, ProjectUpdateInput } from "../schema/project.ts"
 import { Projects } from "../domain/project.ts"
-import { errors, json, validate } from "../openapi.ts"
+import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
 export function projectRoutes(ports: Ports) {
   return new Hono<AppEnv>()
     .get(
       "/",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "project.list",
         summary: "List projects",
         responses: { 200: json("Projects", z.array(Project)) },
@@ -21,7 +20,7 @@ export function projectRoutes(ports: Ports) {
     )
     .get(
       "/current",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "project.current",
         summary: "The project of the request's directory",
         responses: { 200: json("Current project", Project) },
@@ -30,7 +29,7 @@ export function projectRoutes(ports: Ports) {
     )
     .patch(
       "/:projectID",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "project.update",
         summary: "Rename a project or change its icon",
         responses: { 200: json("Updated project", Project), ...errors(NotFoundError) },

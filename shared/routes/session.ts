@@ -1,5 +1,4 @@
 import { Hono } from "hono"
-import { describeRoute } from "hono-openapi"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
@@ -16,7 +15,7 @@ import { Event } from "../schema/event.ts"
 import { MessageListQuery, MessageWithParts, PromptInput } from "../schema/message.ts"
 import { Sessions } from "../domain/session.ts"
 import { Prompt } from "../domain/prompt.ts"
-import { errors, json, sse, validate } from "../openapi.ts"
+import { describeInstanceRoute, errors, json, sse, validate } from "../openapi.ts"
 import { eventStream } from "./events.ts"
 
 const SessionParam = z.object({ sessionID: z.string().startsWith("ses") })
@@ -24,7 +23,7 @@ const MessageParam = SessionParam.extend({ messageID: z.string().startsWith("msg
 
 export function sessionRoutes(ports: Ports) {
   const promptDescription = (operationId: string, summary: string) =>
-    describeRoute({
+    describeInstanceRoute({
       operationId,
       summary,
       description:
@@ -58,7 +57,7 @@ export function sessionRoutes(ports: Ports) {
   return app
     .get(
       "/",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.list",
         summary: "List the directory's sessions, newest first",
         responses: { 200: json("Sessions", z.array(Session)) },
@@ -68,7 +67,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .post(
       "/",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.create",
         summary: "Create a session",
         responses: { 200: json("The new session", Session), ...errors(NotFoundError, PayloadTooLargeError) },
@@ -78,7 +77,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .get(
       "/status",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.status",
         summary: "Status of the directory's sessions that are not idle",
         responses: { 200: json("Statuses by session id", z.record(z.string(), SessionStatus)) },
@@ -87,7 +86,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .get(
       "/:sessionID",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.get",
         summary: "Get a session",
         responses: { 200: json("The session", Session), ...errors(NotFoundError) },
@@ -97,7 +96,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .patch(
       "/:sessionID",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.update",
         summary: "Change a session's title, metadata, permissions or archived time",
         responses: { 200: json("The updated session", Session), ...errors(NotFoundError, PayloadTooLargeError) },
@@ -108,7 +107,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .delete(
       "/:sessionID",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.delete",
         summary: "Delete a session, its children and all their messages",
         responses: { 200: json("Deleted", z.boolean()), ...errors(NotFoundError) },
@@ -121,7 +120,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .get(
       "/:sessionID/children",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.children",
         summary: "Sessions whose parent is this one",
         responses: { 200: json("Child sessions", z.array(Session)), ...errors(NotFoundError) },
@@ -131,7 +130,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .post(
       "/:sessionID/fork",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.fork",
         summary: "Copy a session's messages before messageID (all without it) into a new session",
         responses: { 200: json("The new session", Session), ...errors(NotFoundError) },
@@ -142,7 +141,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .post(
       "/:sessionID/abort",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.abort",
         summary: "Stop the session's running turn",
         responses: { 200: json("Aborted", z.boolean()), ...errors(NotFoundError) },
@@ -155,7 +154,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .get(
       "/:sessionID/message",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.messages",
         summary: "A session's messages with their parts, oldest first",
         responses: { 200: json("Messages", z.array(MessageWithParts)), ...errors(NotFoundError) },
@@ -166,7 +165,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .post(
       "/:sessionID/prompt_async",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.prompt_async",
         summary: "Send a message and return at once; the reply arrives as events",
         responses: { 204: { description: "Accepted" }, ...errors(NotFoundError, ConflictError, PayloadTooLargeError) },
@@ -188,7 +187,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .get(
       "/:sessionID/message/:messageID",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.message",
         summary: "One message of a session with its parts",
         responses: { 200: json("Message", MessageWithParts), ...errors(NotFoundError) },
@@ -201,7 +200,7 @@ export function sessionRoutes(ports: Ports) {
     )
     .get(
       "/:sessionID/event",
-      describeRoute({
+      describeInstanceRoute({
         operationId: "session.event",
         summary: "One session's events, as SSE",
         responses: { 200: sse("Event stream", Event), ...errors(NotFoundError) },

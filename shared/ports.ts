@@ -28,6 +28,8 @@ export interface SessionStore {
 
   status(directory: string): Promise<Record<string, SessionStatus>>
   setStatus(directory: string, sessionID: string, status: SessionStatus): Promise<void>
+  /** Marks the session busy unless it already is not idle, atomically; false when another turn holds it. */
+  claimTurn(directory: string, sessionID: string): Promise<boolean>
 }
 
 export interface ProjectStore {

@@ -24,6 +24,7 @@ export function durableSessionStore(objects: Objects): SessionStore {
     },
     status: (directory) => objects.directory(directory).statuses(),
     setStatus: (directory, sessionID, status) => objects.directory(directory).setStatus(sessionID, status),
+    claimTurn: (directory, sessionID) => objects.directory(directory).claimTurn(sessionID),
   }
 }
 

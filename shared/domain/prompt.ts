@@ -22,12 +22,22 @@ export namespace Prompt {
   /** Stores the user message and its parts and announces them; the reply is a separate step. */
   export async function accept(ports: Ports, sessionID: string, input: PromptInput): Promise<Accepted> {
     const session = await Sessions.get(ports, sessionID)
-    if (!input.noReply) {
-      const status = (await ports.sessions.status(session.directory))[sessionID]
-      if (status && status.type !== "idle") {
-        throw new ConflictError({ message: `Session ${sessionID} is busy with another turn; abort it or wait` })
-      }
+    if (input.messageID && (await ports.sessions.message(sessionID, input.messageID))) {
+      throw new ConflictError({ message: `Message ${input.messageID} already exists in session ${sessionID}` })
     }
+    if (!input.noReply && !(await ports.sessions.claimTurn(session.directory, sessionID))) {
+      throw new ConflictError({ message: `Session ${sessionID} is busy with another turn; abort it or wait` })
+    }
+    try {
+      return await storeUserMessage(ports, session, input)
+    } catch (error) {
+      if (!input.noReply) await ports.sessions.setStatus(session.directory, sessionID, { type: "idle" })
+      throw error
+    }
+  }
+
+  async function storeUserMessage(ports: Ports, session: Session, input: PromptInput): Promise<Accepted> {
+    const sessionID = session.id
     const now = ports.clock.now()
     const info: UserMessage = {
       id: input.messageID ?? Identifier.ascending("message", now),
@@ -39,9 +49,6 @@ export namespace Prompt {
       ...(input.format !== undefined ? { format: input.format } : {}),
       ...(input.system !== undefined ? { system: input.system } : {}),
       ...(input.tools !== undefined ? { tools: input.tools } : {}),
-    }
-    if (await ports.sessions.message(sessionID, info.id)) {
-      throw new ConflictError({ message: `Message ${info.id} already exists in session ${sessionID}` })
     }
     const parts = input.parts.map(
       ({ id, ...part }) => ({ id: id ?? Identifier.ascending("part", now), sessionID, messageID: info.id, ...part }) as Part,
@@ -56,12 +63,12 @@ export namespace Prompt {
     return { session: touched, user: { info, parts } }
   }
 
-  /** Runs the assistant turn: busy, the runner, then idle; a failed turn is reported as `session.error`. */
+  /** Runs the turn `accept` claimed: busy, the runner, then idle; a failed turn is reported as `session.error`. */
   export async function reply(ports: Ports, accepted: Accepted): Promise<MessageWithParts> {
     const { session, user } = accepted
     const controller = new AbortController()
     running.set(session.id, controller)
-    await Sessions.setStatus(ports, session, { type: "busy" })
+    await Bus.publish(ports, session.directory, "session.status", { sessionID: session.id, status: { type: "busy" } })
     try {
       const result = await ports.runner.run(
         { session, userMessage: user.info, parts: user.parts, signal: controller.signal },

@@ -1,0 +1,355 @@
+/**
+ * Runtimes under test, each started as a real child process on 127.0.0.1 with a fresh state directory.
+ *
+ * - `local`: the Node local agent (`tsx local-agent/cli.ts serve`), configured through its environment and flags.
+ * - `worker`: the Worker under `wrangler dev`, configured through `--var NAME:VALUE`.
+ *
+ * Every target runs in its own process group (`detached: true`), so stopping it kills `-pid` and takes
+ * wrangler's esbuild and workerd children along.
+ */
+import { spawn, type ChildProcess } from "node:child_process"
+import { existsSync } from "node:fs"
+import { mkdtemp, rm } from "node:fs/promises"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+
+export type TargetKind = "local" | "worker"
+
+export interface TargetOptions {
+  /** OPENCODE_SERVER_PASSWORD: turns Basic auth on. */
+  password?: string
+  /** OPENCODE_SERVER_USERNAME (default "opencode" on the server). */
+  username?: string
+  /** OPENCODE_MAX_BODY_BYTES */
+  maxBodyBytes?: number
+  /** OPENCODE_HEARTBEAT_MS */
+  heartbeatMs?: number
+  /** OPENCODE_REPLAY_WINDOW: events each stream keeps for Last-Event-ID resume. */
+  replayWindow?: number
+  /** OPENCODE_SSE_BUFFER_BYTES: bytes queued for a slow subscriber before it is closed. */
+  sseBufferBytes?: number
+  /** Extra allowed CORS origins (`--cors` locally, OPENCODE_CORS on the worker). */
+  cors?: string[]
+  /** The default directory (`--directory` locally, OPENCODE_DEFAULT_DIRECTORY on the worker); a fresh one if unset. */
+  directory?: string
+}
+
+export interface Target {
+  readonly name: TargetKind
+  /** Base URL without a trailing slash; read it again after `restart()`. */
+  readonly url: string
+  /** The directory requests that name none are served in. */
+  readonly directory: string
+  readonly stateDir: string
+  readonly options: TargetOptions
+  /** Headers that pass auth on this target (empty when auth is off). */
+  readonly authHeaders: Record<string, string>
+  /** Stops the process and starts it again on the same state directory. */
+  restart(): Promise<void>
+  /** Stops the process group and removes the state directory. */
+  stop(): Promise<void>
+  /** SIGKILLs the process group and returns at once (start it again with `restart()`). */
+  kill9?(): Promise<void>
+  /** Recent stdout/stderr of the process, for diagnostics. */
+  output(): string
+}
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)))
+const BIN = join(REPO_ROOT, "node_modules", ".bin")
+const START_TIMEOUT_MS = Number(process.env.TEST_TARGET_START_TIMEOUT_MS ?? 90_000)
+
+/**
+ * The runtimes the conformance suite runs against: `TEST_TARGETS=local,worker` picks them explicitly;
+ * otherwise the local agent always, and the worker once `worker/index.ts` and `wrangler.toml` exist.
+ */
+export function targetKinds(): TargetKind[] {
+  const explicit = process.env.TEST_TARGETS
+  if (explicit) {
+    const kinds = explicit.split(",").map((kind) => kind.trim()).filter(Boolean)
+    for (const kind of kinds) if (kind !== "local" && kind !== "worker") throw new Error(`TEST_TARGETS: unknown target ${kind}`)
+    return kinds as TargetKind[]
+  }
+  const kinds: TargetKind[] = ["local"]
+  if (existsSync(join(REPO_ROOT, "worker", "index.ts")) && existsSync(join(REPO_ROOT, "wrangler.toml"))) kinds.push("worker")
+  return kinds
+}
+
+/** A port that was free a moment ago (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address ? address.port : 0
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+export function basicAuthHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`
+}
+
+/** A fresh absolute directory name (it need not exist: both runtimes treat it as a plain path). */
+export function uniqueDirectory(label = "dir"): string {
+  return `/tmp/oc-test-${process.pid}-${Math.random().toString(36).slice(2, 10)}/${label}`
+}
+
+/** Process groups still running, killed if the test process exits without stopping them. */
+const live = new Set<number>()
+process.once("exit", () => {
+  for (const pid of live) {
+    try {
+      process.kill(-pid, "SIGKILL")
+    } catch {
+      // already gone
+    }
+  }
+})
+
+/** The test runner's environment without any OPENCODE_* setting (only a target's own options reach it), plus `env`. */
+function childEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("OPENCODE_")) out[name] = value
+  return { ...out, ...env }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(-pid, signal)
+  } catch {
+    // the group is gone already
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolveExit) => child.once("exit", () => resolveExit()))
+}
+
+function sleep(ms: number) {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms).unref())
+}
+
+interface Launch {
+  command: string
+  args: string[]
+  env: Record<string, string>
+  /** Resolves to the base URL once the process says where it listens (or at once when known up front). */
+  url(stdout: () => string, waiting: () => boolean): Promise<string> | string
+}
+
+class ProcessTarget implements Target {
+  private child: ChildProcess | undefined
+  private log = ""
+  private port: number | undefined
+  url = ""
+
+  constructor(
+    readonly name: TargetKind,
+    readonly directory: string,
+    readonly stateDir: string,
+    readonly options: TargetOptions,
+    private readonly launch: (port: number | undefined) => Promise<Launch>,
+  ) {}
+
+  get authHeaders(): Record<string, string> {
+    const { password, username } = this.options
+    return password ? { Authorization: basicAuthHeader(username ?? "opencode", password) } : {}
+  }
+
+  output(): string {
+    return this.log
+  }
+
+  async start(): Promise<void> {
+    const launch = await this.launch(this.port)
+    const child = spawn(launch.command, launch.args, {
+      cwd: REPO_ROOT,
+      env: childEnvironment(launch.env),
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+    this.child = child
+    if (child.pid !== undefined) live.add(child.pid)
+    let stdout = ""
+    const record = (chunk: Buffer) => {
+      this.log = (this.log + chunk.toString()).slice(-20_000)
+    }
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout = (stdout + chunk.toString()).slice(-20_000)
+      record(chunk)
+    })
+    child.stderr!.on("data", record)
+    const failed = new Promise<never>((_, reject) => {
+      child.once("error", (error) => reject(new Error(`${this.name}: cannot start ${launch.command}: ${error.message}`)))
+      child.once("exit", (code, signal) =>
+        reject(new Error(`${this.name} exited during start (code ${code}, signal ${signal}):\n${this.log}`)),
+      )
+    })
+    failed.catch(() => {})
+    const deadline = Date.now() + START_TIMEOUT_MS
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name} did not start within ${START_TIMEOUT_MS} ms:\n${this.log}`)),
+        START_TIMEOUT_MS,
+      )
+    })
+    timeout.catch(() => {})
+    try {
+      const waiting = () => this.child === child && child.exitCode === null && Date.now() < deadline
+      this.url = await Promise.race([Promise.resolve(launch.url(() => stdout, waiting)), failed, timeout])
+      this.port = Number(new URL(this.url).port)
+      await Promise.race([this.waitHealthy(deadline), failed, timeout])
+    } catch (error) {
+      await this.halt()
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async waitHealthy(deadline: number): Promise<void> {
+    let last = "no answer"
+    while (Date.now() < deadline) {
+      try {
+        const response = await fetch(`${this.url}/global/health`, {
+          headers: this.authHeaders,
+          signal: AbortSignal.timeout(5_000),
+        })
+        const body = await response.text()
+        if (response.status === 200) return
+        last = `${response.status} ${body.slice(0, 200)}`
+      } catch (error) {
+        last = String(error)
+      }
+      await sleep(100)
+    }
+    throw new Error(`${this.name} never answered GET /global/health with 200 (last: ${last}):\n${this.log}`)
+  }
+
+  /** Stops the process group: SIGTERM, then SIGKILL if it lingers. */
+  async halt(): Promise<void> {
+    const child = this.child
+    if (!child || child.pid === undefined) return
+    this.child = undefined
+    const pid = child.pid
+    killGroup(pid, "SIGTERM")
+    const done = await Promise.race([exited(child).then(() => true), sleep(10_000).then(() => false)])
+    if (!done) await Promise.race([((killGroup(pid, "SIGKILL"), exited(child))), sleep(5_000)])
+    // Children (workerd, esbuild) may outlive the leader; the group must be gone before the port is reused.
+    killGroup(pid, "SIGKILL")
+    live.delete(pid)
+  }
+
+  async kill9(): Promise<void> {
+    const child = this.child
+    if (!child || child.pid === undefined) return
+    this.child = undefined
+    killGroup(child.pid, "SIGKILL")
+    await Promise.race([exited(child), sleep(5_000)])
+    live.delete(child.pid)
+  }
+
+  async restart(): Promise<void> {
+    await this.halt()
+    await this.start()
+  }
+
+  async stop(): Promise<void> {
+    await this.halt()
+    await rm(this.stateDir, { recursive: true, force: true }).catch(() => {})
+  }
+}
+
+const LISTENING = /opencode server listening on (http:\/\/\S+)/
+
+function localLaunch(stateDir: string, directory: string, options: TargetOptions) {
+  const env: Record<string, string> = {}
+  const set = (name: string, value: string | number | undefined) => {
+    if (value !== undefined) env[name] = String(value)
+  }
+  set("OPENCODE_SERVER_PASSWORD", options.password)
+  set("OPENCODE_SERVER_USERNAME", options.username)
+  set("OPENCODE_MAX_BODY_BYTES", options.maxBodyBytes)
+  set("OPENCODE_HEARTBEAT_MS", options.heartbeatMs)
+  set("OPENCODE_REPLAY_WINDOW", options.replayWindow)
+  set("OPENCODE_SSE_BUFFER_BYTES", options.sseBufferBytes)
+  // A restart listens on a new random port too (read `url` again): reusing the old one could race another process.
+  return async (): Promise<Launch> => {
+    const args = ["local-agent/cli.ts", "serve", "--port", "0", "--state", stateDir, "--log-level", "warn"]
+    args.push("--directory", directory)
+    for (const origin of options.cors ?? []) args.push("--cors", origin)
+    return {
+      command: join(BIN, "tsx"),
+      args,
+      env,
+      async url(stdout, waiting) {
+        while (waiting()) {
+          const match = stdout().match(LISTENING)
+          if (match) return match[1]!.replace(/\/$/, "")
+          await sleep(25)
+        }
+        throw new Error("the local agent never printed its listening line")
+      },
+    }
+  }
+}
+
+function workerLaunch(stateDir: string, directory: string, options: TargetOptions) {
+  const vars: [string, string | number | undefined][] = [
+    ["OPENCODE_SERVER_PASSWORD", options.password],
+    ["OPENCODE_SERVER_USERNAME", options.username],
+    ["OPENCODE_MAX_BODY_BYTES", options.maxBodyBytes],
+    ["OPENCODE_HEARTBEAT_MS", options.heartbeatMs],
+    ["OPENCODE_REPLAY_WINDOW", options.replayWindow],
+    ["OPENCODE_SSE_BUFFER_BYTES", options.sseBufferBytes],
+    ["OPENCODE_CORS", options.cors?.length ? options.cors.join(",") : undefined],
+    ["OPENCODE_DEFAULT_DIRECTORY", directory],
+  ]
+  return async (previousPort: number | undefined): Promise<Launch> => {
+    const port = previousPort ?? (await freePort())
+    const inspectorPort = await freePort()
+    const args = [
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      stateDir,
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      "warn",
+    ]
+    for (const [name, value] of vars) if (value !== undefined) args.push("--var", `${name}:${value}`)
+    return {
+      command: join(BIN, "wrangler"),
+      args,
+      env: { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+      url: () => `http://127.0.0.1:${port}`,
+    }
+  }
+}
+
+/** Starts a runtime and resolves once it answers `GET /global/health` with 200. */
+export async function startTarget(kind: TargetKind, options: TargetOptions = {}): Promise<Target> {
+  const stateDir = await mkdtemp(join(tmpdir(), `oc-${kind}-state-`))
+  const directory = options.directory ?? uniqueDirectory("default")
+  const launch = kind === "local" ? localLaunch(stateDir, directory, options) : workerLaunch(stateDir, directory, options)
+  const target = new ProcessTarget(kind, directory, stateDir, options, launch)
+  try {
+    await target.start()
+  } catch (error) {
+    await rm(stateDir, { recursive: true, force: true }).catch(() => {})
+    throw error
+  }
+  return target
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Every file starts real server processes (and wrangler dev for the worker); on a 2-core machine
+    // two files at a time keep the machine busy without starving the servers under test.
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 30_000,
+    reporters: ["default", "./test/support/summary-reporter.ts"],
+  },
+})

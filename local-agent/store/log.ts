@@ -82,13 +82,22 @@ export class DurableLog<T> {
   append(record: T): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ record, line: encode(record), resolve, reject })
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined))
+      this.startFlush()
     })
   }
 
   async close(): Promise<void> {
-    await this.flushing
+    while (this.flushing) await this.flushing
     await this.file.close()
+  }
+
+  private startFlush() {
+    // A record appended after flush() saw an empty queue but before `flushing` was cleared (a caller resuming
+    // on its acknowledgement) would otherwise wait for the next append: start another flush for it.
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = undefined
+      if (this.pending.length > 0) this.startFlush()
+    })
   }
 
   private async flush(): Promise<void> {

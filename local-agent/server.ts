@@ -3,6 +3,7 @@ import { createApp } from "../shared/app.ts"
 import { noProviderRunner } from "../shared/domain/runner.ts"
 import type { Ports, ServerConfig } from "../shared/ports.ts"
 import { MemoryHub } from "./hub.ts"
+import { nodeResponseTransport } from "./sse.ts"
 import { createLogger, type LogLevel } from "./log.ts"
 import { createProjectResolver } from "./project.ts"
 import { openStore } from "./store/index.ts"
@@ -33,6 +34,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     sessions: store.sessions,
     projects: store.projects,
     hub,
+    sseTransport: nodeResponseTransport,
     runner: noProviderRunner,
     clock,
     log: createLogger(options.logLevel),

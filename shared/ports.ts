@@ -3,6 +3,7 @@ import type { Message, MessageWithParts, Part } from "./schema/message.ts"
 import type { Project } from "./schema/project.ts"
 import type { Event } from "./schema/event.ts"
 import type { StreamSink } from "./event/stream.ts"
+import type { SseTransport } from "./event/sse.ts"
 
 /**
  * The ports: everything runtime-specific that the routes need. `worker/` implements them with
@@ -106,6 +107,8 @@ export interface Ports {
   sessions: SessionStore
   projects: ProjectStore
   hub: EventHub
+  /** How SSE bytes reach the client (a web ReadableStream unless the runtime has something faster). */
+  sseTransport: SseTransport
   runner: Runner
   clock: Clock
   log: Logger

@@ -1,6 +1,7 @@
 import { waitUntil } from "cloudflare:workers"
 import { noProviderRunner } from "../shared/domain/runner.ts"
 import type { Logger, Ports } from "../shared/ports.ts"
+import { webStreamTransport } from "../shared/event/sse.ts"
 import { VERSION } from "../shared/version.ts"
 import { numberVar, type Env } from "./env.ts"
 import { DurableObjectHub } from "./hub.ts"
@@ -30,6 +31,7 @@ export function createWorkerPorts(env: Env, tenant: string): Ports {
     sessions: durableSessionStore(objects),
     projects: durableProjectStore(objects),
     hub: new DurableObjectHub(objects),
+    sseTransport: webStreamTransport,
     runner: noProviderRunner,
     clock: { now: () => Date.now() },
     log,

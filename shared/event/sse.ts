@@ -1,4 +1,63 @@
+import type { Context } from "hono"
 import type { ResumeStatus, StreamSink } from "./stream.ts"
+
+export const SSE_HEADERS = {
+  "Content-Type": "text/event-stream",
+  "Cache-Control": "no-cache, no-transform",
+  "X-Accel-Buffering": "no",
+  "X-Content-Type-Options": "nosniff",
+} as const
+
+/** Where a stream's bytes go. Writes never wait: a channel reports how much is still queued instead. */
+export interface SseChannel {
+  /** Bytes accepted but not yet taken by the client's connection. */
+  buffered(): number
+  write(chunk: Uint8Array): void
+  /** Ends the stream after what is queued. */
+  end(): void
+  /** Drops the connection now, queued bytes included (a stalled client). */
+  destroy(): void
+}
+
+/** Opens the response of an event stream; `onGone` runs once if the client leaves first. */
+export interface SseTransport {
+  open(c: Context, onGone: () => void): { channel: SseChannel; response: Response }
+}
+
+/** The web-standard transport: a ReadableStream body. Used on Workers, and anywhere a Response body is all there is. */
+export const webStreamTransport: SseTransport = {
+  open(c, onGone) {
+    let controller!: ReadableStreamDefaultController<Uint8Array>
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (streamController) => void (controller = streamController),
+        cancel: () => onGone(),
+      },
+      // With a zero high-water mark, desiredSize is minus the bytes still queued for this client.
+      new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
+    )
+    // On Workers only request.signal reports a disconnect; the stream's cancel does not.
+    const signal = c.req.raw.signal
+    signal.addEventListener("abort", onGone, { once: true })
+    const close = (ending: () => void) => {
+      signal.removeEventListener("abort", onGone)
+      try {
+        ending()
+      } catch {
+        // already closed or cancelled by the client
+      }
+    }
+    return {
+      response: new Response(body, { headers: SSE_HEADERS }),
+      channel: {
+        buffered: () => -(controller.desiredSize ?? 0),
+        write: (chunk) => controller.enqueue(chunk),
+        end: () => close(() => controller.close()),
+        destroy: () => close(() => controller.error(new Error("subscriber fell too far behind"))),
+      },
+    }
+  },
+}
 
 export interface SseOptions {
   heartbeatMs: number
@@ -8,82 +67,58 @@ export interface SseOptions {
   attach(sink: StreamSink): Promise<() => void>
   /** The data line of the `server.connected` and `server.heartbeat` frames (wrapped differently on /global/event). */
   controlFrame(type: "server.connected" | "server.heartbeat", properties: Record<string, unknown>): string
-  /** Aborts when the client goes away (on Workers only this reports a disconnect, not the stream's cancel). */
-  signal?: AbortSignal
-  onClose?(): void
 }
 
-export const SSE_HEADERS = {
-  "Content-Type": "text/event-stream",
-  "Cache-Control": "no-cache, no-transform",
-  "X-Accel-Buffering": "no",
-  "X-Content-Type-Options": "nosniff",
-} as const
-
 const encoder = new TextEncoder()
+let lastFrame: { id: string; data: string; bytes: Uint8Array } = { id: "", data: "", bytes: new Uint8Array() }
+
+/** Every subscriber of a stream receives the same frame in turn, so the bytes are encoded once and shared. */
+function encodeFrame(id: string, data: string): Uint8Array {
+  if (lastFrame.id !== id || lastFrame.data !== data) {
+    lastFrame = { id, data, bytes: encoder.encode(`id: ${id}\ndata: ${data}\n\n`) }
+  }
+  return lastFrame.bytes
+}
 
 /**
  * Streams events as SSE. Every frame has an `id:`; heartbeats repeat the last id so a client can always
- * resume from what it holds. Writes never wait on the client: chunks queue in the stream, and a client
- * whose queue passes `maxBufferedBytes` is closed instead of slowing anyone else down.
+ * resume from what it holds. Writes never wait on the client, and a client whose queue passes
+ * `maxBufferedBytes` is dropped instead of slowing anyone else down.
  */
-export function sseResponse(options: SseOptions): Response {
-  let controller!: ReadableStreamDefaultController<Uint8Array>
+export function sseResponse(c: Context, transport: SseTransport, options: SseOptions): Response {
   let lastId = ""
   let closed = false
   let detach: (() => void) | undefined
-  let heartbeat: ReturnType<typeof setInterval> | undefined
 
-  function finish() {
+  const finish = (close: () => void) => {
     if (closed) return
     closed = true
     clearInterval(heartbeat)
-    options.signal?.removeEventListener("abort", finish)
     detach?.()
-    try {
-      controller.close()
-    } catch {
-      // already closed or cancelled by the client
-    }
-    options.onClose?.()
+    close()
   }
+  const { channel, response } = transport.open(c, () => finish(() => {}))
 
-  function write(id: string, data: string) {
+  const write = (id: string, data: string) => {
     if (closed) return
-    // With a zero high-water mark, desiredSize is minus the bytes still queued for this client.
-    if (-(controller.desiredSize ?? 0) > options.maxBufferedBytes) return finish()
-    controller.enqueue(encoder.encode(`id: ${id}\ndata: ${data}\n\n`))
+    if (channel.buffered() > options.maxBufferedBytes) return finish(() => channel.destroy())
+    channel.write(encodeFrame(id, data))
     lastId = id
   }
 
-  const sink: StreamSink = {
-    open(status: ResumeStatus, id: string) {
-      write(id, options.controlFrame("server.connected", { resume: status }))
-    },
-    event: write,
-    close: finish,
-  }
-
-  const body = new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        controller = c
-        if (options.signal?.aborted) return finish()
-        options.signal?.addEventListener("abort", finish)
-        heartbeat = setInterval(() => write(lastId, options.controlFrame("server.heartbeat", {})), options.heartbeatMs)
-        options.attach(sink).then(
-          (detachFn) => {
-            detach = detachFn
-            if (closed) detachFn()
-          },
-          () => finish(),
-        )
+  const heartbeat = setInterval(() => write(lastId, options.controlFrame("server.heartbeat", {})), options.heartbeatMs)
+  options
+    .attach({
+      open: (status: ResumeStatus, id: string) => write(id, options.controlFrame("server.connected", { resume: status })),
+      event: write,
+      close: () => finish(() => channel.end()),
+    })
+    .then(
+      (detachFn) => {
+        detach = detachFn
+        if (closed) detachFn()
       },
-      cancel() {
-        finish()
-      },
-    },
-    new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
-  )
-  return new Response(body, { headers: SSE_HEADERS })
+      () => finish(() => channel.end()),
+    )
+  return response
 }

@@ -37,6 +37,5 @@ export function corsMiddleware(extra: readonly string[]) {
     origin: (origin) => (origin && isAllowedOrigin(origin, extra) ? origin : null),
     allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     maxAge: 86400,
-    credentials: true,
   })
 }

@@ -14,10 +14,9 @@ export function eventStream(
   wrapControl: (payload: string) => string = (payload) => payload,
 ): Response {
   const lastEventId = c.req.header("Last-Event-ID") ?? c.req.query("lastEventId")
-  return sseResponse({
+  return sseResponse(c, ports.sseTransport, {
     heartbeatMs: ports.config.heartbeatMs,
     maxBufferedBytes: ports.config.maxSubscriberBufferBytes,
-    signal: c.req.raw.signal,
     attach: (sink) => ports.hub.subscribe(key, lastEventId, sink),
     controlFrame: (type, properties) =>
       wrapControl(JSON.stringify({ id: Identifier.ascending("event"), type, properties })),

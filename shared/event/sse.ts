@@ -99,9 +99,12 @@ export function sseResponse(c: Context, transport: SseTransport, options: SseOpt
   }
   const { channel, response } = transport.open(c, () => finish(() => {}))
 
+  // The replay of missed events is written in one go while attaching; it is bounded by the replay window. Holding
+  // it to maxBufferedBytes would drop every client whose backlog is larger, each time it resumes, so it never could.
+  let replaying = true
   const write = (id: string, data: string) => {
     if (closed) return
-    if (channel.buffered() > options.maxBufferedBytes) return finish(() => channel.destroy())
+    if (!replaying && channel.buffered() > options.maxBufferedBytes) return finish(() => channel.destroy())
     channel.write(encodeFrame(id, data))
     lastId = id
   }
@@ -120,5 +123,6 @@ export function sseResponse(c: Context, transport: SseTransport, options: SseOpt
       },
       () => finish(() => channel.end()),
     )
+  replaying = false
   return response
 }

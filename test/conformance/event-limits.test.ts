@@ -80,3 +80,33 @@ describe.each(targetKinds())("event limits [%s]", (kind) => {
     expect(stream.frames[0]!.payload).toMatchObject({ type: "server.connected", properties: { resume: "gap" } })
   })
 })
+
+/** A small per-subscriber buffer bound: a resume whose backlog is larger than the bound must still work. */
+describe.each(targetKinds())("event buffer bound [%s]", (kind) => {
+  const target = useTarget(kind, { sseBufferBytes: 64 * 1024 })
+
+  test("a resume replays a backlog larger than the buffer bound", async () => {
+    const directory = uniqueDirectory("big-backlog")
+    const client = sdk(target(), directory)
+    const session = (await client.session.create({ body: { title: "big" } })).data!
+    const path = `/event?directory=${encodeURIComponent(directory)}`
+    const reader = await subscribe(target(), path)
+    await client.session.update({ path: { id: session.id }, body: { title: "seen" } })
+    const seen = await reader.waitForEvent("session.updated", (p) => p.info.title === "seen")
+    reader.close()
+
+    const sent: string[] = []
+    for (let i = 0; i < 4; i++) {
+      const reply = await client.session.prompt({
+        path: { id: session.id },
+        body: { parts: [{ type: "text", text: `${i}:${"b".repeat(100 * 1024)}` }], noReply: true },
+      })
+      sent.push(reply.data!.info.id)
+    }
+    const resumed = await subscribe(target(), path, seen.id!)
+    expect(resumed.frames[0]!.payload).toMatchObject({ type: "server.connected", properties: { resume: "ok" } })
+    await resumed.waitForEvent("message.part.updated", (p) => p.part.messageID === sent[sent.length - 1])
+    const parts = resumed.events(1).filter((f) => f.payload?.type === "message.part.updated")
+    expect(parts.map((f) => f.payload!.properties.part.messageID)).toEqual(sent)
+  })
+})

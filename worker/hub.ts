@@ -34,7 +34,7 @@ export class DurableObjectHub implements EventHub {
     socket.accept()
     socket.addEventListener("message", (message) => {
       const frame = typeof message.data === "string" ? Wire.parse(message.data) : undefined
-      if (frame?.kind === "open") sink.open(frame.status, frame.id)
+      if (frame?.kind === "open") sink.open(frame.status, frame.id, frame.replayed)
       else if (frame?.kind === "event") sink.event(frame.id, frame.data)
     })
     socket.addEventListener("close", () => sink.close())

@@ -99,12 +99,13 @@ export function sseResponse(c: Context, transport: SseTransport, options: SseOpt
   }
   const { channel, response } = transport.open(c, () => finish(() => {}))
 
-  // The replay of missed events is written in one go while attaching; it is bounded by the replay window. Holding
-  // it to maxBufferedBytes would drop every client whose backlog is larger, each time it resumes, so it never could.
-  let replaying = true
+  // A resume's replay is bounded by the replay window, not by maxBufferedBytes: holding it to the live bound
+  // would drop every client whose backlog is larger, each time it resumed, so it never could catch up.
+  let replayRemaining = 0
   const write = (id: string, data: string) => {
     if (closed) return
-    if (!replaying && channel.buffered() > options.maxBufferedBytes) return finish(() => channel.destroy())
+    if (replayRemaining > 0) replayRemaining--
+    else if (channel.buffered() > options.maxBufferedBytes) return finish(() => channel.destroy())
     channel.write(encodeFrame(id, data))
     lastId = id
   }
@@ -112,7 +113,10 @@ export function sseResponse(c: Context, transport: SseTransport, options: SseOpt
   const heartbeat = setInterval(() => write(lastId, options.controlFrame("server.heartbeat", {})), options.heartbeatMs)
   options
     .attach({
-      open: (status: ResumeStatus, id: string) => write(id, options.controlFrame("server.connected", { resume: status })),
+      open: (status: ResumeStatus, id: string, replayed: number) => {
+        write(id, options.controlFrame("server.connected", { resume: status }))
+        replayRemaining = replayed
+      },
       event: write,
       close: () => finish(() => channel.end()),
     })
@@ -123,6 +127,5 @@ export function sseResponse(c: Context, transport: SseTransport, options: SseOpt
       },
       () => finish(() => channel.end()),
     )
-  replaying = false
   return response
 }

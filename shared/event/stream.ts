@@ -12,8 +12,8 @@ export interface StreamEntry {
 }
 
 export interface StreamSink {
-  /** Called once, first: how the resume went and the id the subscriber now stands at. */
-  open(status: ResumeStatus, id: string): void
+  /** Called once, first: how the resume went, the id the subscriber now stands at, and how many replayed events follow. */
+  open(status: ResumeStatus, id: string, replayed: number): void
   event(id: string, data: string): void
   /** The stream ended on the server's side (disposed). */
   close(): void
@@ -102,7 +102,7 @@ export class EventStream {
   /** Replays what the subscriber missed after `lastEventId`, then delivers live. Returns the detach function. */
   attach(lastEventId: string | undefined, sink: StreamSink): () => void {
     const resume = this.window.resume(lastEventId)
-    sink.open(resume.status, resume.id)
+    sink.open(resume.status, resume.id, resume.entries.length)
     for (const entry of resume.entries) sink.event(entry.id, entry.data)
     this.sinks.add(sink)
     return () => {

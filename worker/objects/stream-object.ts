@@ -74,7 +74,7 @@ export abstract class StreamObject extends DurableObject<Env> {
     const { 0: client, 1: server } = new WebSocketPair()
     this.ctx.acceptWebSocket(server)
     const resume = this.window.resume(after)
-    server.send(Wire.open(resume.status, resume.id))
+    server.send(Wire.open(resume.status, resume.id, resume.entries.length))
     for (const entry of resume.entries) server.send(Wire.event(entry.id, entry.data))
     return new Response(null, { status: 101, webSocket: client })
   }

@@ -1,10 +1,10 @@
 import { Hono } from "hono"
-import { bodyLimit } from "hono/body-limit"
 import { openAPIRouteHandler } from "hono-openapi"
 import type { AppEnv } from "./env.ts"
 import type { Ports } from "./ports.ts"
-import { NotFoundError, PayloadTooLargeError } from "./error.ts"
+import { NotFoundError } from "./error.ts"
 import { basicAuth } from "./middleware/auth.ts"
+import { bodyLimit } from "./middleware/body-limit.ts"
 import { corsMiddleware } from "./middleware/cors.ts"
 import { resolveDirectory } from "./middleware/directory.ts"
 import { errorHandler } from "./middleware/error.ts"
@@ -24,17 +24,7 @@ export function createApp(ports: Ports) {
   app.use(requestLog(ports.log))
   app.use(corsMiddleware(ports.config.corsOrigins))
   if (ports.config.auth) app.use(basicAuth(ports.config.auth))
-  app.use(
-    bodyLimit({
-      maxSize: ports.config.maxBodyBytes,
-      onError: () => {
-        throw new PayloadTooLargeError({
-          message: `Request body is larger than ${ports.config.maxBodyBytes} bytes`,
-          limit: ports.config.maxBodyBytes,
-        })
-      },
-    }),
-  )
+  app.use(bodyLimit(ports.config.maxBodyBytes))
   app.use(resolveDirectory(ports.config.defaultDirectory))
 
   app

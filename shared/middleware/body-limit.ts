@@ -1,0 +1,59 @@
+import type { MiddlewareHandler } from "hono"
+import { PayloadTooLargeError } from "../error.ts"
+
+/** How much of an oversized chunked body is read and discarded before the rest is cancelled. */
+const DISCARD_LIMIT = 64 * 1024 * 1024
+
+/**
+ * Refuses bodies over `maxBytes` with 413. A declared Content-Length is checked up front; a chunked body
+ * is counted as it arrives. On overflow the rest is read and discarded (up to DISCARD_LIMIT, then
+ * cancelled): answering while the request stream is still open breaks the connection under workerd, and
+ * the next request on it fails ("worker restarted mid-request"). Hono's bodyLimit leaves the stream open.
+ */
+export function bodyLimit(maxBytes: number): MiddlewareHandler {
+  const tooLarge = () =>
+    new PayloadTooLargeError({ message: `Request body is larger than ${maxBytes} bytes`, limit: maxBytes })
+  return async (c, next) => {
+    const body = c.req.raw.body
+    if (!body) return next()
+    const declared = c.req.header("content-length")
+    if (declared !== undefined && !c.req.header("transfer-encoding")) {
+      if (Number(declared) > maxBytes) {
+        await body.cancel().catch(() => {})
+        throw tooLarge()
+      }
+      return next()
+    }
+    const reader = body.getReader()
+    const chunks: Uint8Array[] = []
+    let size = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > maxBytes) {
+        await discard(reader)
+        throw tooLarge()
+      }
+      chunks.push(value)
+    }
+    const buffered = new Uint8Array(size)
+    let offset = 0
+    for (const chunk of chunks) {
+      buffered.set(chunk, offset)
+      offset += chunk.byteLength
+    }
+    c.req.raw = new Request(c.req.raw, { body: buffered })
+    return next()
+  }
+}
+
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let discarded = 0
+  while (discarded < DISCARD_LIMIT) {
+    const { done, value } = await reader.read()
+    if (done) return
+    discarded += value.byteLength
+  }
+  await reader.cancel().catch(() => {})
+}

@@ -36,6 +36,7 @@ import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import { wranglerDev } from "../test/support/targets.ts"
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const SELF = fileURLToPath(import.meta.url)
@@ -603,25 +604,8 @@ function workerTarget(tempDirs: string[]): Target {
       const persist = mkdtempSync(join(tmpdir(), "bench-fanout-wrangler-"))
       tempDirs.push(persist)
       const port = await freePort()
-      const inspectorPort = await freePort()
-      const child = startChild(
-        join(ROOT, "node_modules/.bin/wrangler"),
-        [
-          "dev",
-          "--port",
-          String(port),
-          "--ip",
-          "127.0.0.1",
-          "--inspector-port",
-          String(inspectorPort),
-          "--persist-to",
-          persist,
-          "--show-interactive-dev-session=false",
-          "--log-level",
-          "warn",
-        ],
-        { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" },
-      )
+      const wrangler = wranglerDev(port, await freePort(), persist)
+      const child = startChild(wrangler.command, wrangler.args, { ...process.env, ...wrangler.env })
       const base = `http://127.0.0.1:${port}`
       try {
         await waitHealthy(base, child, 120_000)

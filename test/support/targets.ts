@@ -314,8 +314,17 @@ function workerLaunch(stateDir: string, directory: string, options: TargetOption
   ]
   return async (previousPort: number | undefined): Promise<Launch> => {
     const port = previousPort ?? (await freePort())
-    const inspectorPort = await freePort()
-    const args = [
+    const command = wranglerDev(port, await freePort(), stateDir)
+    for (const [name, value] of vars) if (value !== undefined) command.args.push("--var", `${name}:${value}`)
+    return { ...command, url: () => `http://127.0.0.1:${port}` }
+  }
+}
+
+/** `wrangler dev` on 127.0.0.1, offline and non-interactive, its Durable Object state under `persistTo`. */
+export function wranglerDev(port: number, inspectorPort: number, persistTo: string) {
+  return {
+    command: join(BIN, "wrangler"),
+    args: [
       "dev",
       "--port",
       String(port),
@@ -324,18 +333,12 @@ function workerLaunch(stateDir: string, directory: string, options: TargetOption
       "--inspector-port",
       String(inspectorPort),
       "--persist-to",
-      stateDir,
+      persistTo,
       "--show-interactive-dev-session=false",
       "--log-level",
       "warn",
-    ]
-    for (const [name, value] of vars) if (value !== undefined) args.push("--var", `${name}:${value}`)
-    return {
-      command: join(BIN, "wrangler"),
-      args,
-      env: { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
-      url: () => `http://127.0.0.1:${port}`,
-    }
+    ],
+    env: { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
   }
 }
 

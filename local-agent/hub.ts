@@ -24,10 +24,6 @@ export class MemoryHub implements EventHub {
     return this.stream(key).attach(lastEventId, sink)
   }
 
-  async closeStreams(key: StreamKey): Promise<void> {
-    this.streams.get(streamName(key))?.closeAll()
-  }
-
   subscriberCount(key: StreamKey): number {
     return this.streams.get(streamName(key))?.subscriberCount ?? 0
   }

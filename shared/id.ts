@@ -44,9 +44,4 @@ export namespace Identifier {
   export function descending(kind: Kind, timestamp = Date.now()): string {
     return create(kind, true, timestamp)
   }
-
-  /** Schemas check only the prefix, as upstream does. */
-  export function hasPrefix(kind: Kind, id: string): boolean {
-    return id.startsWith(`${prefixes[kind]}_`)
-  }
 }

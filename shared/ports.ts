@@ -58,8 +58,6 @@ export interface EventHub {
   publish(directory: string, event: Event): Promise<void>
   /** Attaches `sink` to a stream, replaying after `lastEventId`; resolves to the detach function. */
   subscribe(key: StreamKey, lastEventId: string | undefined, sink: StreamSink): Promise<() => void>
-  /** Ends every subscription of a stream (dispose). */
-  closeStreams(key: StreamKey): Promise<void>
 }
 
 export interface Turn {

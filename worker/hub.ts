@@ -47,8 +47,4 @@ export class DurableObjectHub implements EventHub {
       }
     }
   }
-
-  async closeStreams(key: StreamKey): Promise<void> {
-    await this.objects.stream(key).closeSubscribers()
-  }
 }

@@ -4,6 +4,7 @@ import type { Runner } from "../ports.ts"
 import type { AssistantMessage } from "../schema/message.ts"
 import { Bus } from "./bus.ts"
 import { Projects } from "./project.ts"
+import { DEFAULT_AGENT, UNCONFIGURED_MODEL } from "./prompt.ts"
 
 /**
  * The runner used until a model provider is configured: it records an assistant message that carries
@@ -12,8 +13,8 @@ import { Projects } from "./project.ts"
 export const noProviderRunner: Runner = {
   async run(turn, { ports }) {
     const { session, userMessage } = turn
-    const model = userMessage.role === "user" ? userMessage.model : { providerID: "unconfigured", modelID: "unconfigured" }
-    const agent = userMessage.role === "user" ? userMessage.agent : "build"
+    const model = userMessage.role === "user" ? userMessage.model : UNCONFIGURED_MODEL
+    const agent = userMessage.role === "user" ? userMessage.agent : DEFAULT_AGENT
     const project = await Projects.current(ports, session.directory)
     const now = ports.clock.now()
     const info: AssistantMessage = {

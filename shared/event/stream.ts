@@ -45,10 +45,6 @@ export class EventWindow {
     return now.toString(36) + Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, "0")
   }
 
-  get head(): number {
-    return this.seq
-  }
-
   idOf(seq: number): string {
     return `${this.epoch}-${seq}`
   }

@@ -53,14 +53,9 @@ export abstract class StreamObject extends DurableObject<Env> {
     }
   }
 
-  /** Ends every subscription; clients reconnect and resume by id. */
-  closeSubscribers(reason = "stream closed"): void {
-    for (const socket of this.ctx.getWebSockets()) socket.close(1000, reason)
-  }
-
-  /** Drops all of this object's state (and its stream), after telling subscribers. */
+  /** Drops all of this object's state (and its stream), after ending every subscription. */
   protected async wipe(): Promise<void> {
-    this.closeSubscribers("deleted")
+    for (const socket of this.ctx.getWebSockets()) socket.close(1000, "deleted")
     await this.ctx.storage.deleteAll()
     this.window = this.initialize()
   }

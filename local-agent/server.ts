@@ -1,4 +1,6 @@
 import { serve, type ServerType } from "@hono/node-server"
+import { createNodeWebSocket } from "@hono/node-ws"
+import type { Hono } from "hono"
 import { createApp } from "../shared/app.ts"
 import { noProviderRunner } from "../shared/domain/runner.ts"
 import type { Ports, ServerConfig } from "../shared/ports.ts"
@@ -29,12 +31,18 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const clock = { now: () => Date.now() }
   const hub = new MemoryHub(options.replayWindow, clock)
   const inFlight = new Set<Promise<unknown>>()
+  // @hono/node-ws needs the app only when a socket upgrades, after the app (which needs the ports) exists.
+  const webSockets: { app?: Hono } = {}
+  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({
+    app: { request: (...args: Parameters<Hono["request"]>) => webSockets.app!.request(...args) } as unknown as Hono,
+  })
   const ports: Ports = {
     config: options.config,
     sessions: store.sessions,
     projects: store.projects,
     hub,
     sseTransport: nodeResponseTransport,
+    upgradeWebSocket,
     runner: noProviderRunner,
     clock,
     log: createLogger(options.logLevel),
@@ -45,10 +53,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     },
   }
   const app = createApp(ports)
+  webSockets.app = app
   const server = await new Promise<ServerType>((resolve, reject) => {
     const instance = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, () => resolve(instance))
     instance.once("error", reject)
   })
+  injectWebSocket(server)
   const address = server.address()
   const port = typeof address === "object" && address ? address.port : options.port
   const host = options.hostname.includes(":") ? `[${options.hostname}]` : options.hostname

@@ -54,7 +54,10 @@ export const PayloadTooLargeError = defineError(
   z.object({ message: z.string(), limit: z.number() }),
   413,
 )
+export const ForbiddenError = defineError("ForbiddenError", Message, 403)
 export const UnknownError = defineError("UnknownError", Message, 500)
+/** The route needs a machine (PTY, files, search) and none is connected. */
+export const MachineUnavailableError = defineError("MachineUnavailable", Message, 503)
 
 /** Errors that end an assistant message; they are stored on the message, not thrown at HTTP clients. */
 export const ProviderAuthError = defineError(

@@ -4,6 +4,8 @@ import type { Project } from "./schema/project.ts"
 import type { Event } from "./schema/event.ts"
 import type { StreamSink } from "./event/stream.ts"
 import type { SseTransport } from "./event/sse.ts"
+import type { Machine } from "./machine.ts"
+import type { UpgradeWebSocket } from "hono/ws"
 
 /**
  * The ports: everything runtime-specific that the routes need. `worker/` implements them with
@@ -111,6 +113,10 @@ export interface Ports {
   clock: Clock
   log: Logger
   resolveProject(directory: string): Promise<ProjectIdentity>
+  /** The machine's terminals, files and search; absent on the edge until a machine is paired. */
+  machine?: Machine
+  /** Hono's WebSocket upgrade for this runtime. */
+  upgradeWebSocket: UpgradeWebSocket
   /** Keeps work alive after the response is sent (Workers' waitUntil; a no-op holder on Node). */
   background(task: Promise<unknown>): void
 }

@@ -1,4 +1,5 @@
 import { waitUntil } from "cloudflare:workers"
+import { upgradeWebSocket } from "hono/cloudflare-workers"
 import { noProviderRunner } from "../shared/domain/runner.ts"
 import type { Logger, Ports } from "../shared/ports.ts"
 import { webStreamTransport } from "../shared/event/sse.ts"
@@ -36,6 +37,7 @@ export function createWorkerPorts(env: Env, tenant: string): Ports {
     clock: { now: () => Date.now() },
     log,
     resolveProject: async () => ({ id: "global", worktree: "/" }),
+    upgradeWebSocket,
     background: waitUntil,
   }
 }

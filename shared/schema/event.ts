@@ -2,6 +2,7 @@ import { z } from "zod"
 import { Session, SessionStatus } from "./session.ts"
 import { Message, MessageError, Part } from "./message.ts"
 import { Project } from "./project.ts"
+import { Pty } from "./machine.ts"
 
 /**
  * Every event the bus carries, defined once: its type string and the zod schema of its properties.
@@ -23,6 +24,12 @@ export const EventDefinitions = {
   "message.removed": z.object({ sessionID: z.string(), messageID: z.string() }),
   "message.part.updated": z.object({ sessionID: z.string(), part: Part, time: z.number() }),
   "message.part.removed": z.object({ sessionID: z.string(), messageID: z.string(), partID: z.string() }),
+  "pty.created": z.object({ info: Pty }),
+  "pty.updated": z.object({ info: Pty }),
+  "pty.exited": z.object({ id: z.string(), exitCode: z.number() }),
+  "pty.deleted": z.object({ id: z.string() }),
+  "file.watcher.updated": z.object({ file: z.string(), event: z.enum(["add", "change", "unlink"]) }),
+  "vcs.branch.updated": z.object({ branch: z.string().optional() }),
 } as const
 
 export type EventType = keyof typeof EventDefinitions

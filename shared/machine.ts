@@ -1,0 +1,78 @@
+import { MachineUnavailableError } from "./error.ts"
+import type {
+  FileContent,
+  FileNode,
+  FileStatus,
+  FindFilesQuery,
+  PathInfo,
+  Pty,
+  PtyCreateInput,
+  PtyShell,
+  PtyTicket,
+  PtyUpdateInput,
+  TextMatch,
+  VcsInfo,
+} from "./schema/machine.ts"
+
+/**
+ * What only a machine has: terminals, files, search, version control. The local agent implements it with
+ * real processes; the edge has none until a machine is paired (its routes answer 503 MachineUnavailable).
+ * Every path argument is relative to (and confined in) the request's directory.
+ */
+export interface Machine {
+  pty: PtyService
+  files: FileService
+  vcs: VcsService
+}
+
+/** One client connected to a PTY: raw output as text frames, control frames as binary. */
+export interface PtyClient {
+  sendText(data: string): void
+  sendBinary(data: Uint8Array): void
+  close(code: number, reason: string): void
+}
+
+export interface PtyAttachment {
+  /** Writes a client's input to the PTY's stdin. */
+  write(data: string): void
+  detach(): void
+}
+
+export interface PtyService {
+  shells(): Promise<PtyShell[]>
+  list(): Pty[]
+  get(ptyID: string): Pty | undefined
+  create(directory: string, input: PtyCreateInput): Pty
+  update(ptyID: string, input: PtyUpdateInput): Pty | undefined
+  /** Kills the process and closes its clients; false for an unknown id. */
+  remove(ptyID: string): boolean
+  /** Replays output from `cursor` (-1: live only), sends the `0x00 {"cursor": n}` control frame, then streams live. */
+  attach(ptyID: string, cursor: number, client: PtyClient): PtyAttachment | undefined
+  /** A single-use ticket to connect to one PTY from one directory without auth headers. */
+  issueTicket(ptyID: string, directory: string): PtyTicket
+  /** Whether a ticket is valid for this PTY and directory; `consume` uses it up. */
+  checkTicket(ticket: string, ptyID: string, directory: string, consume: boolean): boolean
+}
+
+export interface FileService {
+  list(directory: string, path: string): Promise<FileNode[]>
+  read(directory: string, path: string): Promise<FileContent>
+  status(directory: string): Promise<FileStatus[]>
+  findText(directory: string, pattern: string): Promise<TextMatch[]>
+  findFiles(directory: string, query: FindFilesQuery): Promise<string[]>
+}
+
+export interface VcsService {
+  info(directory: string): Promise<VcsInfo>
+  paths(directory: string): Promise<PathInfo>
+}
+
+/** The request's machine, or 503 MachineUnavailable when none is connected (the edge before pairing). */
+export function requireMachine(ports: { machine?: Machine }): Machine {
+  if (!ports.machine) {
+    throw new MachineUnavailableError({
+      message: "No machine is connected to this server; terminals, files and search need one",
+    })
+  }
+  return ports.machine
+}

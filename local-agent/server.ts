@@ -1,7 +1,7 @@
 import { serve, type ServerType } from "@hono/node-server"
 import { createNodeWebSocket } from "@hono/node-ws"
 import type { Hono } from "hono"
-import { createApp } from "../shared/app.ts"
+import { createApp, type App } from "../shared/app.ts"
 import { noProviderRunner } from "../shared/domain/runner.ts"
 import type { Ports, ServerConfig } from "../shared/ports.ts"
 import { MemoryHub } from "./hub.ts"
@@ -32,9 +32,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const hub = new MemoryHub(options.replayWindow, clock)
   const inFlight = new Set<Promise<unknown>>()
   // @hono/node-ws needs the app only when a socket upgrades, after the app (which needs the ports) exists.
-  const webSockets: { app?: Hono } = {}
+  const webSockets: { app?: App } = {}
   const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({
-    app: { request: (...args: Parameters<Hono["request"]>) => webSockets.app!.request(...args) } as unknown as Hono,
+    app: { request: (...args: Parameters<App["request"]>) => webSockets.app!.request(...args) } as unknown as Hono,
   })
   const ports: Ports = {
     config: options.config,

@@ -13,6 +13,7 @@ import { eventRoutes } from "./routes/event.ts"
 import { globalRoutes } from "./routes/global.ts"
 import { messageRoutes } from "./routes/message.ts"
 import { projectRoutes } from "./routes/project.ts"
+import { hasValidPtyTicket, ptyRoutes } from "./routes/pty.ts"
 import { sessionRoutes } from "./routes/session.ts"
 
 /** The whole API as one Hono app; the runtime supplies the ports. */
@@ -23,9 +24,10 @@ export function createApp(ports: Ports) {
 
   app.use(requestLog(ports.log))
   app.use(corsMiddleware(ports.config.corsOrigins))
-  if (ports.config.auth) app.use(basicAuth(ports.config.auth))
-  app.use(bodyLimit(ports.config.maxBodyBytes))
   app.use(resolveDirectory(ports.config.defaultDirectory))
+  // A PTY connect with a valid single-use ticket passes without credentials, as upstream.
+  if (ports.config.auth) app.use(basicAuth<AppEnv>(ports.config.auth, (c) => hasValidPtyTicket(ports, c)))
+  app.use(bodyLimit(ports.config.maxBodyBytes))
 
   app
     .route("/global", globalRoutes(ports))
@@ -33,6 +35,7 @@ export function createApp(ports: Ports) {
     .route("/session", sessionRoutes(ports))
     .route("/message", messageRoutes(ports))
     .route("/event", eventRoutes(ports))
+    .route("/pty", ptyRoutes(ports))
 
   app.get(
     "/doc",

@@ -8,6 +8,7 @@ export namespace Identifier {
     message: "msg",
     part: "prt",
     event: "evt",
+    pty: "pty",
   } as const
   export type Kind = keyof typeof prefixes
 

@@ -1,4 +1,5 @@
 import { MachineUnavailableError } from "./error.ts"
+import type { EventProperties, EventType } from "./schema/event.ts"
 import type {
   FileContent,
   FileNode,
@@ -13,6 +14,9 @@ import type {
   TextMatch,
   VcsInfo,
 } from "./schema/machine.ts"
+
+/** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
+export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
 
 /**
  * What only a machine has: terminals, files, search, version control. The local agent implements it with

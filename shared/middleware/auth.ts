@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono"
+import type { Context, Env, MiddlewareHandler } from "hono"
 import { UnauthorizedError } from "../error.ts"
 
 const encoder = new TextEncoder()
@@ -24,10 +24,13 @@ function decodeCredentials(encoded: string): string | undefined {
  * HTTP Basic auth as upstream: `Authorization: Basic` or `?auth_token=<base64 user:pass>` (for EventSource
  * and WebSocket clients, which cannot set headers). Preflights pass so CORS keeps working.
  */
-export function basicAuth(credentials: { username: string; password: string }): MiddlewareHandler {
+export function basicAuth<E extends Env>(
+  credentials: { username: string; password: string },
+  bypass: (c: Context<E>) => boolean = () => false,
+): MiddlewareHandler<E> {
   const expected = `${credentials.username}:${credentials.password}`
   return async (c, next) => {
-    if (c.req.method === "OPTIONS") return next()
+    if (c.req.method === "OPTIONS" || bypass(c)) return next()
     const header = c.req.header("Authorization")
     const encoded = header?.match(/^Basic\s+(.+)$/i)?.[1] ?? c.req.query("auth_token")
     const given = encoded ? decodeCredentials(encoded.trim()) : undefined

@@ -1,0 +1,190 @@
+import { randomBytes } from "node:crypto"
+import { accessSync, constants, existsSync, statSync } from "node:fs"
+import { basename, isAbsolute, resolve } from "node:path"
+import * as nodePty from "node-pty"
+import { BadRequestError } from "../../shared/error.ts"
+import { Identifier } from "../../shared/id.ts"
+import type { MachinePublish, PtyClient, PtyService } from "../../shared/machine.ts"
+import type { Pty, PtyShell } from "../../shared/schema/machine.ts"
+import { OutputBuffer } from "./output.ts"
+
+/** At least this much output is kept for replay by cursor, as upstream's 2 MB buffer. */
+const BUFFER_CHARS = 2 * 1024 * 1024
+/** Replay goes out in pieces of this size. */
+const REPLAY_PIECE = 64 * 1024
+const TICKET_SECONDS = 60
+const CANDIDATE_SHELLS = ["/bin/bash", "/usr/bin/bash", "/bin/zsh", "/usr/bin/zsh", "/usr/bin/fish", "/bin/sh"]
+
+interface Terminal {
+  info: Pty
+  directory: string
+  process: nodePty.IPty
+  output: OutputBuffer
+  clients: Set<PtyClient>
+}
+
+function controlFrame(cursor: number): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify({ cursor }))
+  const frame = new Uint8Array(json.length + 1)
+  frame.set(json, 1)
+  return frame
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK)
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
+function preferredShell(): string {
+  const fromEnv = process.env.SHELL
+  if (fromEnv && isExecutable(fromEnv)) return fromEnv
+  return CANDIDATE_SHELLS.find(isExecutable) ?? "/bin/sh"
+}
+
+/** Terminals on this machine, with node-pty: output to every connected client, replay by cursor, single-use tickets. */
+export function createPtyService(publish: MachinePublish): PtyService & { closeAll(): void } {
+  const terminals = new Map<string, Terminal>()
+  const tickets = new Map<string, { ptyID: string; directory: string; expires: number }>()
+
+  const announce = (terminal: Terminal, type: "pty.created" | "pty.updated") =>
+    publish(terminal.directory, type, { info: terminal.info }).catch(() => {})
+
+  const closeClients = (terminal: Terminal, reason: string) => {
+    for (const client of terminal.clients) client.close(1000, reason)
+    terminal.clients.clear()
+  }
+
+  /** SIGHUP as a closing terminal would send, and SIGKILL to its process group after, so nothing is orphaned. */
+  const kill = (terminal: Terminal) => {
+    if (terminal.info.status !== "running") return
+    const pid = terminal.process.pid
+    try {
+      terminal.process.kill("SIGHUP")
+    } catch {
+      // already gone
+    }
+    try {
+      process.kill(-pid, "SIGKILL")
+    } catch {
+      // the group is gone
+    }
+  }
+
+  return {
+    async shells(): Promise<PtyShell[]> {
+      const found = new Map<string, PtyShell>()
+      for (const path of [process.env.SHELL, ...CANDIDATE_SHELLS]) {
+        if (!path || found.has(path) || !existsSync(path)) continue
+        found.set(path, { path, name: basename(path), acceptable: isExecutable(path) })
+      }
+      return [...found.values()]
+    },
+
+    list: () => [...terminals.values()].map((terminal) => terminal.info),
+
+    get: (ptyID) => terminals.get(ptyID)?.info,
+
+    create(directory, input) {
+      const command = input.command ?? preferredShell()
+      const args = input.args ?? (command.endsWith("sh") ? ["-l"] : [])
+      const cwd = input.cwd ? (isAbsolute(input.cwd) ? input.cwd : resolve(directory, input.cwd)) : directory
+      if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+        throw new BadRequestError({ message: `cwd is not a directory on this machine: ${cwd}`, kind: "Body" })
+      }
+      let child: nodePty.IPty
+      try {
+        child = nodePty.spawn(command, args, {
+          name: "xterm-256color",
+          cols: 80,
+          rows: 24,
+          cwd,
+          env: { ...process.env, ...input.env, TERM: "xterm-256color" } as Record<string, string>,
+        })
+      } catch (error) {
+        throw new BadRequestError({ message: `Cannot start ${command}: ${(error as Error).message}`, kind: "Body" })
+      }
+      const id = Identifier.ascending("pty")
+      const terminal: Terminal = {
+        info: { id, title: input.title ?? `Terminal ${id.slice(-4)}`, command, args, cwd, status: "running", pid: child.pid },
+        directory,
+        process: child,
+        output: new OutputBuffer(BUFFER_CHARS),
+        clients: new Set(),
+      }
+      terminals.set(id, terminal)
+      child.onData((data) => {
+        terminal.output.push(data)
+        for (const client of terminal.clients) client.sendText(data)
+      })
+      child.onExit(({ exitCode }) => {
+        terminal.info = { ...terminal.info, status: "exited", exitCode }
+        closeClients(terminal, "exited")
+        publish(directory, "pty.exited", { id, exitCode }).catch(() => {})
+      })
+      announce(terminal, "pty.created")
+      return terminal.info
+    },
+
+    update(ptyID, input) {
+      const terminal = terminals.get(ptyID)
+      if (!terminal) return undefined
+      if (input.title !== undefined) terminal.info = { ...terminal.info, title: input.title }
+      if (input.size && terminal.info.status === "running") terminal.process.resize(input.size.cols, input.size.rows)
+      announce(terminal, "pty.updated")
+      return terminal.info
+    },
+
+    remove(ptyID) {
+      const terminal = terminals.get(ptyID)
+      if (!terminal) return false
+      terminals.delete(ptyID)
+      closeClients(terminal, "deleted")
+      kill(terminal)
+      publish(terminal.directory, "pty.deleted", { id: ptyID }).catch(() => {})
+      return true
+    },
+
+    attach(ptyID, cursor, client) {
+      const terminal = terminals.get(ptyID)
+      if (!terminal) return undefined
+      if (cursor >= 0) for (const piece of terminal.output.since(cursor, REPLAY_PIECE)) client.sendText(piece)
+      client.sendBinary(controlFrame(terminal.output.end))
+      if (terminal.info.status !== "running") {
+        client.close(1000, "exited")
+        return { write() {}, detach() {} }
+      }
+      terminal.clients.add(client)
+      return {
+        write: (data) => terminal.process.write(data),
+        detach: () => void terminal.clients.delete(client),
+      }
+    },
+
+    issueTicket(ptyID, directory) {
+      const now = Date.now()
+      for (const [ticket, entry] of tickets) if (entry.expires <= now) tickets.delete(ticket)
+      const ticket = randomBytes(32).toString("base64url")
+      tickets.set(ticket, { ptyID, directory, expires: now + TICKET_SECONDS * 1000 })
+      return { ticket, expires_in: TICKET_SECONDS }
+    },
+
+    checkTicket(ticket, ptyID, directory, consume) {
+      const entry = tickets.get(ticket)
+      const valid = !!entry && entry.ptyID === ptyID && entry.directory === directory && entry.expires > Date.now()
+      if (valid && consume) tickets.delete(ticket)
+      return valid
+    },
+
+    closeAll() {
+      for (const terminal of terminals.values()) {
+        closeClients(terminal, "server stopping")
+        kill(terminal)
+      }
+      terminals.clear()
+    },
+  }
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { accessSync, constants, existsSync, statSync } from "node:fs"
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { basename, isAbsolute, resolve } from "node:path"
 import * as nodePty from "node-pty"
 import { BadRequestError } from "../../shared/error.ts"
@@ -39,6 +39,37 @@ function isExecutable(path: string): boolean {
   }
 }
 
+function signal(pid: number, name: NodeJS.Signals) {
+  try {
+    process.kill(pid, name)
+  } catch {
+    // already gone
+  }
+}
+
+/** The processes of session `sid`, from /proc; where there is no /proc, the session leader's process group. */
+function sessionMembers(sid: number): number[] {
+  let entries: string[]
+  try {
+    entries = readdirSync("/proc")
+  } catch {
+    return [-sid]
+  }
+  const members: number[] = []
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+      // After the command name in parentheses: state, ppid, pgrp, session, ...
+      const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3])
+      if (session === sid) members.push(Number(entry))
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return members
+}
+
 function preferredShell(): string {
   const fromEnv = process.env.SHELL
   if (fromEnv && isExecutable(fromEnv)) return fromEnv
@@ -58,20 +89,16 @@ export function createPtyService(publish: MachinePublish): PtyService & { closeA
     terminal.clients.clear()
   }
 
-  /** SIGHUP as a closing terminal would send, and SIGKILL to its process group after, so nothing is orphaned. */
+  /**
+   * SIGHUP, as a closing terminal sends, then SIGKILL to every process of the terminal's session. The shell
+   * leads its own session, and an interactive shell gives each background job its own process group, so
+   * killing the shell's group alone would orphan its jobs.
+   */
   const kill = (terminal: Terminal) => {
-    if (terminal.info.status !== "running") return
     const pid = terminal.process.pid
-    try {
-      terminal.process.kill("SIGHUP")
-    } catch {
-      // already gone
-    }
-    try {
-      process.kill(-pid, "SIGKILL")
-    } catch {
-      // the group is gone
-    }
+    // An exited shell's pid may belong to another process by now; its session id cannot while the session lives.
+    if (terminal.info.status === "running") signal(pid, "SIGHUP")
+    for (const member of sessionMembers(pid)) signal(member, "SIGKILL")
   }
 
   return {

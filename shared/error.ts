@@ -55,6 +55,12 @@ export const PayloadTooLargeError = defineError(
   413,
 )
 export const ForbiddenError = defineError("ForbiddenError", Message, 403)
+/** A path that leaves the request's directory (`..`, an absolute path elsewhere, a symlink that resolves outside). */
+export const PathOutsideDirectoryError = defineError(
+  "PathOutsideDirectoryError",
+  z.object({ message: z.string(), path: z.string() }),
+  403,
+)
 export const UnknownError = defineError("UnknownError", Message, 500)
 /** The route needs a machine (PTY, files, search) and none is connected. */
 export const MachineUnavailableError = defineError("MachineUnavailable", Message, 503)

@@ -4,7 +4,10 @@ import type { Hono } from "hono"
 import { createApp, type App } from "../shared/app.ts"
 import { noProviderRunner } from "../shared/domain/runner.ts"
 import type { Ports, ServerConfig } from "../shared/ports.ts"
+import type { MachinePublish } from "../shared/machine.ts"
 import { MemoryHub } from "./hub.ts"
+import { createLocalMachine } from "./machine/index.ts"
+import { Bus } from "../shared/domain/bus.ts"
 import { nodeResponseTransport } from "./sse.ts"
 import { createLogger, type LogLevel } from "./log.ts"
 import { createProjectResolver } from "./project.ts"
@@ -31,6 +34,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const clock = { now: () => Date.now() }
   const hub = new MemoryHub(options.replayWindow, clock)
   const inFlight = new Set<Promise<unknown>>()
+  const publish: MachinePublish = (directory, type, properties) => Bus.publish(ports, directory, type, properties)
+  const local = createLocalMachine({ stateDirectory: options.stateDirectory, publish })
   // @hono/node-ws needs the app only when a socket upgrades, after the app (which needs the ports) exists.
   const webSockets: { app?: App } = {}
   const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({
@@ -43,6 +48,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     hub,
     sseTransport: nodeResponseTransport,
     upgradeWebSocket,
+    machine: local.machine,
     runner: noProviderRunner,
     clock,
     log: createLogger(options.logLevel),
@@ -66,6 +72,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     url: `http://${host}:${port}`,
     hub,
     async close() {
+      // Terminals first: their WebSockets would otherwise keep server.close() waiting.
+      await local.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         // Event streams never end on their own; closing their sockets lets close() finish.

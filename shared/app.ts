@@ -10,6 +10,7 @@ import { resolveDirectory } from "./middleware/directory.ts"
 import { errorHandler } from "./middleware/error.ts"
 import { requestLog } from "./middleware/logger.ts"
 import { eventRoutes } from "./routes/event.ts"
+import { fileRoutes } from "./routes/file.ts"
 import { globalRoutes } from "./routes/global.ts"
 import { messageRoutes } from "./routes/message.ts"
 import { projectRoutes } from "./routes/project.ts"
@@ -36,6 +37,7 @@ export function createApp(ports: Ports) {
     .route("/message", messageRoutes(ports))
     .route("/event", eventRoutes(ports))
     .route("/pty", ptyRoutes(ports))
+    .route("/", fileRoutes(ports))
 
   app.get(
     "/doc",

@@ -1,0 +1,77 @@
+import type { FileService, Machine, MachinePublish, VcsService } from "../../shared/machine.ts"
+import type { Logger } from "../../shared/ports.ts"
+import { createFileService, type FileServiceOptions } from "./files.ts"
+import { createPtyService } from "./pty.ts"
+import { createVcsService } from "./vcs.ts"
+import { watchDirectory, type DirectoryWatcher } from "./watcher.ts"
+
+export interface LocalMachineOptions {
+  /** The agent's state directory, reported by GET /path. */
+  stateDirectory: string
+  /** Puts an event on a directory's streams. */
+  publish: MachinePublish
+  log?: Logger
+  /** `rg` to search with; false uses the built-in search (default: `rg` from PATH when there is one). */
+  ripgrep?: FileServiceOptions["ripgrep"]
+  /** Directories watched at once; the least recently started watcher stops beyond it (default 32). */
+  maxWatchedDirectories?: number
+}
+
+export interface LocalMachine {
+  machine: Machine
+  /** Kills the PTYs and stops every file watcher. */
+  close(): Promise<void>
+}
+
+/**
+ * This machine: terminals (node-pty), files, search and git. A directory gets a file watcher the first time
+ * a file or vcs request names it; `close()` stops them all.
+ */
+export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
+  const maxWatched = options.maxWatchedDirectories ?? 32
+  const watchers = new Map<string, Promise<DirectoryWatcher | undefined>>()
+  let closed = false
+
+  const ensureWatcher = (directory: string) => {
+    if (closed || watchers.has(directory)) return
+    if (watchers.size >= maxWatched) {
+      const [oldest, watcher] = watchers.entries().next().value!
+      watchers.delete(oldest)
+      void watcher.then((w) => w?.close())
+    }
+    const started = watchDirectory(directory, (type, properties) => options.publish(directory, type, properties), {
+      onError: (message) => options.log?.warn(message, { directory }),
+    }).catch(() => {
+      // the directory does not exist (yet): try again on its next request
+      if (watchers.get(directory) === started) watchers.delete(directory)
+      return undefined
+    })
+    watchers.set(directory, started)
+  }
+
+  const files = createFileService({ ripgrep: options.ripgrep })
+  const vcs = createVcsService({ stateDirectory: options.stateDirectory })
+  const watchedFiles: FileService = {
+    list: (directory, path) => (ensureWatcher(directory), files.list(directory, path)),
+    read: (directory, path) => (ensureWatcher(directory), files.read(directory, path)),
+    status: (directory) => (ensureWatcher(directory), files.status(directory)),
+    findText: (directory, pattern) => (ensureWatcher(directory), files.findText(directory, pattern)),
+    findFiles: (directory, query) => (ensureWatcher(directory), files.findFiles(directory, query)),
+  }
+  const watchedVcs: VcsService = {
+    info: (directory) => (ensureWatcher(directory), vcs.info(directory)),
+    paths: (directory) => (ensureWatcher(directory), vcs.paths(directory)),
+  }
+  const pty = createPtyService(options.publish)
+
+  return {
+    machine: { pty, files: watchedFiles, vcs: watchedVcs },
+    async close() {
+      closed = true
+      pty.closeAll()
+      const started = [...watchers.values()]
+      watchers.clear()
+      for (const watcher of await Promise.all(started)) watcher?.close()
+    },
+  }
+}

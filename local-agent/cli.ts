@@ -3,12 +3,15 @@ import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { VERSION } from "../shared/version.ts"
 import { isLogLevel } from "./log.ts"
+import { DEFAULT_MDNS_DOMAIN, isLoopbackHostname, publishMdns, type MdnsPublication } from "./mdns.ts"
 import { startLocalServer } from "./server.ts"
 
 const USAGE = `Usage: opencode-agent serve [options]
 
   --port <n>          port to listen on (default 4096; 0 picks a free one)
-  --hostname <host>   address to bind (default 127.0.0.1)
+  --hostname <host>   address to bind (default 127.0.0.1; 0.0.0.0 with --mdns)
+  --mdns              announce the server as opencode-<port> (_http._tcp) over mDNS
+  --mdns-domain <d>   host name in the mDNS announcement (default opencode.local)
   --cors <origin>     also allow this browser origin (repeatable)
   --state <dir>       where state is kept (default $OPENCODE_STATE_DIR or ~/.local/share/opencode-server)
   --directory <dir>   directory of requests that name none (default: the current directory)
@@ -34,6 +37,8 @@ async function main() {
     options: {
       port: { type: "string" },
       hostname: { type: "string" },
+      mdns: { type: "boolean" },
+      "mdns-domain": { type: "string" },
       cors: { type: "string", multiple: true },
       state: { type: "string" },
       directory: { type: "string" },
@@ -54,9 +59,11 @@ async function main() {
   const password = env.OPENCODE_SERVER_PASSWORD
   if (!password) process.stderr.write("Warning: OPENCODE_SERVER_PASSWORD is not set; server is unsecured.\n")
 
+  // As upstream: --mdns without an explicit --hostname listens on every interface.
+  const hostname = values.hostname ?? (values.mdns ? "0.0.0.0" : "127.0.0.1")
   const server = await startLocalServer({
     port: positiveInt("--port", values.port, 4096),
-    hostname: values.hostname ?? "127.0.0.1",
+    hostname,
     stateDirectory: values.state ?? env.OPENCODE_STATE_DIR ?? join(homedir(), ".local", "share", "opencode-server"),
     logLevel,
     replayWindow: positiveInt("OPENCODE_REPLAY_WINDOW", env.OPENCODE_REPLAY_WINDOW, 1000),
@@ -72,10 +79,25 @@ async function main() {
   })
   process.stdout.write(`opencode server listening on ${server.url}\n`)
 
+  let mdns: MdnsPublication | undefined
+  if (values.mdns) {
+    if (isLoopbackHostname(hostname)) {
+      process.stderr.write(`mDNS: not published, ${hostname} is a loopback address\n`)
+    } else {
+      mdns = publishMdns({
+        port: Number(new URL(server.url).port),
+        domain: values["mdns-domain"] ?? DEFAULT_MDNS_DOMAIN,
+        onError: (error) => process.stderr.write(`mDNS: ${error instanceof Error ? error.message : String(error)}\n`),
+      })
+      process.stderr.write(`mDNS: published ${mdns.name} (${mdns.type}) host ${mdns.host} port ${mdns.port} txt path=/\n`)
+    }
+  }
+
   let stopping = false
   const stop = async () => {
     if (stopping) return
     stopping = true
+    await mdns?.stop()
     await server.close()
     process.exit(0)
   }

@@ -34,6 +34,8 @@ export interface TargetOptions {
   cors?: string[]
   /** The default directory (`--directory` locally, OPENCODE_DEFAULT_DIRECTORY on the worker); a fresh one if unset. */
   directory?: string
+  /** Local only: more `serve` flags, after the ones above (e.g. `["--mdns"]`). */
+  extraArgs?: string[]
 }
 
 export interface Target {
@@ -285,6 +287,7 @@ function localLaunch(stateDir: string, directory: string, options: TargetOptions
     const args = ["local-agent/cli.ts", "serve", "--port", "0", "--state", stateDir, "--log-level", "warn"]
     args.push("--directory", directory)
     for (const origin of options.cors ?? []) args.push("--cors", origin)
+    args.push(...(options.extraArgs ?? []))
     return {
       command: join(BIN, "tsx"),
       args,

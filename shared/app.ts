@@ -12,6 +12,7 @@ import { requestLog } from "./middleware/logger.ts"
 import { eventRoutes } from "./routes/event.ts"
 import { fileRoutes } from "./routes/file.ts"
 import { globalRoutes } from "./routes/global.ts"
+import { lspRoutes } from "./routes/lsp.ts"
 import { messageRoutes } from "./routes/message.ts"
 import { projectRoutes } from "./routes/project.ts"
 import { hasValidPtyTicket, ptyRoutes } from "./routes/pty.ts"
@@ -38,6 +39,7 @@ export function createApp(ports: Ports) {
     .route("/event", eventRoutes(ports))
     .route("/pty", ptyRoutes(ports))
     .route("/", fileRoutes(ports))
+    .route("/", lspRoutes(ports))
 
   app.get(
     "/doc",

@@ -1,6 +1,7 @@
 import type { FileService, Machine, MachinePublish, VcsService } from "../../shared/machine.ts"
 import type { Logger } from "../../shared/ports.ts"
 import { createFileService, type FileServiceOptions } from "./files.ts"
+import { createLspService } from "./lsp.ts"
 import { createPtyService } from "./pty.ts"
 import { createVcsService } from "./vcs.ts"
 import { watchDirectory, type DirectoryWatcher } from "./watcher.ts"
@@ -19,7 +20,7 @@ export interface LocalMachineOptions {
 
 export interface LocalMachine {
   machine: Machine
-  /** Kills the PTYs and stops every file watcher. */
+  /** Kills the PTYs, shuts the language servers down and stops every file watcher. */
   close(): Promise<void>
 }
 
@@ -53,7 +54,8 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const vcs = createVcsService({ stateDirectory: options.stateDirectory })
   const watchedFiles: FileService = {
     list: (directory, path) => (ensureWatcher(directory), files.list(directory, path)),
-    read: (directory, path) => (ensureWatcher(directory), files.read(directory, path)),
+    // Reading a source file also opens it in its language server, so diagnostics follow (lsp.client.diagnostics).
+    read: (directory, path) => (ensureWatcher(directory), files.read(directory, path).then((content) => (touch(directory, path), content))),
     status: (directory) => (ensureWatcher(directory), files.status(directory)),
     findText: (directory, pattern) => (ensureWatcher(directory), files.findText(directory, pattern)),
     findFiles: (directory, query) => (ensureWatcher(directory), files.findFiles(directory, query)),
@@ -63,12 +65,17 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
     paths: (directory) => (ensureWatcher(directory), vcs.paths(directory)),
   }
   const pty = createPtyService(options.publish)
+  const lsp = createLspService({ publish: options.publish, log: options.log })
+  const touch = (directory: string, path: string) => {
+    if (!closed && lsp.handles(path)) lsp.touch(directory, path).catch((error) => options.log?.warn(`lsp: ${error.message}`, { directory, path }))
+  }
 
   return {
-    machine: { pty, files: watchedFiles, vcs: watchedVcs },
+    machine: { pty, files: watchedFiles, vcs: watchedVcs, lsp },
     async close() {
       closed = true
       pty.closeAll()
+      await lsp.closeAll()
       const started = [...watchers.values()]
       watchers.clear()
       for (const watcher of await Promise.all(started)) watcher?.close()

@@ -30,6 +30,8 @@ export const EventDefinitions = {
   "pty.deleted": z.object({ id: z.string() }),
   "file.watcher.updated": z.object({ file: z.string(), event: z.enum(["add", "change", "unlink"]) }),
   "vcs.branch.updated": z.object({ branch: z.string().optional() }),
+  "lsp.updated": z.object({}),
+  "lsp.client.diagnostics": z.object({ serverID: z.string(), path: z.string() }),
 } as const
 
 export type EventType = keyof typeof EventDefinitions

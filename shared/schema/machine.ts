@@ -111,3 +111,26 @@ export const VcsInfo = z
   .object({ branch: z.string().optional(), default_branch: z.string().optional() })
   .meta({ ref: "VcsInfo" })
 export type VcsInfo = z.infer<typeof VcsInfo>
+
+export const LspStatus = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    root: z.string().describe("The server's root, relative to the request's directory (empty when the same)"),
+    status: z.enum(["connected", "error"]),
+  })
+  .meta({ ref: "LSPStatus" })
+export type LspStatus = z.infer<typeof LspStatus>
+
+const LspPosition = z.object({ line: z.number().int(), character: z.number().int() })
+export const LspRange = z.object({ start: LspPosition, end: LspPosition }).meta({ ref: "Range" })
+
+/** A workspace symbol from a language server (LSP `SymbolInformation`). */
+export const Symbol = z
+  .object({
+    name: z.string(),
+    kind: z.number().int(),
+    location: z.object({ uri: z.string(), range: LspRange }),
+  })
+  .meta({ ref: "Symbol" })
+export type Symbol = z.infer<typeof Symbol>

@@ -1,9 +1,10 @@
-import { Hono, type MiddlewareHandler } from "hono"
+import { Hono } from "hono"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { MachineUnavailableError, NotFoundError, PathOutsideDirectoryError } from "../error.ts"
 import { requireMachine } from "../machine.ts"
+import { machineRequired } from "../middleware/machine.ts"
 import { FileContent, FileNode, FileStatus, FindFilesQuery, PathInfo, TextMatch, VcsInfo } from "../schema/machine.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
@@ -16,10 +17,7 @@ const PatternQuery = z.object({ pattern: z.string().min(1).describe("Regular exp
  * machine, so on the edge they answer 503 MachineUnavailable whatever the input.
  */
 export function fileRoutes(ports: Ports) {
-  const machine: MiddlewareHandler<AppEnv> = async (_c, next) => {
-    requireMachine(ports)
-    await next()
-  }
+  const machine = machineRequired(ports)
   const files = () => requireMachine(ports).files
   const vcs = () => requireMachine(ports).vcs
 

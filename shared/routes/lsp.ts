@@ -1,9 +1,10 @@
-import { Hono, type MiddlewareHandler } from "hono"
+import { Hono } from "hono"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { MachineUnavailableError, NotFoundError } from "../error.ts"
 import { requireMachine } from "../machine.ts"
+import { machineRequired } from "../middleware/machine.ts"
 import { LspStatus, Symbol } from "../schema/machine.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
@@ -15,10 +16,7 @@ const SymbolQuery = z.object({ query: z.string().describe("Symbol name or a part
  * it: its diagnostics then arrive as `lsp.client.diagnostics` events. On the edge: 503 MachineUnavailable.
  */
 export function lspRoutes(ports: Ports) {
-  const machine: MiddlewareHandler<AppEnv> = async (_c, next) => {
-    requireMachine(ports)
-    await next()
-  }
+  const machine = machineRequired(ports)
   const lsp = () => requireMachine(ports).lsp
 
   return new Hono<AppEnv>()

@@ -4,6 +4,7 @@ import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { ForbiddenError, MachineUnavailableError, NotFoundError, UnauthorizedError } from "../error.ts"
 import { requireMachine, type PtyAttachment } from "../machine.ts"
+import { machineRequired } from "../middleware/machine.ts"
 import { Pty, PtyCreateInput, PtyShell, PtyTicket, PtyUpdateInput } from "../schema/machine.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
@@ -28,6 +29,7 @@ export function hasValidPtyTicket(ports: Ports, c: Context<AppEnv>): boolean {
 export function ptyRoutes(ports: Ports) {
   const pty = () => requireMachine(ports).pty
   return new Hono<AppEnv>()
+    .use(machineRequired(ports))
     .get(
       "/shells",
       describeInstanceRoute({

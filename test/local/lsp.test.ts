@@ -87,6 +87,32 @@ describe("LSP on the local agent", () => {
     LSP_WAIT_MS * 3,
   )
 
+  test(
+    "a language server that crashes is started again and reports diagnostics again",
+    async () => {
+      const crashed = processesIn(directory)
+      expect(crashed.length).toBeGreaterThan(0)
+      const stream = await connect(`${target().url}/event?directory=${encodeURIComponent(directory)}`)
+      try {
+        for (const pid of crashed) process.kill(pid, "SIGKILL")
+        await until(() => (processesIn(directory).some((pid) => !crashed.includes(pid)) ? true : undefined), {
+          timeoutMs: LSP_WAIT_MS,
+          what: "a new language server process",
+        })
+        expect((await api(target(), "GET", "/file/content?path=broken.ts", { directory })).status).toBe(200)
+        await stream.waitFor(
+          (frame) => frame.payload?.type === "lsp.client.diagnostics" && frame.payload.properties.path === file,
+          { timeoutMs: LSP_WAIT_MS, what: "lsp.client.diagnostics after the restart" },
+        )
+        const status = await api(target(), "GET", "/lsp", { directory })
+        expect(status.json).toContainEqual({ id: "typescript", name: "typescript", root: "", status: "connected" })
+      } finally {
+        stream.close()
+      }
+    },
+    LSP_WAIT_MS * 3,
+  )
+
   test("stopping the server leaves no language server behind", async () => {
     expect(processesIn(directory).length).toBeGreaterThan(0)
     await target().stop()

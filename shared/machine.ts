@@ -47,7 +47,8 @@ export interface PtyAttachment {
 
 export interface PtyService {
   shells(): Promise<PtyShell[]>
-  list(): Pty[]
+  /** The terminals started from `directory`, as upstream's per-instance list. */
+  list(directory: string): Pty[]
   get(ptyID: string): Pty | undefined
   create(directory: string, input: PtyCreateInput): Pty
   update(ptyID: string, input: PtyUpdateInput): Pty | undefined

@@ -111,7 +111,8 @@ export function createPtyService(publish: MachinePublish): PtyService & { closeA
       return [...found.values()]
     },
 
-    list: () => [...terminals.values()].map((terminal) => terminal.info),
+    list: (directory) =>
+      [...terminals.values()].filter((terminal) => terminal.directory === directory).map((terminal) => terminal.info),
 
     get: (ptyID) => terminals.get(ptyID)?.info,
 

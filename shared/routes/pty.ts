@@ -43,10 +43,10 @@ export function ptyRoutes(ports: Ports) {
       "/",
       describeInstanceRoute({
         operationId: "pty.list",
-        summary: "Terminals on the machine",
+        summary: "Terminals started from the request's directory",
         responses: { 200: json("Terminals", z.array(Pty)), ...errors(MachineUnavailableError) },
       }),
-      (c) => c.json(pty().list()),
+      (c) => c.json(pty().list(c.var.directory)),
     )
     .post(
       "/",

@@ -72,6 +72,8 @@ describe("PTY on the local agent", () => {
     const directory = projectDirectory()
     const pty = await createPty(directory)
     expect(pty).toMatchObject({ cwd: directory, status: "running", command: "bash" })
+    expect((await api(target(), "GET", "/pty", { directory })).json.map((p: { id: string }) => p.id)).toEqual([pty.id])
+    expect((await api(target(), "GET", "/pty", { directory: projectDirectory() })).json).toEqual([])
     const first = await Terminal.open(target(), pty.id, directory)
     const second = await Terminal.open(target(), pty.id, directory)
     first.type("echo sum=$((40+2)); pwd")

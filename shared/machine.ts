@@ -48,18 +48,18 @@ export interface PtyAttachment {
 export interface PtyService {
   shells(): Promise<PtyShell[]>
   /** The terminals started from `directory`, as upstream's per-instance list. */
-  list(directory: string): Pty[]
-  get(ptyID: string): Pty | undefined
-  create(directory: string, input: PtyCreateInput): Pty
-  update(ptyID: string, input: PtyUpdateInput): Pty | undefined
+  list(directory: string): Promise<Pty[]>
+  get(ptyID: string): Promise<Pty | undefined>
+  create(directory: string, input: PtyCreateInput): Promise<Pty>
+  update(ptyID: string, input: PtyUpdateInput): Promise<Pty | undefined>
   /** Kills the process and closes its clients; false for an unknown id. */
-  remove(ptyID: string): boolean
+  remove(ptyID: string): Promise<boolean>
   /** Replays output from `cursor` (-1: live only), sends the `0x00 {"cursor": n}` control frame, then streams live. */
-  attach(ptyID: string, cursor: number, client: PtyClient): PtyAttachment | undefined
+  attach(ptyID: string, cursor: number, client: PtyClient): Promise<PtyAttachment | undefined>
   /** A single-use ticket to connect to one PTY from one directory without auth headers. */
-  issueTicket(ptyID: string, directory: string): PtyTicket
+  issueTicket(ptyID: string, directory: string): Promise<PtyTicket>
   /** Whether a ticket is valid for this PTY and directory; `consume` uses it up. */
-  checkTicket(ticket: string, ptyID: string, directory: string, consume: boolean): boolean
+  checkTicket(ticket: string, ptyID: string, directory: string, consume: boolean): Promise<boolean>
 }
 
 export interface FileService {

@@ -111,12 +111,12 @@ export function createPtyService(publish: MachinePublish): PtyService & { closeA
       return [...found.values()]
     },
 
-    list: (directory) =>
+    list: async (directory) =>
       [...terminals.values()].filter((terminal) => terminal.directory === directory).map((terminal) => terminal.info),
 
-    get: (ptyID) => terminals.get(ptyID)?.info,
+    get: async (ptyID) => terminals.get(ptyID)?.info,
 
-    create(directory, input) {
+    async create(directory, input) {
       const command = input.command ?? preferredShell()
       const args = input.args ?? (command.endsWith("sh") ? ["-l"] : [])
       const cwd = input.cwd ? (isAbsolute(input.cwd) ? input.cwd : resolve(directory, input.cwd)) : directory
@@ -157,7 +157,7 @@ export function createPtyService(publish: MachinePublish): PtyService & { closeA
       return terminal.info
     },
 
-    update(ptyID, input) {
+    async update(ptyID, input) {
       const terminal = terminals.get(ptyID)
       if (!terminal) return undefined
       if (input.title !== undefined) terminal.info = { ...terminal.info, title: input.title }
@@ -166,7 +166,7 @@ export function createPtyService(publish: MachinePublish): PtyService & { closeA
       return terminal.info
     },
 
-    remove(ptyID) {
+    async remove(ptyID) {
       const terminal = terminals.get(ptyID)
       if (!terminal) return false
       terminals.delete(ptyID)
@@ -176,7 +176,7 @@ export function createPtyService(publish: MachinePublish): PtyService & { closeA
       return true
     },
 
-    attach(ptyID, cursor, client) {
+    async attach(ptyID, cursor, client) {
       const terminal = terminals.get(ptyID)
       if (!terminal) return undefined
       if (cursor >= 0) for (const piece of terminal.output.since(cursor, REPLAY_PIECE)) client.sendText(piece)
@@ -192,7 +192,7 @@ export function createPtyService(publish: MachinePublish): PtyService & { closeA
       }
     },
 
-    issueTicket(ptyID, directory) {
+    async issueTicket(ptyID, directory) {
       const now = Date.now()
       for (const [ticket, entry] of tickets) if (entry.expires <= now) tickets.delete(ticket)
       const ticket = randomBytes(32).toString("base64url")
@@ -200,7 +200,7 @@ export function createPtyService(publish: MachinePublish): PtyService & { closeA
       return { ticket, expires_in: TICKET_SECONDS }
     },
 
-    checkTicket(ticket, ptyID, directory, consume) {
+    async checkTicket(ticket, ptyID, directory, consume) {
       const entry = tickets.get(ticket)
       const valid = !!entry && entry.ptyID === ptyID && entry.directory === directory && entry.expires > Date.now()
       if (valid && consume) tickets.delete(ticket)

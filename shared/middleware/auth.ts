@@ -26,11 +26,11 @@ function decodeCredentials(encoded: string): string | undefined {
  */
 export function basicAuth<E extends Env>(
   credentials: { username: string; password: string },
-  bypass: (c: Context<E>) => boolean = () => false,
+  bypass: (c: Context<E>) => boolean | Promise<boolean> = () => false,
 ): MiddlewareHandler<E> {
   const expected = `${credentials.username}:${credentials.password}`
   return async (c, next) => {
-    if (c.req.method === "OPTIONS" || bypass(c)) return next()
+    if (c.req.method === "OPTIONS" || (await bypass(c))) return next()
     const header = c.req.header("Authorization")
     const encoded = header?.match(/^Basic\s+(.+)$/i)?.[1] ?? c.req.query("auth_token")
     const given = encoded ? decodeCredentials(encoded.trim()) : undefined

@@ -19,7 +19,7 @@ export const PTY_CONNECT_PATH = /^\/pty\/(pty_[^/]+)\/connect$/
 const notFound = (ptyID: string) => new NotFoundError({ message: `PTY not found: ${ptyID}` })
 
 /** Whether a request is a PTY connect carrying a valid ticket: such a request needs no auth header. */
-export function hasValidPtyTicket(ports: Ports, c: Context<AppEnv>): boolean {
+export async function hasValidPtyTicket(ports: Ports, c: Context<AppEnv>): Promise<boolean> {
   const ptyID = c.req.path.match(PTY_CONNECT_PATH)?.[1]
   const ticket = c.req.query("ticket")
   if (!ptyID || !ticket || !ports.machine) return false
@@ -46,7 +46,7 @@ export function ptyRoutes(ports: Ports) {
         summary: "Terminals started from the request's directory",
         responses: { 200: json("Terminals", z.array(Pty)), ...errors(MachineUnavailableError) },
       }),
-      (c) => c.json(pty().list(c.var.directory)),
+      async (c) => c.json(await pty().list(c.var.directory)),
     )
     .post(
       "/",
@@ -56,7 +56,7 @@ export function ptyRoutes(ports: Ports) {
         responses: { 200: json("The new terminal", Pty), ...errors(MachineUnavailableError) },
       }),
       validate("json", PtyCreateInput),
-      (c) => c.json(pty().create(c.var.directory, c.req.valid("json"))),
+      async (c) => c.json(await pty().create(c.var.directory, c.req.valid("json"))),
     )
     .get(
       "/:ptyID",
@@ -66,9 +66,9 @@ export function ptyRoutes(ports: Ports) {
         responses: { 200: json("The terminal", Pty), ...errors(NotFoundError, MachineUnavailableError) },
       }),
       validate("param", PtyParam),
-      (c) => {
+      async (c) => {
         const { ptyID } = c.req.valid("param")
-        const info = pty().get(ptyID)
+        const info = await pty().get(ptyID)
         if (!info) throw notFound(ptyID)
         return c.json(info)
       },
@@ -82,9 +82,9 @@ export function ptyRoutes(ports: Ports) {
       }),
       validate("param", PtyParam),
       validate("json", PtyUpdateInput),
-      (c) => {
+      async (c) => {
         const { ptyID } = c.req.valid("param")
-        const info = pty().update(ptyID, c.req.valid("json"))
+        const info = await pty().update(ptyID, c.req.valid("json"))
         if (!info) throw notFound(ptyID)
         return c.json(info)
       },
@@ -97,9 +97,9 @@ export function ptyRoutes(ports: Ports) {
         responses: { 200: json("Removed", z.boolean()), ...errors(NotFoundError, MachineUnavailableError) },
       }),
       validate("param", PtyParam),
-      (c) => {
+      async (c) => {
         const { ptyID } = c.req.valid("param")
-        if (!pty().remove(ptyID)) throw notFound(ptyID)
+        if (!(await pty().remove(ptyID))) throw notFound(ptyID)
         return c.json(true)
       },
     )
@@ -112,13 +112,13 @@ export function ptyRoutes(ports: Ports) {
         responses: { 200: json("The ticket", PtyTicket), ...errors(ForbiddenError, NotFoundError, MachineUnavailableError) },
       }),
       validate("param", PtyParam),
-      (c) => {
+      async (c) => {
         if (c.req.header("x-opencode-ticket") !== "1") {
           throw new ForbiddenError({ message: "A connect ticket needs the header x-opencode-ticket: 1" })
         }
         const { ptyID } = c.req.valid("param")
-        if (!pty().get(ptyID)) throw notFound(ptyID)
-        return c.json(pty().issueTicket(ptyID, c.var.directory))
+        if (!(await pty().get(ptyID))) throw notFound(ptyID)
+        return c.json(await pty().issueTicket(ptyID, c.var.directory))
       },
     )
     .get(
@@ -136,9 +136,9 @@ export function ptyRoutes(ports: Ports) {
       validate("query", ConnectQuery),
       async (c, next) => {
         const { ptyID } = c.req.valid("param")
-        if (!pty().get(ptyID)) throw notFound(ptyID)
+        if (!(await pty().get(ptyID))) throw notFound(ptyID)
         const { ticket } = c.req.valid("query")
-        if (ticket !== undefined && !pty().checkTicket(ticket, ptyID, c.var.directory, true)) {
+        if (ticket !== undefined && !(await pty().checkTicket(ticket, ptyID, c.var.directory, true))) {
           throw new UnauthorizedError({ message: "The connect ticket is unknown, used or expired" })
         }
         await next()
@@ -146,7 +146,8 @@ export function ptyRoutes(ports: Ports) {
       ports.upgradeWebSocket((c) => {
         const ptyID = c.req.param("ptyID")!
         const cursor = Number(c.req.query("cursor") ?? 0)
-        let attachment: PtyAttachment | undefined
+        // Input that arrives while the attachment is being made is held, then written in order.
+        let attachment: Promise<PtyAttachment | undefined> | undefined
         return {
           onOpen(_event, socket) {
             attachment = pty().attach(ptyID, cursor, {
@@ -154,14 +155,18 @@ export function ptyRoutes(ports: Ports) {
               sendBinary: (data) => socket.send(data as Uint8Array<ArrayBuffer>),
               close: (code, reason) => socket.close(code, reason),
             })
-            if (!attachment) socket.close(1008, "unknown PTY")
+            attachment.then(
+              (attached) => attached ?? socket.close(1008, "unknown PTY"),
+              () => socket.close(1011, "the terminal could not be attached"),
+            )
           },
           onMessage(event) {
             const data = event.data
-            attachment?.write(typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer))
+            const text = typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer)
+            void attachment?.then((attached) => attached?.write(text))
           },
           onClose() {
-            attachment?.detach()
+            void attachment?.then((attached) => attached?.detach())
           },
         }
       }),

@@ -1,0 +1,52 @@
+import { z } from "zod"
+
+/**
+ * Frames on the tunnel: one WebSocket the local agent dials out to the edge. The edge sends requests and
+ * WebSocket relays for the machine; the agent answers each by id. Every frame is one JSON text message;
+ * bodies and binary WebSocket data travel as base64. `ping` and `pong` are bare strings, not frames, so the
+ * edge can answer them without waking its Durable Object.
+ */
+export namespace Tunnel {
+  export const PING = "ping"
+  export const PONG = "pong"
+
+  const Headers = z.array(z.tuple([z.string(), z.string()]))
+
+  /** Edge → agent. */
+  export const Down = z.discriminatedUnion("t", [
+    z.object({
+      t: z.literal("request"),
+      id: z.number().int(),
+      method: z.string(),
+      /** Path and query, e.g. `/file/content?path=a.ts&directory=%2Fsrc`. */
+      path: z.string(),
+      headers: Headers,
+      body: z.string().optional(),
+    }),
+    z.object({ t: z.literal("socket.open"), id: z.number().int(), path: z.string() }),
+    z.object({ t: z.literal("socket.data"), id: z.number().int(), data: z.string(), binary: z.boolean() }),
+    z.object({ t: z.literal("socket.close"), id: z.number().int(), code: z.number().int(), reason: z.string() }),
+  ])
+  export type Down = z.infer<typeof Down>
+
+  /** Agent → edge. A response streams as head, chunks, end (or error). */
+  export const Up = z.discriminatedUnion("t", [
+    z.object({ t: z.literal("response.head"), id: z.number().int(), status: z.number().int(), headers: Headers }),
+    z.object({ t: z.literal("response.chunk"), id: z.number().int(), data: z.string() }),
+    z.object({ t: z.literal("response.end"), id: z.number().int() }),
+    z.object({ t: z.literal("response.error"), id: z.number().int(), message: z.string() }),
+    z.object({ t: z.literal("socket.data"), id: z.number().int(), data: z.string(), binary: z.boolean() }),
+    z.object({ t: z.literal("socket.close"), id: z.number().int(), code: z.number().int(), reason: z.string() }),
+  ])
+  export type Up = z.infer<typeof Up>
+
+  export function encodeBase64(bytes: Uint8Array): string {
+    let binary = ""
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+    return btoa(binary)
+  }
+
+  export function decodeBase64(text: string): Uint8Array {
+    return Uint8Array.from(atob(text), (char) => char.charCodeAt(0))
+  }
+}

@@ -75,28 +75,15 @@ export interface VcsService {
   paths(directory: string): Promise<PathInfo>
 }
 
-/** An LSP diagnostic as the language server sent it (`range`, `severity`, `message`, …). */
-export interface LspDiagnostic {
-  range: { start: { line: number; character: number }; end: { line: number; character: number } }
-  severity?: number
-  message: string
-  source?: string
-  code?: string | number
-}
-
 /**
- * Language servers, started on demand per language and root. A file is opened in its server by `touch`;
- * the server's diagnostics for it then arrive as `lsp.client.diagnostics` events.
+ * Language servers, started on demand per language and root. The machine opens a file in its server when
+ * the file is read; the server's diagnostics for it then arrive as `lsp.client.diagnostics` events.
  */
 export interface LspService {
   /** The servers started for the directory (its root or roots inside it). */
   status(directory: string): Promise<LspStatus[]>
   /** Workspace symbols matching `query` from the directory's running servers. */
   symbols(directory: string, query: string): Promise<LspSymbol[]>
-  /** Opens (or refreshes) a file in the server for its language, starting that server if needed. */
-  touch(directory: string, path: string): Promise<void>
-  /** The diagnostics last published for a file (path relative to the directory, or absolute). */
-  diagnostics(directory: string, path: string): LspDiagnostic[]
 }
 
 /** The request's machine, or 503 MachineUnavailable when none is connected (the edge before pairing). */

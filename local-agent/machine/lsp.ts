@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { delimiter, dirname, extname, join, relative, sep } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import type { LspDiagnostic, LspService, MachinePublish } from "../../shared/machine.ts"
+import type { LspService, MachinePublish } from "../../shared/machine.ts"
 import type { Logger } from "../../shared/ports.ts"
 import type { LspStatus, Symbol as LspSymbol } from "../../shared/schema/machine.ts"
 import { resolveInside } from "./confine.ts"
@@ -457,7 +457,21 @@ function findRoot(file: string, top: string, markers: string[]): string {
   return top
 }
 
+/** One diagnostic as the language server published it. */
+export interface LspDiagnostic {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } }
+  severity?: number
+  message: string
+  source?: string
+  code?: string | number
+}
+
+/** The local language servers: the port's queries, plus what the local machine itself drives. */
 export interface LspManager extends LspService {
+  /** Opens (or refreshes) a file in the server for its language, starting that server if needed. */
+  touch(directory: string, path: string): Promise<void>
+  /** The diagnostics last published for a file (path relative to the directory, or absolute). */
+  diagnostics(directory: string, path: string): LspDiagnostic[]
   /** Whether a file's extension has a language server in the table (installed or not). */
   handles(path: string): boolean
   closeAll(): Promise<void>

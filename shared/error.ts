@@ -75,3 +75,5 @@ export const MessageAbortedError = defineError("MessageAbortedError", Message, 5
 
 /** Shorthand for the declared error responses of a route in the OpenAPI document. */
 export type ErrorClass = { Schema: z.ZodType; errorName: string; status: ContentfulStatusCode }
+/** Too many attempts (failed pairing codes, registrations) from one client; try again later. */
+export const TooManyRequestsError = defineError("TooManyRequestsError", Message, 429)

@@ -1,0 +1,244 @@
+import { Hono, type Context } from "hono"
+import { z } from "zod"
+import {
+  BadRequestError,
+  NotFoundError,
+  TooManyRequestsError,
+  UnauthorizedError,
+  type NamedError,
+} from "../shared/error.ts"
+import { errorHandler } from "../shared/middleware/error.ts"
+import type { Env } from "./env.ts"
+import { PAIRING_CODE_TTL_MS, sha256, type RegistryFailure, type RegistryResult } from "./objects/registry.ts"
+import type { Tenancy } from "./tenancy.ts"
+
+/**
+ * How long an isolate trusts a client token it has already checked, without asking the registry again.
+ * A revoked token is refused everywhere within this bound (at once by the isolate that revoked it).
+ */
+export const TOKEN_CACHE_MS = 10_000
+const TOKEN_CACHE_MAX = 10_000
+
+/** Secrets and tokens are 32 random bytes in base64url; anything else (e.g. a server password) skips the registry. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/
+
+function decodeBasic(encoded: string): string | undefined {
+  try {
+    const decoded = new TextDecoder().decode(Uint8Array.from(atob(encoded.trim()), (char) => char.charCodeAt(0)))
+    const colon = decoded.indexOf(":")
+    return colon === -1 ? undefined : decoded.slice(colon + 1)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The client token of a request: `Authorization: Bearer <token>`, Basic auth with the token as password (any
+ * user name, so clients that only know a server password work), or `?auth_token=<base64 user:token>`.
+ */
+export function requestToken(request: Request): string | undefined {
+  const header = request.headers.get("Authorization") ?? ""
+  const bearer = header.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
+  if (bearer) return bearer
+  const basic = header.match(/^Basic\s+(\S+)\s*$/i)?.[1]
+  if (basic) return decodeBasic(basic)
+  const query = new URL(request.url).searchParams.get("auth_token")
+  return query ? decodeBasic(query) : undefined
+}
+
+function bearerOf(c: Context): string | undefined {
+  return c.req.header("Authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
+}
+
+/** The caller, for the registry's rate limits. */
+function clientOf(c: Context): string {
+  return c.req.header("CF-Connecting-IP") ?? "unknown"
+}
+
+function failure(result: { error: RegistryFailure; message: string }): NamedError {
+  switch (result.error) {
+    case "unauthorized":
+      return new UnauthorizedError({ message: result.message })
+    case "not-found":
+      return new NotFoundError({ message: result.message })
+    case "rate-limited":
+      return new TooManyRequestsError({ message: result.message })
+  }
+}
+
+function unwrap<T>(result: RegistryResult<T>): T {
+  if (!result.ok) throw failure(result)
+  return result.value
+}
+
+function requireBearer(c: Context): string {
+  const secret = bearerOf(c)
+  if (!secret) throw new UnauthorizedError({ message: "Authorization: Bearer <secret> is required" })
+  return secret
+}
+
+async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let value: unknown
+  try {
+    value = await c.req.json()
+  } catch {
+    throw new BadRequestError({ message: "The body must be JSON", kind: "Body" })
+  }
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) {
+    throw new BadRequestError({
+      message: "Invalid body",
+      kind: "Body",
+      issues: parsed.error.issues.map((issue) => ({
+        path: issue.path.filter((part): part is string | number => typeof part !== "symbol"),
+        message: issue.message,
+      })),
+    })
+  }
+  return parsed.data
+}
+
+const PairBody = z.object({ code: z.string().min(1).max(64) })
+const RevokeTokenBody = z.object({ tokenID: z.string().min(1).max(128) })
+
+function pairURL(c: Context, code: string): string {
+  return `${new URL(c.req.url).origin}/edge/pair?code=${encodeURIComponent(code)}`
+}
+
+const log = {
+  debug() {},
+  info() {},
+  warn(message: string, data?: Record<string, unknown>) {
+    console.warn(message, data ?? "")
+  },
+  error(message: string, data?: Record<string, unknown>) {
+    console.error(message, data ?? "")
+  },
+}
+
+/** Machines, pairing and client tokens on the edge, backed by the one RegistryObject. */
+export function createTenancy(env: Env): Tenancy {
+  const registry = () => env.REGISTRY.get(env.REGISTRY.idFromName("registry"))
+  /** token hash -> tenant, trusted until `until` (positive answers only). */
+  const cache = new Map<string, { tenant: string; until: number }>()
+
+  function forget(hashes: string[]) {
+    for (const hash of hashes) cache.delete(hash)
+  }
+
+  const routes = new Hono()
+  routes.onError(errorHandler(log))
+  routes.notFound((c) => c.json(new NotFoundError({ message: `Not found: ${c.req.method} ${c.req.path}` }).toObject(), 404))
+  routes.use(async (c, next) => {
+    await next()
+    c.header("Cache-Control", "no-store")
+  })
+
+  routes.post("/edge/machine/register", async (c) => {
+    const registration = unwrap(await registry().registerMachine(clientOf(c)))
+    return c.json({ ...registration, pairURL: pairURL(c, registration.pairingCode) })
+  })
+
+  routes.post("/edge/machine/pairing-code", async (c) => {
+    const pairingCode = unwrap(await registry().newPairingCode(requireBearer(c)))
+    return c.json({ pairingCode, pairURL: pairURL(c, pairingCode) })
+  })
+
+  routes.post("/edge/pair", async (c) => {
+    const { code } = await body(c, PairBody)
+    return c.json(unwrap(await registry().pair(code, clientOf(c))))
+  })
+
+  routes.get("/edge/pair", (c) => {
+    const nonce = crypto.randomUUID().replace(/-/g, "")
+    c.header(
+      "Content-Security-Policy",
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
+    )
+    c.header("Referrer-Policy", "no-referrer")
+    c.header("X-Content-Type-Options", "nosniff")
+    return c.html(pairPage(nonce))
+  })
+
+  routes.post("/edge/token/revoke", async (c) => {
+    const credential = requireBearer(c)
+    const { tokenID } = await body(c, RevokeTokenBody)
+    forget([unwrap(await registry().revokeToken(tokenID, credential))])
+    return c.json(true)
+  })
+
+  routes.post("/edge/machine/revoke", async (c) => {
+    forget(unwrap(await registry().revokeMachine(requireBearer(c))))
+    return c.json(true)
+  })
+
+  return {
+    routes,
+
+    async clientTenant(request) {
+      const token = requestToken(request)
+      if (!token || !TOKEN_SHAPE.test(token)) return undefined
+      const hash = await sha256(token)
+      const now = Date.now()
+      const cached = cache.get(hash)
+      if (cached && cached.until > now) return cached.tenant
+      cache.delete(hash)
+      const tenant = await registry().clientTenant(hash)
+      if (tenant) {
+        if (cache.size >= TOKEN_CACHE_MAX) cache.delete(cache.keys().next().value!)
+        cache.set(hash, { tenant, until: now + TOKEN_CACHE_MS })
+      }
+      return tenant
+    },
+
+    async machine(secret) {
+      if (!TOKEN_SHAPE.test(secret)) return undefined
+      return registry().machine(await sha256(secret))
+    },
+  }
+}
+
+/**
+ * The page a pairing link opens. The code is read from the address by the script (never written into the
+ * page by the server), sent only when the user presses the button (so link previews cannot use it up), and
+ * then removed from the address bar. The token is shown once and kept in this origin's localStorage.
+ */
+function pairPage(nonce: string): string {
+  const minutes = PAIRING_CODE_TTL_MS / 60_000
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>Pair with OpenCode</title>
+<style nonce="${nonce}">body{font:16px system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}
+input,button{font:inherit;padding:.4rem}code{word-break:break-all;background:#eee;padding:.2rem}</style></head>
+<body><h1>Pair this browser</h1>
+<p>Enter the pairing code your machine printed (valid ${minutes} minutes, once).</p>
+<form id="f"><input id="code" autocomplete="off" spellcheck="false" placeholder="ABCD-EFGH" required>
+<button type="submit">Pair</button></form>
+<p id="out" role="status"></p>
+<script nonce="${nonce}">
+const code = document.getElementById("code"), out = document.getElementById("out")
+code.value = new URLSearchParams(location.search).get("code") || ""
+history.replaceState(null, "", location.pathname)
+document.getElementById("f").addEventListener("submit", async (event) => {
+  event.preventDefault()
+  out.textContent = "Pairing…"
+  try {
+    const response = await fetch("/edge/pair", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: code.value }), cache: "no-store", credentials: "omit" })
+    const result = await response.json()
+    if (!response.ok) { out.textContent = (result && result.data && result.data.message) || "Pairing failed"; return }
+    localStorage.setItem("opencode.edge.token", result.token)
+    localStorage.setItem("opencode.edge.tokenID", result.tokenID)
+    code.value = ""
+    out.textContent = ""
+    out.append("Paired. Your client token (shown once; use it as the server password or as Authorization: Bearer): ")
+    const shown = document.createElement("code")
+    shown.textContent = result.token
+    out.append(shown)
+  } catch (error) {
+    out.textContent = "Pairing failed: " + error
+  }
+})
+</script></body></html>
+`
+}

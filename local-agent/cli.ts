@@ -4,9 +4,16 @@ import { parseArgs } from "node:util"
 import { VERSION } from "../shared/version.ts"
 import { isLogLevel } from "./log.ts"
 import { DEFAULT_MDNS_DOMAIN, isLoopbackHostname, publishMdns, type MdnsPublication } from "./mdns.ts"
+import { machineFilePath, pair } from "./pair.ts"
 import { startLocalServer } from "./server.ts"
 
 const USAGE = `Usage: opencode-agent serve [options]
+       opencode-agent pair --edge <url> [--state <dir>]
+
+pair: registers this machine with the edge (once; the secret goes to <state>/machine.json, mode 0600) and
+prints a pairing code and link for a web client; run it again for another code.
+
+serve options:
 
   --port <n>          port to listen on (default 4096; 0 picks a free one)
   --hostname <host>   address to bind (default 127.0.0.1; 0.0.0.0 with --mdns)
@@ -43,6 +50,7 @@ async function main() {
       state: { type: "string" },
       directory: { type: "string" },
       "log-level": { type: "string" },
+      edge: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   })
@@ -51,9 +59,23 @@ async function main() {
     return
   }
   const [command = "serve"] = positionals
-  if (command !== "serve") fail(`Unknown command: ${command}`)
+  if (command !== "serve" && command !== "pair") fail(`Unknown command: ${command}`)
 
   const env = process.env
+  const stateDirectory = values.state ?? env.OPENCODE_STATE_DIR ?? join(homedir(), ".local", "share", "opencode-server")
+  if (command === "pair") {
+    if (!values.edge) fail("pair needs --edge <url>")
+    const result = await pair(values.edge, stateDirectory, (line) => process.stderr.write(`${line}\n`))
+    const { machine } = result
+    process.stdout.write(
+      (result.registered
+        ? `Registered machine ${machine.machineID} with ${machine.edge} (tenant ${machine.tenant}); secret saved to ${machineFilePath(stateDirectory)}\n`
+        : `Machine ${machine.machineID} is registered with ${machine.edge}\n`) +
+        `Pairing code: ${result.pairingCode}  (single use, valid 10 minutes)\n` +
+        `Pair a browser: ${result.pairURL}\n`,
+    )
+    return
+  }
   const logLevel = values["log-level"] ?? env.OPENCODE_LOG_LEVEL ?? "info"
   if (!isLogLevel(logLevel)) fail(`Unknown log level: ${logLevel}`)
   const password = env.OPENCODE_SERVER_PASSWORD
@@ -64,7 +86,7 @@ async function main() {
   const server = await startLocalServer({
     port: positiveInt("--port", values.port, 4096),
     hostname,
-    stateDirectory: values.state ?? env.OPENCODE_STATE_DIR ?? join(homedir(), ".local", "share", "opencode-server"),
+    stateDirectory,
     logLevel,
     replayWindow: positiveInt("OPENCODE_REPLAY_WINDOW", env.OPENCODE_REPLAY_WINDOW, 1000),
     config: {

@@ -3,10 +3,13 @@ import type { Env } from "../env.ts"
 
 /** A pairing code is good for this long, once. */
 export const PAIRING_CODE_TTL_MS = 10 * 60 * 1000
-/** Failed `pair` attempts one client may make per minute before it gets 429 (and all clients together). */
+/**
+ * Failed `pair` attempts one client (CF-Connecting-IP) may make within the current and the previous minute before
+ * it gets 429, and all clients together. Codes have ~40 bits and live 10 minutes, so guessing is hopeless.
+ */
 export const PAIR_FAILURES_PER_MINUTE = 10
 export const PAIR_FAILURES_PER_MINUTE_GLOBAL = 1000
-/** Machine registrations one client may make per minute. */
+/** Machine registrations one client may make within the current and the previous minute. */
 export const REGISTRATIONS_PER_MINUTE = 60
 
 /** No I, L, O, 0, 1: a code read aloud or off a screen is typed right. */
@@ -138,7 +141,7 @@ export class RegistryObject extends DurableObject<Env> {
       this.count(`pair:${client}`) >= PAIR_FAILURES_PER_MINUTE ||
       this.count("pair:*") >= PAIR_FAILURES_PER_MINUTE_GLOBAL
     ) {
-      return fail("rate-limited", "Too many failed pairing attempts; try again in a minute")
+      return fail("rate-limited", "Too many failed pairing attempts; try again in a minute or two")
     }
     const codeHash = await sha256(normalizeCode(code))
     const row = this.sql
@@ -247,19 +250,23 @@ export class RegistryObject extends DurableObject<Env> {
     }
   }
 
-  /** Attempts counted in `bucket` during the current minute. */
+  /** Attempts counted in `bucket` during this minute and the one before (so no count resets mid-burst). */
   private count(bucket: string): number {
     const minute = Math.floor(Date.now() / 60_000)
     return (
       this.sql
-        .exec<{ count: number }>("SELECT count FROM attempt WHERE bucket = ? AND minute = ?", bucket, minute)
-        .toArray()[0]?.count ?? 0
+        .exec<{ total: number | null }>(
+          "SELECT SUM(count) AS total FROM attempt WHERE bucket = ? AND minute >= ?",
+          bucket,
+          minute - 1,
+        )
+        .toArray()[0]?.total ?? 0
     )
   }
 
   private bump(bucket: string): void {
     const minute = Math.floor(Date.now() / 60_000)
-    this.sql.exec("DELETE FROM attempt WHERE minute < ?", minute)
+    this.sql.exec("DELETE FROM attempt WHERE minute < ?", minute - 1)
     this.sql.exec(
       `INSERT INTO attempt (bucket, minute, count) VALUES (?, ?, 1)
        ON CONFLICT (bucket, minute) DO UPDATE SET count = count + 1`,

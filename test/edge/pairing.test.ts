@@ -145,6 +145,9 @@ describe.skipIf(!targetKinds().includes("worker"))("pairing and tenants on a pai
     const streamB = await SseStream.open(`${target().url}/event${qs}`, { headers: bearer(b.token) })
     expect(streamB.status).toBe(200)
     await streamB.waitFor(() => true, { what: "B's first frame" })
+    const globalB = await SseStream.open(`${target().url}/global/event`, { headers: bearer(b.token) })
+    expect(globalB.status).toBe(200)
+    await globalB.waitFor(() => true, { what: "B's first /global/event frame" })
     try {
       const inA = (await as(a.token, "POST", `/session${qs}`, { title: "A's" })).json
       expect(inA.id).toMatch(/^ses_/)
@@ -164,13 +167,16 @@ describe.skipIf(!targetKinds().includes("worker"))("pairing and tenants on a pai
       // B's own session arrives on B's stream, and nothing of A's did
       const inB = (await as(b.token, "POST", `/session${qs}`, { title: "B's" })).json
       await streamB.waitForEvent("session.created", (p) => p.info.id === inB.id)
-      expect(streamB.describe()).not.toContain(inA.id)
+      expect(streamB.frames.map((f) => f.data).join("\n")).not.toContain(inA.id)
+      await globalB.waitFor((frame) => frame.payload?.type === "session.created" && frame.payload.properties.info.id === inB.id)
+      expect(globalB.frames.map((f) => f.data).join("\n")).not.toContain(inA.id)
 
       // A still sees its session, untouched
       const listA = await as(a.token, "GET", `/session${qs}`)
       expect(listA.json.map((s: any) => [s.id, s.title])).toEqual([[inA.id, "A's"]])
     } finally {
       streamB.close()
+      globalB.close()
     }
   })
 

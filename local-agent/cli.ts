@@ -2,16 +2,21 @@ import { homedir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { VERSION } from "../shared/version.ts"
-import { isLogLevel } from "./log.ts"
+import { createLogger, isLogLevel } from "./log.ts"
 import { DEFAULT_MDNS_DOMAIN, isLoopbackHostname, publishMdns, type MdnsPublication } from "./mdns.ts"
-import { machineFilePath, pair } from "./pair.ts"
+import { machineFilePath, normalizeEdge, pair, readMachineFile } from "./pair.ts"
+import { connectTunnel } from "./tunnel.ts"
 import { startLocalServer } from "./server.ts"
 
 const USAGE = `Usage: opencode-agent serve [options]
        opencode-agent pair --edge <url> [--state <dir>]
+       opencode-agent connect [--edge <url>] [serve options]
 
 pair: registers this machine with the edge (once; the secret goes to <state>/machine.json, mode 0600) and
 prints a pairing code and link for a web client; run it again for another code.
+
+connect: serves locally as serve does and dials out to the paired edge over one WebSocket (no inbound
+port), so web clients of the edge reach this machine's terminals and files; it reconnects on its own.
 
 serve options:
 
@@ -25,6 +30,10 @@ serve options:
   --log-level <l>     debug | info | warn | error | silent (default info)
 
 Environment: OPENCODE_SERVER_PASSWORD turns on HTTP Basic auth (user OPENCODE_SERVER_USERNAME, default "opencode").`
+
+function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`
+}
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`)
@@ -59,7 +68,7 @@ async function main() {
     return
   }
   const [command = "serve"] = positionals
-  if (command !== "serve" && command !== "pair") fail(`Unknown command: ${command}`)
+  if (command !== "serve" && command !== "pair" && command !== "connect") fail(`Unknown command: ${command}`)
 
   const env = process.env
   const stateDirectory = values.state ?? env.OPENCODE_STATE_DIR ?? join(homedir(), ".local", "share", "opencode-server")
@@ -78,6 +87,11 @@ async function main() {
   }
   const logLevel = values["log-level"] ?? env.OPENCODE_LOG_LEVEL ?? "info"
   if (!isLogLevel(logLevel)) fail(`Unknown log level: ${logLevel}`)
+  const machine = command === "connect" ? await readMachineFile(stateDirectory) : undefined
+  if (command === "connect") {
+    if (!machine) fail(`Not paired: run pair --edge <url> first (no ${machineFilePath(stateDirectory)})`)
+    if (values.edge && normalizeEdge(values.edge) !== machine.edge) fail(`This machine is paired with ${machine.edge}, not ${values.edge}`)
+  }
   const password = env.OPENCODE_SERVER_PASSWORD
   if (!password) process.stderr.write("Warning: OPENCODE_SERVER_PASSWORD is not set; server is unsecured.\n")
 
@@ -101,6 +115,18 @@ async function main() {
   })
   process.stdout.write(`opencode server listening on ${server.url}\n`)
 
+  // connect: the same local server, reachable from the paired edge through one outbound WebSocket.
+  const tunnel =
+    machine &&
+    connectTunnel({
+      edge: machine.edge,
+      secret: machine.secret,
+      local: server.url.replace("//0.0.0.0:", "//127.0.0.1:"),
+      localHeaders: password ? { Authorization: basicAuthorization(env.OPENCODE_SERVER_USERNAME || "opencode", password) } : undefined,
+      log: createLogger(logLevel),
+      onConnected: () => process.stdout.write(`tunnel connected to ${machine.edge}\n`),
+    })
+
   let mdns: MdnsPublication | undefined
   if (values.mdns) {
     if (isLoopbackHostname(hostname)) {
@@ -120,6 +146,7 @@ async function main() {
     if (stopping) return
     stopping = true
     await mdns?.stop()
+    await tunnel?.close()
     await server.close()
     process.exit(0)
   }

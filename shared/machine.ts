@@ -26,6 +26,8 @@ export type MachinePublish = <T extends EventType>(directory: string, type: T, p
  * Every path argument is relative to (and confined in) the request's directory.
  */
 export interface Machine {
+  /** Whether the machine can be reached now (always, locally; over the edge, while its tunnel is up). */
+  connected(): Promise<boolean>
   pty: PtyService
   files: FileService
   vcs: VcsService
@@ -86,12 +88,12 @@ export interface LspService {
   symbols(directory: string, query: string): Promise<LspSymbol[]>
 }
 
-/** The request's machine, or 503 MachineUnavailable when none is connected (the edge before pairing). */
+export function machineUnavailable() {
+  return new MachineUnavailableError({ message: "No machine is connected to this server; terminals, files and search need one" })
+}
+
+/** The request's machine, or 503 MachineUnavailable when this server has none. */
 export function requireMachine(ports: { machine?: Machine }): Machine {
-  if (!ports.machine) {
-    throw new MachineUnavailableError({
-      message: "No machine is connected to this server; terminals, files and search need one",
-    })
-  }
+  if (!ports.machine) throw machineUnavailable()
   return ports.machine
 }

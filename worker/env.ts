@@ -1,12 +1,16 @@
 import type { DirectoryObject } from "./objects/directory.ts"
 import type { GlobalObject } from "./objects/global.ts"
 import type { SessionObject } from "./objects/session.ts"
+import type { MachineObject } from "./objects/machine.ts"
+import type { RegistryObject } from "./objects/registry.ts"
 
 /** Bindings and vars from wrangler.toml; every OPENCODE_* var is optional. */
 export interface Env {
   SESSIONS: DurableObjectNamespace<SessionObject>
   DIRECTORIES: DurableObjectNamespace<DirectoryObject>
   GLOBAL: DurableObjectNamespace<GlobalObject>
+  MACHINES: DurableObjectNamespace<MachineObject>
+  REGISTRY: DurableObjectNamespace<RegistryObject>
   OPENCODE_SERVER_PASSWORD?: string
   OPENCODE_SERVER_USERNAME?: string
   OPENCODE_DEFAULT_DIRECTORY?: string
@@ -16,6 +20,15 @@ export interface Env {
   OPENCODE_HEARTBEAT_MS?: string
   OPENCODE_REPLAY_WINDOW?: string
   OPENCODE_SSE_BUFFER_BYTES?: string
+  /**
+   * The tenant of requests that carry no client token. Unset (the default, and right for a deployed edge),
+   * such requests get 401; `npm run dev` sets it so a local edge works without pairing.
+   */
+  OPENCODE_OPEN_TENANT?: string
+  /** Tunnel limits: per-request timeout, requests in flight per machine, largest request body sent down. */
+  OPENCODE_TUNNEL_TIMEOUT_MS?: string
+  OPENCODE_TUNNEL_MAX_CONCURRENT?: string
+  OPENCODE_TUNNEL_MAX_FRAME_BYTES?: string
 }
 
 export function numberVar(value: string | undefined, fallback: number): number {

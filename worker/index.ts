@@ -1,21 +1,60 @@
 import { createApp, type App } from "../shared/app.ts"
+import { UnauthorizedError } from "../shared/error.ts"
 import type { Env } from "./env.ts"
 import { DEFAULT_TENANT } from "./names.ts"
+import { createTenancy } from "./pairing.ts"
 import { createWorkerPorts } from "./ports.ts"
+import type { Tenancy } from "./tenancy.ts"
+import { acceptTunnel } from "./tunnel.ts"
 
 export { SessionObject } from "./objects/session.ts"
 export { DirectoryObject } from "./objects/directory.ts"
 export { GlobalObject } from "./objects/global.ts"
+export { MachineObject } from "./objects/machine.ts"
+export { RegistryObject } from "./objects/registry.ts"
 
-let app: App | undefined
+/** Apps are built once per tenant and isolate; the oldest is dropped past this many. */
+const MAX_CACHED_APPS = 64
+const apps = new Map<string, App>()
+let tenancy: Tenancy | undefined
 
-/** The Worker entry only routes: the shared app does the work, Durable Objects hold the state. */
+/**
+ * A tenant's app. A tenant reached through a client token is already authenticated; the open tenant
+ * (OPENCODE_OPEN_TENANT, for local development) keeps the optional password of OPENCODE_SERVER_PASSWORD.
+ */
+function appFor(env: Env, tenant: string, viaToken: boolean): App {
+  const key = `${viaToken ? "token" : "open"}:${tenant}`
+  let app = apps.get(key)
+  if (!app) {
+    if (apps.size >= MAX_CACHED_APPS) apps.delete(apps.keys().next().value!)
+    app = createApp(createWorkerPorts(env, tenant, { passwordAuth: !viaToken }))
+    apps.set(key, app)
+  }
+  return app
+}
+
+function unauthorized(): Response {
+  const error = new UnauthorizedError({ message: "A client token from pairing is required (Authorization: Bearer <token>)" })
+  return Response.json(error.toObject(), { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="opencode"' } })
+}
+
+/**
+ * The Worker entry only routes. `/edge/tunnel` takes a machine's WebSocket; other `/edge/*` routes are pairing;
+ * everything else is the OpenCode API of the caller's tenant, served by the shared app.
+ */
 export default {
-  fetch(request, env, ctx) {
-    if (!app) {
-      if (!env.OPENCODE_SERVER_PASSWORD) console.warn("Warning: OPENCODE_SERVER_PASSWORD is not set; server is unsecured.")
-      app = createApp(createWorkerPorts(env, DEFAULT_TENANT))
-    }
-    return app.fetch(request, env, ctx)
+  async fetch(request, env, ctx) {
+    tenancy ??= createTenancy(env)
+    const { pathname } = new URL(request.url)
+    if (pathname === "/edge/tunnel") return acceptTunnel(request, env, tenancy)
+    if (pathname.startsWith("/edge/")) return tenancy.routes.fetch(request, env, ctx)
+
+    const tenant = await tenancy.clientTenant(request)
+    if (tenant) return appFor(env, tenant, true).fetch(request, env, ctx)
+    // Preflights, health and the API document reveal nothing of any tenant.
+    const open = env.OPENCODE_OPEN_TENANT
+    const anonymous = request.method === "OPTIONS" || pathname === "/global/health" || pathname === "/doc"
+    if (open || anonymous) return appFor(env, open || DEFAULT_TENANT, false).fetch(request, env, ctx)
+    return unauthorized()
   },
 } satisfies ExportedHandler<Env>

@@ -10,3 +10,8 @@ export const DEFAULT_TENANT = "default"
 export function objectName(tenant: string, key: StreamKey): string {
   return `${tenant}/${streamName(key)}`
 }
+
+/** A tenant's machine: the object that holds its tunnel. */
+export function machineObjectName(tenant: string): string {
+  return `${tenant}/machine`
+}

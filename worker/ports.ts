@@ -1,5 +1,5 @@
 import { waitUntil } from "cloudflare:workers"
-import { upgradeWebSocket } from "hono/cloudflare-workers"
+import { upgradeWebSocket } from "./websocket.ts"
 import { noProviderRunner } from "../shared/domain/runner.ts"
 import type { Logger, Ports } from "../shared/ports.ts"
 import { webStreamTransport } from "../shared/event/sse.ts"
@@ -7,6 +7,8 @@ import { VERSION } from "../shared/version.ts"
 import { numberVar, type Env } from "./env.ts"
 import { DurableObjectHub } from "./hub.ts"
 import { Objects } from "./objects.ts"
+import { machineObjectName } from "./names.ts"
+import { createRemoteMachine } from "./remote-machine.ts"
 import { durableProjectStore, durableSessionStore } from "./store.ts"
 
 const log: Logger = {
@@ -15,15 +17,18 @@ const log: Logger = {
   error: (message, extra) => console.error(JSON.stringify({ level: "error", message, ...extra })),
 }
 
-/** The edge's ports for one tenant. Until a machine is paired, every directory belongs to the global project. */
-export function createWorkerPorts(env: Env, tenant: string): Ports {
+/**
+ * The edge's ports for one tenant. Its machine is the one paired with the tenant, reached through the tunnel
+ * (503 MachineUnavailable while none is connected); every directory belongs to the global project for now.
+ */
+export function createWorkerPorts(env: Env, tenant: string, options: { passwordAuth: boolean }): Ports {
   const objects = new Objects(env, tenant)
   const password = env.OPENCODE_SERVER_PASSWORD
   return {
     config: {
       version: VERSION,
       defaultDirectory: env.OPENCODE_DEFAULT_DIRECTORY || "/",
-      auth: password ? { username: env.OPENCODE_SERVER_USERNAME || "opencode", password } : undefined,
+      auth: password && options.passwordAuth ? { username: env.OPENCODE_SERVER_USERNAME || "opencode", password } : undefined,
       corsOrigins: (env.OPENCODE_CORS ?? "").split(",").map((origin) => origin.trim()).filter(Boolean),
       maxBodyBytes: numberVar(env.OPENCODE_MAX_BODY_BYTES, 10 * 1024 * 1024),
       heartbeatMs: numberVar(env.OPENCODE_HEARTBEAT_MS, 30_000),
@@ -38,6 +43,7 @@ export function createWorkerPorts(env: Env, tenant: string): Ports {
     log,
     resolveProject: async () => ({ id: "global", worktree: "/" }),
     upgradeWebSocket,
+    machine: createRemoteMachine(() => env.MACHINES.getByName(machineObjectName(tenant))),
     background: waitUntil,
   }
 }

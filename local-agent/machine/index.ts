@@ -71,7 +71,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   }
 
   return {
-    machine: { pty, files: watchedFiles, vcs: watchedVcs, lsp },
+    machine: { connected: async () => true, pty, files: watchedFiles, vcs: watchedVcs, lsp },
     async close() {
       closed = true
       pty.closeAll()

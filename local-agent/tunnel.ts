@@ -1,0 +1,148 @@
+import WebSocket from "ws"
+import { Tunnel } from "../shared/tunnel.ts"
+import type { Logger } from "../shared/ports.ts"
+
+export interface TunnelOptions {
+  /** The edge's base URL, e.g. https://edge.example.com (ws:// or wss:// is derived). */
+  edge: string
+  /** The machine secret from pairing. */
+  secret: string
+  /** The local server the tunnel's requests are made against, e.g. http://127.0.0.1:4096. */
+  local: string
+  /** Headers the local server needs (its Basic auth, when a password is set). */
+  localHeaders?: Record<string, string>
+  log: Logger
+  /** Heartbeat interval; the connection is taken for dead after three missed answers (45 s by default). */
+  pingMs?: number
+  onConnected?(): void
+}
+
+/** Response bodies go up in pieces of this size. */
+const CHUNK_BYTES = 256 * 1024
+const MAX_BACKOFF_MS = 30_000
+
+/**
+ * The agent's end of the tunnel: one outbound WebSocket to the edge. Requests that come down run against
+ * the local server (so the machine answers exactly as it does locally) and stream back; PTY sockets are
+ * relayed to the local server's own WebSockets. It reconnects with exponential backoff and jitter, and
+ * treats a connection whose pings go unanswered as dead.
+ */
+export function connectTunnel(options: TunnelOptions): { close(): Promise<void> } {
+  const url = `${options.edge.replace(/^http/, "ws").replace(/\/$/, "")}/edge/tunnel`
+  const localWs = options.local.replace(/^http/, "ws")
+  const pingMs = options.pingMs ?? 15_000
+  let stopped = false
+  let attempt = 0
+  let current: WebSocket | undefined
+  let retry: ReturnType<typeof setTimeout> | undefined
+
+  const open = () => {
+    const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${options.secret}` } })
+    current = socket
+    const relays = new Map<number, { socket: WebSocket; queue: (string | Buffer)[] }>()
+    let lastPong = Date.now()
+    let heartbeat: ReturnType<typeof setInterval> | undefined
+    const send = (frame: Tunnel.Up) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame))
+    }
+
+    socket.on("open", () => {
+      attempt = 0
+      lastPong = Date.now()
+      options.log.info("tunnel connected", { edge: options.edge })
+      options.onConnected?.()
+      heartbeat = setInterval(() => {
+        if (Date.now() - lastPong > pingMs * 3) return socket.terminate()
+        socket.send(Tunnel.PING)
+      }, pingMs)
+    })
+
+    socket.on("message", (raw) => {
+      const text = raw.toString()
+      if (text === Tunnel.PONG) return void (lastPong = Date.now())
+      const parsed = Tunnel.Down.safeParse(JSON.parse(text))
+      if (!parsed.success) return options.log.warn("tunnel: unreadable frame")
+      const frame = parsed.data
+      switch (frame.t) {
+        case "request":
+          return void forward(frame, send)
+        case "socket.open": {
+          const local = new WebSocket(`${localWs}${frame.path}`, { headers: options.localHeaders })
+          const entry = { socket: local, queue: [] as (string | Buffer)[] }
+          relays.set(frame.id, entry)
+          local.on("open", () => {
+            for (const queued of entry.queue.splice(0)) local.send(queued)
+          })
+          local.on("message", (data, isBinary) => {
+            const bytes = data as Buffer
+            send({ t: "socket.data", id: frame.id, binary: isBinary, data: isBinary ? bytes.toString("base64") : bytes.toString("utf8") })
+          })
+          local.on("close", (code, reason) => {
+            relays.delete(frame.id)
+            send({ t: "socket.close", id: frame.id, code: code === 1005 || code === 1006 ? 1000 : code, reason: reason.toString() })
+          })
+          local.on("unexpected-response", (_request, response) => {
+            relays.delete(frame.id)
+            send({ t: "socket.close", id: frame.id, code: 1008, reason: `the machine answered ${response.statusCode}` })
+          })
+          local.on("error", () => {})
+          return
+        }
+        case "socket.data": {
+          const relay = relays.get(frame.id)
+          const data = frame.binary ? Buffer.from(frame.data, "base64") : frame.data
+          if (!relay) return
+          if (relay.socket.readyState === WebSocket.OPEN) relay.socket.send(data)
+          else relay.queue.push(data)
+          return
+        }
+        case "socket.close":
+          relays.get(frame.id)?.socket.close(frame.code, frame.reason)
+          relays.delete(frame.id)
+          return
+      }
+    })
+
+    socket.on("close", (code, reason) => {
+      clearInterval(heartbeat)
+      for (const relay of relays.values()) relay.socket.close(1001, "tunnel closed")
+      relays.clear()
+      if (stopped) return
+      const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt++) * (0.5 + Math.random() / 2)
+      options.log.warn("tunnel closed; reconnecting", { code, reason: reason.toString(), inMs: Math.round(delay) })
+      retry = setTimeout(open, delay)
+    })
+    socket.on("error", (error) => options.log.warn("tunnel error", { error: error.message }))
+  }
+
+  /** Runs one request against the local server and streams the answer back. */
+  async function forward(frame: Extract<Tunnel.Down, { t: "request" }>, send: (frame: Tunnel.Up) => void) {
+    try {
+      const response = await fetch(`${options.local}${frame.path}`, {
+        method: frame.method,
+        headers: [...frame.headers, ...Object.entries(options.localHeaders ?? {})],
+        body: frame.body === undefined ? undefined : Buffer.from(frame.body, "base64"),
+      })
+      send({ t: "response.head", id: frame.id, status: response.status, headers: [...response.headers] })
+      if (response.body) {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          for (let offset = 0; offset < chunk.length; offset += CHUNK_BYTES) {
+            send({ t: "response.chunk", id: frame.id, data: Buffer.from(chunk.subarray(offset, offset + CHUNK_BYTES)).toString("base64") })
+          }
+        }
+      }
+      send({ t: "response.end", id: frame.id })
+    } catch (error) {
+      send({ t: "response.error", id: frame.id, message: (error as Error).message })
+    }
+  }
+
+  open()
+  return {
+    async close() {
+      stopped = true
+      clearTimeout(retry)
+      current?.close(1000, "agent stopping")
+    },
+  }
+}

@@ -1,0 +1,129 @@
+import { MachineUnavailableError, NamedError, NotFoundError } from "../shared/error.ts"
+import type { Machine, PtyAttachment, PtyClient } from "../shared/machine.ts"
+import { Tunnel } from "../shared/tunnel.ts"
+import type { ContentfulStatusCode } from "hono/utils/http-status"
+import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
+import type { MachineObject, TunnelResult } from "./objects/machine.ts"
+
+/** A NamedError the machine answered with, passed on to the edge's client as it came. */
+class ForwardedError extends NamedError {
+  constructor(
+    override readonly name: string,
+    readonly data: Record<string, unknown>,
+    readonly status: ContentfulStatusCode,
+  ) {
+    super(typeof data.message === "string" ? data.message : name)
+  }
+}
+
+function failure(result: Extract<TunnelResult, { ok: false }>): NamedError {
+  const data = { message: result.message }
+  switch (result.reason) {
+    case "unavailable":
+      return new MachineUnavailableError(data)
+    case "dropped":
+      return new TunnelDroppedError(data)
+    case "timeout":
+      return new TunnelTimeoutError(data)
+    case "busy":
+      return new TunnelBusyError(data)
+    case "too-large":
+      return new TunnelFrameTooLargeError(data)
+  }
+}
+
+/**
+ * The machine on the far side of the tunnel. Each operation is the agent's own HTTP route, sent through
+ * the tenant's MachineObject, so the machine runs exactly the code the local server runs; PTY sockets are
+ * relayed. Connect tickets are the edge's own, kept in the MachineObject. A stub is made per call: Workers
+ * do not let one request use I/O objects another request created.
+ */
+export function createRemoteMachine(machineObject: () => DurableObjectStub<MachineObject>): Machine {
+  async function call<T>(method: string, path: string, query: Record<string, string | undefined>, body?: unknown): Promise<T> {
+    const search = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined))
+    const target = search.size ? `${path}?${search}` : path
+    const json = body === undefined ? undefined : Tunnel.encodeBase64(new TextEncoder().encode(JSON.stringify(body)))
+    const result = await machineObject().request(method, target, [["content-type", "application/json"]], json)
+    if (!result.ok) throw failure(result)
+    const text = await new Response(result.body).text()
+    const parsed = text ? JSON.parse(text) : undefined
+    if (result.status >= 400) {
+      const named = parsed as { name?: string; data?: Record<string, unknown> } | undefined
+      throw new ForwardedError(named?.name ?? "UnknownError", named?.data ?? { message: text }, result.status as ContentfulStatusCode)
+    }
+    return parsed as T
+  }
+
+  /** undefined (or false) for an unknown id, as the local services answer. */
+  async function orMissing<T>(request: Promise<T>, missing: T): Promise<T> {
+    try {
+      return await request
+    } catch (error) {
+      if (error instanceof ForwardedError && error.name === NotFoundError.errorName) return missing
+      throw error
+    }
+  }
+
+  return {
+    connected: () => machineObject().connected(),
+    pty: {
+      shells: () => call("GET", "/pty/shells", {}),
+      list: (directory) => call("GET", "/pty", { directory }),
+      get: (ptyID) => orMissing(call("GET", `/pty/${ptyID}`, {}), undefined),
+      create: (directory, input) => call("POST", "/pty", { directory }, input),
+      update: (ptyID, input) => orMissing(call("PUT", `/pty/${ptyID}`, {}, input), undefined),
+      remove: (ptyID) => orMissing(call("DELETE", `/pty/${ptyID}`, {}), false),
+      async attach(ptyID, cursor, client): Promise<PtyAttachment | undefined> {
+        const path = `/pty/${ptyID}/connect?cursor=${cursor}`
+        const response = await machineObject().fetch(`https://machine/relay?path=${encodeURIComponent(path)}`, {
+          headers: { Upgrade: "websocket" },
+        })
+        const socket = response.webSocket
+        if (!socket) throw new MachineUnavailableError({ message: "No machine is connected to this edge" })
+        socket.accept()
+        relay(socket, client)
+        return {
+          write: (data) => socket.send(data),
+          detach: () => socket.close(1000, "client left"),
+        }
+      },
+      issueTicket: (ptyID, directory) => machineObject().issueTicket(ptyID, directory),
+      checkTicket: (ticket, ptyID, directory, consume) => machineObject().checkTicket(ticket, ptyID, directory, consume),
+    },
+    files: {
+      list: (directory, path) => call("GET", "/file", { directory, path }),
+      read: (directory, path) => call("GET", "/file/content", { directory, path }),
+      status: (directory) => call("GET", "/file/status", { directory }),
+      findText: (directory, pattern) => call("GET", "/find", { directory, pattern }),
+      findFiles: (directory, query) =>
+        call("GET", "/find/file", { directory, query: query.query, dirs: query.dirs, type: query.type, limit: query.limit?.toString() }),
+    },
+    vcs: {
+      info: (directory) => call("GET", "/vcs", { directory }),
+      paths: (directory) => call("GET", "/path", { directory }),
+    },
+    lsp: {
+      status: (directory) => call("GET", "/lsp", { directory }),
+      symbols: (directory, query) => call("GET", "/find/symbol", { directory, query }),
+    },
+  }
+}
+
+/**
+ * Machine → client: text frames are output, binary ones control frames; the machine's close is the client's.
+ * A socket from a fetch response delivers binary frames as Blobs, read asynchronously, so every frame goes
+ * through one queue: the control frame stays ahead of the output that follows it.
+ */
+function relay(socket: WebSocket, client: PtyClient): void {
+  let delivered = Promise.resolve()
+  const inOrder = (deliver: () => void | Promise<void>) => {
+    delivered = delivered.then(deliver).catch(() => {})
+  }
+  socket.addEventListener("message", ({ data }) => {
+    inOrder(async () => {
+      if (typeof data === "string") client.sendText(data)
+      else client.sendBinary(new Uint8Array(data instanceof Blob ? await data.arrayBuffer() : (data as ArrayBuffer)))
+    })
+  })
+  socket.addEventListener("close", (event) => inOrder(() => client.close(event.code === 1005 ? 1000 : event.code, event.reason)))
+}

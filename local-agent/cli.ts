@@ -11,12 +11,15 @@ import { startLocalServer } from "./server.ts"
 const USAGE = `Usage: opencode-agent serve [options]
        opencode-agent pair --edge <url> [--state <dir>]
        opencode-agent connect [--edge <url>] [serve options]
+       opencode-agent connect --local <url> [--state <dir>]
 
 pair: registers this machine with the edge (once; the secret goes to <state>/machine.json, mode 0600) and
 prints a pairing code and link for a web client; run it again for another code.
 
 connect: serves locally as serve does and dials out to the paired edge over one WebSocket (no inbound
 port), so web clients of the edge reach this machine's terminals and files; it reconnects on its own.
+With --local <url> it serves nothing itself and tunnels to a server already running there: terminals then
+outlive a restart of the tunnel.
 
 serve options:
 
@@ -60,6 +63,7 @@ async function main() {
       directory: { type: "string" },
       "log-level": { type: "string" },
       edge: { type: "string" },
+      local: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   })
@@ -93,6 +97,28 @@ async function main() {
     if (values.edge && normalizeEdge(values.edge) !== machine.edge) fail(`This machine is paired with ${machine.edge}, not ${values.edge}`)
   }
   const password = env.OPENCODE_SERVER_PASSWORD
+  const localHeaders = password
+    ? { Authorization: basicAuthorization(env.OPENCODE_SERVER_USERNAME || "opencode", password) }
+    : undefined
+  const openTunnel = (local: string) =>
+    connectTunnel({
+      edge: machine!.edge,
+      secret: machine!.secret,
+      local,
+      localHeaders,
+      log: createLogger(logLevel),
+      onConnected: () => process.stdout.write(`tunnel connected to ${machine!.edge}\n`),
+    })
+  if (machine && values.local) {
+    const tunnel = openTunnel(values.local.replace(/\/$/, ""))
+    const stopTunnel = async () => {
+      await tunnel.close()
+      process.exit(0)
+    }
+    process.on("SIGINT", stopTunnel)
+    process.on("SIGTERM", stopTunnel)
+    return
+  }
   if (!password) process.stderr.write("Warning: OPENCODE_SERVER_PASSWORD is not set; server is unsecured.\n")
 
   // As upstream: --mdns without an explicit --hostname listens on every interface.
@@ -116,16 +142,7 @@ async function main() {
   process.stdout.write(`opencode server listening on ${server.url}\n`)
 
   // connect: the same local server, reachable from the paired edge through one outbound WebSocket.
-  const tunnel =
-    machine &&
-    connectTunnel({
-      edge: machine.edge,
-      secret: machine.secret,
-      local: server.url.replace("//0.0.0.0:", "//127.0.0.1:"),
-      localHeaders: password ? { Authorization: basicAuthorization(env.OPENCODE_SERVER_USERNAME || "opencode", password) } : undefined,
-      log: createLogger(logLevel),
-      onConnected: () => process.stdout.write(`tunnel connected to ${machine.edge}\n`),
-    })
+  const tunnel = machine && openTunnel(server.url.replace("//0.0.0.0:", "//127.0.0.1:"))
 
   let mdns: MdnsPublication | undefined
   if (values.mdns) {

@@ -1,0 +1,181 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { afterAll, describe, expect, test } from "vitest"
+import WebSocket from "ws"
+import { api, expectNamedError, until, useTarget } from "../support/http.ts"
+import { REPO_ROOT, targetKinds, type Target } from "../support/targets.ts"
+
+const run = promisify(execFile)
+const TSX = join(REPO_ROOT, "node_modules", ".bin", "tsx")
+const CLI = join(REPO_ROOT, "local-agent", "cli.ts")
+
+/** Pairs a machine (state in `state`) through the agent CLI and a client through /edge/pair; returns the client token. */
+async function pairMachine(edge: Target, state: string): Promise<string> {
+  const { stdout } = await run(TSX, [CLI, "pair", "--edge", edge.url, "--state", state], { cwd: REPO_ROOT })
+  const code = stdout.match(/Pairing code: (\S+)/)?.[1]
+  expect(code, stdout).toBeDefined()
+  const paired = await api(edge, "POST", "/edge/pair", { noAuth: true, body: { code } })
+  expect(paired.status, paired.text).toBe(200)
+  return paired.json.token as string
+}
+
+/** `agent connect --local`: only the tunnel, in its own process group, so killing it leaves the machine's server up. */
+class TunnelProcess {
+  private child: ChildProcess | undefined
+  output = ""
+
+  constructor(
+    private readonly state: string,
+    private readonly local: string,
+  ) {}
+
+  async start(): Promise<void> {
+    this.output = ""
+    const child = spawn(TSX, [CLI, "connect", "--local", this.local, "--state", this.state, "--log-level", "warn"], {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    })
+    this.child = child
+    child.stdout!.on("data", (chunk) => (this.output += chunk))
+    child.stderr!.on("data", (chunk) => (this.output += chunk))
+    await until(() => (this.output.includes("tunnel connected") ? true : undefined), { what: `the tunnel (${this.output})` })
+  }
+
+  kill9(): void {
+    if (this.child?.pid) process.kill(-this.child.pid, "SIGKILL")
+    this.child = undefined
+  }
+}
+
+/** A terminal client through the edge that tracks the cursor it stands at: the replay start plus every char since. */
+class Terminal {
+  text = ""
+  cursor = 0
+  closed: { code: number; reason: string } | undefined
+
+  static open(edge: Target, token: string, ptyID: string, directory: string, cursor: number): Promise<Terminal> {
+    const url = `${edge.url.replace(/^http/, "ws")}/pty/${ptyID}/connect?cursor=${cursor}&directory=${encodeURIComponent(directory)}`
+    const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${token}` } })
+    const terminal = new Terminal()
+    terminal.cursor = cursor
+    terminal.socket = socket
+    socket.on("message", (data, isBinary) => {
+      if (isBinary) return
+      const chunk = (data as Buffer).toString("utf8")
+      terminal.text += chunk
+      terminal.cursor += chunk.length
+    })
+    socket.on("close", (code, reason) => (terminal.closed = { code, reason: reason.toString() }))
+    return new Promise((resolve, reject) => {
+      socket.once("open", () => resolve(terminal))
+      socket.once("unexpected-response", (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)))
+      socket.once("error", reject)
+    })
+  }
+
+  socket!: WebSocket
+
+  /** From the machine's own server, bypassing the edge: the reference copy of the output. */
+  static openDirect(server: Target, ptyID: string): Promise<Terminal> {
+    const socket = new WebSocket(`${server.url.replace(/^http/, "ws")}/pty/${ptyID}/connect?cursor=0`)
+    const terminal = new Terminal()
+    terminal.socket = socket
+    socket.on("message", (data, isBinary) => {
+      if (!isBinary) terminal.text += (data as Buffer).toString("utf8")
+    })
+    return new Promise((resolve, reject) => {
+      socket.once("open", () => resolve(terminal))
+      socket.once("error", reject)
+    })
+  }
+
+  waitFor(needle: string) {
+    return until(() => (this.text.includes(needle) ? true : undefined), { what: `terminal output ${needle}`, timeoutMs: 30_000 })
+  }
+}
+
+describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("local"))("the tunnel: a machine behind the edge", () => {
+  const edge = useTarget("worker", { pairedOnly: true })
+  const machineServer = useTarget("local")
+  const state = mkdtempSync(join(tmpdir(), "oc-agent-"))
+  const project = mkdtempSync(join(tmpdir(), "oc-tunnel-project-"))
+  writeFileSync(join(project, "notes.md"), "# Notes\nthe tunnel works\n")
+  let token = ""
+  let tunnel: TunnelProcess | undefined
+  afterAll(() => tunnel?.kill9())
+
+  const asClient = (method: string, path: string, body?: unknown) =>
+    api(edge(), method, path, {
+      noAuth: true,
+      directory: project,
+      headers: { Authorization: `Bearer ${token}` },
+      ...(body !== undefined ? { body } : {}),
+    })
+
+  test("no machine connected: machine routes answer 503 MachineUnavailable at once", async () => {
+    token = await pairMachine(edge(), state)
+    expectNamedError(await asClient("GET", "/file/content?path=notes.md"), 503, "MachineUnavailable")
+    expectNamedError(await asClient("GET", "/pty"), 503, "MachineUnavailable")
+  })
+
+  test("files and search of the machine through the edge, confined to the directory", async () => {
+    tunnel = new TunnelProcess(state, machineServer().url)
+    await tunnel.start()
+    const read = await asClient("GET", "/file/content?path=notes.md")
+    expect(read.json).toEqual({ type: "text", content: "# Notes\nthe tunnel works\n" })
+    const found = await asClient("GET", "/find?pattern=tunnel%20works")
+    expect(found.json.map((hit: { path: { text: string } }) => hit.path.text)).toEqual(["notes.md"])
+    expectNamedError(await asClient("GET", "/file/content?path=../../etc/passwd"), 403, "PathOutsideDirectoryError")
+    expectNamedError(await asClient("GET", "/file/content?path=missing.md"), 404, "NotFoundError")
+  })
+
+  test("100 concurrent file reads through one tunnel", async () => {
+    const reads = await Promise.all(Array.from({ length: 100 }, () => asClient("GET", "/file/content?path=notes.md")))
+    expect(reads.map((read) => read.status)).toEqual(Array(100).fill(200))
+    expect(new Set(reads.map((read) => read.json.content))).toEqual(new Set(["# Notes\nthe tunnel works\n"]))
+  })
+
+  test("a terminal on the machine through the edge: type, read; another tenant cannot see it", async () => {
+    const pty = (await asClient("POST", "/pty", { command: "bash", args: ["--noprofile", "--norc"] })).json
+    expect(pty).toMatchObject({ status: "running", cwd: project })
+    const terminal = await Terminal.open(edge(), token, pty.id, project, -1)
+    terminal.socket.send("echo edge-$((20+22))\r")
+    await terminal.waitFor("edge-42")
+    expect((await asClient("GET", "/pty")).json.map((p: { id: string }) => p.id)).toContain(pty.id)
+
+    const otherToken = await pairMachine(edge(), mkdtempSync(join(tmpdir(), "oc-agent-other-")))
+    const other = (path: string) =>
+      api(edge(), "GET", path, { noAuth: true, directory: project, headers: { Authorization: `Bearer ${otherToken}` } })
+    expectNamedError(await other(`/pty/${pty.id}`), 503, "MachineUnavailable")
+    expectNamedError(await other("/file/content?path=notes.md"), 503, "MachineUnavailable")
+    terminal.socket.close()
+    await asClient("DELETE", `/pty/${pty.id}`)
+  })
+
+  test("the tunnel dies mid-stream and comes back: resuming by cursor sees every byte exactly once", async () => {
+    const script = "for i in $(seq 1 3000); do echo line-$i; sleep 0.002; done; echo done-counting; sleep 120"
+    const pty = (await asClient("POST", "/pty", { command: "bash", args: ["--noprofile", "--norc", "-c", script] })).json
+    const first = await Terminal.open(edge(), token, pty.id, project, 0)
+    await first.waitFor("line-300\r\n")
+    tunnel!.kill9()
+    await until(() => first.closed, { what: "the relayed socket to close when the tunnel dies" })
+    expect(first.closed!.code).toBe(1012)
+    expectNamedError(await asClient("GET", "/pty"), 503, "MachineUnavailable")
+
+    await tunnel!.start()
+    const resumed = await Terminal.open(edge(), token, pty.id, project, first.cursor)
+    await resumed.waitFor("done-counting")
+
+    // The whole output, read straight from the machine's own server, is exactly what the client pieced together.
+    const direct = await Terminal.openDirect(machineServer(), pty.id)
+    await direct.waitFor("done-counting")
+    expect(first.text + resumed.text).toBe(direct.text)
+    for (let i = 1; i <= 3000; i++) expect(direct.text.split(`line-${i}\r\n`).length - 1, `line-${i}`).toBe(1)
+    resumed.socket.close()
+    direct.socket.close()
+  })
+})

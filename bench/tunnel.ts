@@ -1,0 +1,351 @@
+/**
+ * Tunnel bench (issue #5, "## Bench"): the same machine routes measured directly against the local agent
+ * and through the edge (`wrangler dev`) over the agent's one outbound WebSocket tunnel, in the same run.
+ *
+ *   npx tsx bench/tunnel.ts [--megabytes 20] [--requests 200] [--rounds 3] [--profile <dir>]
+ *
+ * Setup (all children on 127.0.0.1, each in its own process group, stopped at the end):
+ * - `wrangler dev` (no OPENCODE_OPEN_TENANT: a paired-only edge), fresh persist dir, until `GET /global/health`.
+ * - `tsx local-agent/cli.ts pair --edge <edge> --state <tmp>` → pairing code → `POST /edge/pair` → client token,
+ *   sent as `Authorization: Bearer <token>` on every edge request (HTTP and WebSocket upgrade).
+ * - `tsx local-agent/cli.ts connect --port 0 --state <tmp>`: waits for "listening on" and "tunnel connected".
+ *
+ * Per round, direct (local agent URL) then edge (edge URL):
+ * - PTY throughput: as bench/pty.ts. `POST /pty` with a command that waits for a line on stdin, then writes
+ *   N bytes of "a" and sleeps; connect `/pty/:id/connect?cursor=-1`, wait 300 ms, send "\n", count text-frame
+ *   bytes (binary frames are control frames) until N. MB/s = N / (go line → last byte). `DELETE /pty/:id` after.
+ * - Request round trip: K sequential `GET /file/content?path=<small file>&directory=<tmp dir>` (fetch, keep-alive),
+ *   after 10 warm-up requests; p50/p99 ms and requests/s (K / total time).
+ * - `--profile <dir>`: the agent runs with `--cpu-prof --cpu-prof-dir <dir>` (written on SIGTERM exit).
+ */
+import { spawn, type ChildProcess } from "node:child_process"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import WebSocket from "ws"
+import { freePort, wranglerDev } from "../test/support/targets.ts"
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+const TSX = join(ROOT, "node_modules", ".bin", "tsx")
+
+const { values } = parseArgs({
+  options: {
+    megabytes: { type: "string", default: "20" },
+    requests: { type: "string", default: "200" },
+    rounds: { type: "string", default: "3" },
+    profile: { type: "string" },
+  },
+})
+const BYTES = Math.round(Number(values.megabytes) * 1024 * 1024)
+const REQUESTS = Number(values.requests)
+const ROUNDS = Number(values.rounds)
+const TIMEOUT_MS = 180_000
+const PTY_ARGS = ["--noprofile", "--norc", "-c", `stty raw -echo; read -r _; head -c ${BYTES} /dev/zero | tr '\\0' a; sleep 60`]
+
+// ---------------------------------------------------------------------------------------------------------
+// Children (process groups)
+// ---------------------------------------------------------------------------------------------------------
+
+interface Child {
+  name: string
+  proc: ChildProcess
+  stdout: string
+  stderr: string
+  exited: boolean
+}
+const children = new Set<Child>()
+const tempDirs: string[] = []
+
+function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
+  const proc = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+  const child: Child = { name, proc, stdout: "", stderr: "", exited: false }
+  proc.stdout!.setEncoding("utf8").on("data", (s: string) => (child.stdout = (child.stdout + s).slice(-20_000)))
+  proc.stderr!.setEncoding("utf8").on("data", (s: string) => (child.stderr = (child.stderr + s).slice(-20_000)))
+  proc.on("exit", () => (child.exited = true))
+  proc.on("error", (error) => {
+    child.exited = true
+    child.stderr += `\n${error.message}`
+  })
+  children.add(child)
+  return child
+}
+
+function killGroup(child: Child, signal: NodeJS.Signals) {
+  if (child.proc.pid === undefined) return
+  try {
+    process.kill(-child.proc.pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+async function stopChild(child: Child) {
+  if (!child.exited) killGroup(child, "SIGTERM")
+  const deadline = Date.now() + 10_000
+  while (!child.exited && Date.now() < deadline) await sleep(50)
+  killGroup(child, "SIGKILL") // the group may outlive its leader (wrangler's workerd)
+  children.delete(child)
+}
+
+function cleanupSync() {
+  for (const child of children) killGroup(child, "SIGKILL")
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+}
+process.on("exit", cleanupSync)
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    process.stderr.write(`\n${signal}: stopping children\n`)
+    process.exit(130)
+  })
+}
+
+function sleep(ms: number) {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms))
+}
+
+async function withTimeout<T>(what: string, promise: Promise<T>, ms = TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no end within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function waitFor(child: Child, what: string, test: () => boolean, ms: number) {
+  const deadline = Date.now() + ms
+  while (!test()) {
+    if (child.exited || Date.now() > deadline)
+      throw new Error(`${child.name}: ${child.exited ? "exited" : "timed out"} waiting for ${what}\nstdout: ${child.stdout.slice(-2000)}\nstderr: ${child.stderr.slice(-2000)}`)
+    await sleep(50)
+  }
+}
+
+function tempDir(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  tempDirs.push(dir)
+  return dir
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Setup: edge, pairing, agent with tunnel
+// ---------------------------------------------------------------------------------------------------------
+
+async function startEdge(): Promise<{ edge: string; child: Child }> {
+  const port = await freePort()
+  const wrangler = wranglerDev(port, await freePort(), tempDir("bench-tunnel-wrangler-"))
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("OPENCODE_")) env[name] = value
+  const child = startChild("wrangler", wrangler.command, wrangler.args, { ...env, ...wrangler.env })
+  const edge = `http://127.0.0.1:${port}`
+  let healthy = false
+  await waitFor(
+    child,
+    "GET /global/health",
+    () => {
+      if (!healthy)
+        fetch(`${edge}/global/health`, { signal: AbortSignal.timeout(2_000) })
+          .then((res) => (healthy ||= res.ok))
+          .catch(() => {})
+      return healthy
+    },
+    120_000,
+  )
+  return { edge, child }
+}
+
+async function pairAgent(edge: string, state: string): Promise<string> {
+  const child = startChild("pair", TSX, ["local-agent/cli.ts", "pair", "--edge", edge, "--state", state])
+  await waitFor(child, "exit", () => child.exited, 60_000)
+  const code = child.stdout.match(/Pairing code: (\S+)/)?.[1]
+  children.delete(child)
+  if (!code) throw new Error(`pair: no pairing code\nstdout: ${child.stdout}\nstderr: ${child.stderr}`)
+  const res = await fetch(`${edge}/edge/pair`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ code }),
+  })
+  const body = (await res.json()) as { token?: string }
+  if (!res.ok || !body.token) throw new Error(`POST /edge/pair: ${res.status} ${JSON.stringify(body)}`)
+  return body.token
+}
+
+async function startAgent(state: string): Promise<{ url: string; child: Child }> {
+  const node = values.profile ? ["--cpu-prof", "--cpu-prof-dir", resolve(values.profile)] : []
+  if (values.profile) mkdirSync(resolve(values.profile), { recursive: true })
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(node.length ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${node.join(" ")}`.trim() } : {}) }
+  const child = startChild("agent", TSX, ["local-agent/cli.ts", "connect", "--port", "0", "--state", state, "--log-level", "warn"], env)
+  await waitFor(child, "listening", () => /listening on (http:\/\/\S+)/.test(child.stdout), 60_000)
+  const url = child.stdout.match(/listening on (http:\/\/\S+)/)![1]!
+  await waitFor(child, "tunnel connected", () => child.stdout.includes("tunnel connected"), 60_000)
+  return { url, child }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Measurements
+// ---------------------------------------------------------------------------------------------------------
+
+interface Endpoint {
+  name: "direct" | "edge"
+  url: string
+  headers: Record<string, string>
+}
+
+/** Milliseconds from the go line to the last of BYTES text bytes through `/pty/:id/connect`. */
+async function ptyThroughput(endpoint: Endpoint, directory: string): Promise<number> {
+  const q = `directory=${encodeURIComponent(directory)}`
+  const created = await fetch(`${endpoint.url}/pty?${q}`, {
+    method: "POST",
+    headers: { ...endpoint.headers, "Content-Type": "application/json" },
+    body: JSON.stringify({ command: "bash", args: PTY_ARGS }),
+  })
+  if (!created.ok) throw new Error(`${endpoint.name} POST /pty: ${created.status} ${await created.text()}`)
+  const pty = (await created.json()) as { id: string }
+  const socket = new WebSocket(`${endpoint.url.replace(/^http/, "ws")}/pty/${pty.id}/connect?cursor=-1&${q}`, {
+    headers: endpoint.headers,
+  })
+  try {
+    await withTimeout(
+      `${endpoint.name} pty connect`,
+      new Promise((resolveOpen, reject) => socket.once("open", resolveOpen).once("error", reject)),
+      30_000,
+    )
+    let received = 0
+    let started = 0
+    const done = new Promise<number>((resolveDone, reject) => {
+      socket.on("message", (data, isBinary) => {
+        if (isBinary || !started) return
+        received += (data as Buffer).length
+        if (received >= BYTES) resolveDone(performance.now() - started)
+      })
+      socket.once("close", (code) => reject(new Error(`${endpoint.name} pty socket closed (${code}) after ${received} bytes`)))
+    })
+    done.catch(() => {})
+    await sleep(300)
+    started = performance.now()
+    socket.send("\n")
+    return await withTimeout(`${endpoint.name} pty output`, done)
+  } finally {
+    socket.removeAllListeners("close")
+    socket.close()
+    await fetch(`${endpoint.url}/pty/${pty.id}?${q}`, { method: "DELETE", headers: endpoint.headers }).catch(() => {})
+  }
+}
+
+interface RoundTrip {
+  p50: number
+  p99: number
+  perSecond: number
+}
+
+async function roundTrips(endpoint: Endpoint, directory: string, file: string): Promise<RoundTrip> {
+  const url = `${endpoint.url}/file/content?path=${encodeURIComponent(file)}&directory=${encodeURIComponent(directory)}`
+  const once = async () => {
+    const res = await fetch(url, { headers: endpoint.headers })
+    const body = await res.text()
+    if (!res.ok) throw new Error(`${endpoint.name} GET /file/content: ${res.status} ${body.slice(0, 300)}`)
+  }
+  for (let i = 0; i < 10; i++) await once()
+  const times: number[] = []
+  const start = performance.now()
+  for (let i = 0; i < REQUESTS; i++) {
+    const t0 = performance.now()
+    await once()
+    times.push(performance.now() - t0)
+  }
+  const total = performance.now() - start
+  times.sort((a, b) => a - b)
+  const pick = (p: number) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)]!
+  return { p50: pick(0.5), p99: pick(0.99), perSecond: REQUESTS / (total / 1000) }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------------------
+
+const median = (list: number[]) => {
+  const sorted = [...list].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+const rate = (ms: number) => BYTES / 1024 / 1024 / (ms / 1000)
+const log = (line: string) => process.stdout.write(`${line}\n`)
+
+interface Row {
+  round: number
+  ptyDirect: number
+  ptyEdge: number
+  rtDirect: RoundTrip
+  rtEdge: RoundTrip
+}
+
+let exitCode = 0
+const running: Child[] = []
+try {
+  const t0 = performance.now()
+  const { edge, child: edgeChild } = await startEdge()
+  running.push(edgeChild)
+  log(`edge ${edge} healthy after ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  const state = tempDir("bench-tunnel-state-")
+  const token = await pairAgent(edge, state)
+  const { url, child: agentChild } = await startAgent(state)
+  running.push(agentChild)
+  log(`agent ${url}, tunnel connected to ${edge}`)
+
+  const directory = tempDir("bench-tunnel-dir-")
+  const file = "small.txt"
+  writeFileSync(join(directory, file), "hello tunnel\n".repeat(20)) // 260 bytes
+  const direct: Endpoint = { name: "direct", url, headers: {} }
+  const viaEdge: Endpoint = { name: "edge", url: edge, headers: { Authorization: `Bearer ${token}` } }
+
+  const rows: Row[] = []
+  for (let round = 1; round <= ROUNDS; round++) {
+    const ptyDirect = rate(await ptyThroughput(direct, directory))
+    const ptyEdge = rate(await ptyThroughput(viaEdge, directory))
+    const rtDirect = await roundTrips(direct, directory, file)
+    const rtEdge = await roundTrips(viaEdge, directory, file)
+    const row = { round, ptyDirect, ptyEdge, rtDirect, rtEdge }
+    rows.push(row)
+    log(
+      `round ${round}: pty direct ${ptyDirect.toFixed(1)} MB/s, edge ${ptyEdge.toFixed(1)} MB/s; ` +
+        `rt p50 direct ${rtDirect.p50.toFixed(2)} ms, edge ${rtEdge.p50.toFixed(2)} ms`,
+    )
+  }
+
+  log("")
+  log(`PTY output ${values.megabytes} MB per run; ${REQUESTS} sequential GET /file/content per run; ${ROUNDS} rounds`)
+  log(
+    "round  pty direct MB/s  pty edge MB/s  ratio  | rt direct p50/p99 ms  req/s | rt edge p50/p99 ms  req/s",
+  )
+  const fmtRt = (rt: RoundTrip) => `${rt.p50.toFixed(2).padStart(7)} / ${rt.p99.toFixed(2).padStart(7)}  ${rt.perSecond.toFixed(0).padStart(5)}`
+  for (const row of rows) {
+    log(
+      `${String(row.round).padEnd(5)}  ${row.ptyDirect.toFixed(1).padStart(15)}  ${row.ptyEdge.toFixed(1).padStart(13)}  ${(row.ptyEdge / row.ptyDirect).toFixed(2).padStart(5)}  | ${fmtRt(row.rtDirect).padStart(20)} | ${fmtRt(row.rtEdge).padStart(18)}`,
+    )
+  }
+  const m = (pick: (row: Row) => number) => median(rows.map(pick))
+  log(
+    `${"median".padEnd(5)}  ${m((r) => r.ptyDirect).toFixed(1).padStart(15)}  ${m((r) => r.ptyEdge).toFixed(1).padStart(13)}  ${m((r) => r.ptyEdge / r.ptyDirect).toFixed(2).padStart(5)}  | ` +
+      `${fmtRt({ p50: m((r) => r.rtDirect.p50), p99: m((r) => r.rtDirect.p99), perSecond: m((r) => r.rtDirect.perSecond) }).padStart(20)} | ` +
+      `${fmtRt({ p50: m((r) => r.rtEdge.p50), p99: m((r) => r.rtEdge.p99), perSecond: m((r) => r.rtEdge.perSecond) }).padStart(18)}`,
+  )
+  log("")
+  const ratio = m((r) => r.ptyEdge / r.ptyDirect)
+  log(`pty throughput ratio (edge/direct): ${ratio.toFixed(2)}  (target >= 0.50: ${ratio >= 0.5 ? "met" : "NOT met"})`)
+  log(`request round-trip p50: direct ${m((r) => r.rtDirect.p50).toFixed(1)} ms, edge ${m((r) => r.rtEdge.p50).toFixed(1)} ms`)
+  log(`request round-trip p99: direct ${m((r) => r.rtDirect.p99).toFixed(1)} ms, edge ${m((r) => r.rtEdge.p99).toFixed(1)} ms`)
+  log(`requests/s: direct ${m((r) => r.rtDirect.perSecond).toFixed(0)}, edge ${m((r) => r.rtEdge.perSecond).toFixed(0)}`)
+} catch (error) {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`)
+  exitCode = 1
+} finally {
+  // Agent first (so its CPU profile is written on SIGTERM), then the edge.
+  for (const child of running.reverse()) await stopChild(child)
+  for (const child of [...children]) await stopChild(child)
+}
+process.exit(exitCode)

@@ -107,6 +107,7 @@ async function main() {
       local,
       localHeaders,
       log: createLogger(logLevel),
+      pingMs: positiveInt("OPENCODE_TUNNEL_PING_MS", env.OPENCODE_TUNNEL_PING_MS, 15_000) || 15_000,
       onConnected: () => process.stdout.write(`tunnel connected to ${machine!.edge}\n`),
     })
   if (machine && values.local) {

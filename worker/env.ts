@@ -29,6 +29,8 @@ export interface Env {
   OPENCODE_TUNNEL_TIMEOUT_MS?: string
   OPENCODE_TUNNEL_MAX_CONCURRENT?: string
   OPENCODE_TUNNEL_MAX_FRAME_BYTES?: string
+  /** How long an agent may go without a ping before its connection is taken for half-open (default 45 s). */
+  OPENCODE_TUNNEL_SILENCE_MS?: string
 }
 
 export function numberVar(value: string | undefined, fallback: number): number {

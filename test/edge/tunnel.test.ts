@@ -30,6 +30,7 @@ class TunnelProcess {
   constructor(
     private readonly state: string,
     private readonly local: string,
+    private readonly env: Record<string, string> = {},
   ) {}
 
   async start(): Promise<void> {
@@ -38,11 +39,21 @@ class TunnelProcess {
       cwd: REPO_ROOT,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...this.env },
     })
     this.child = child
     child.stdout!.on("data", (chunk) => (this.output += chunk))
     child.stderr!.on("data", (chunk) => (this.output += chunk))
     await until(() => (this.output.includes("tunnel connected") ? true : undefined), { what: `the tunnel (${this.output})` })
+  }
+
+  /** SIGSTOP: the process keeps its socket open but answers nothing, as a half-open connection does. */
+  freeze(): void {
+    if (this.child?.pid) process.kill(-this.child.pid, "SIGSTOP")
+  }
+
+  thaw(): void {
+    if (this.child?.pid) process.kill(-this.child.pid, "SIGCONT")
   }
 
   kill9(): void {
@@ -177,5 +188,80 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     for (let i = 1; i <= 3000; i++) expect(direct.text.split(`line-${i}\r\n`).length - 1, `line-${i}`).toBe(1)
     resumed.socket.close()
     direct.socket.close()
+  })
+})
+
+describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("local"))("tunnel faults and limits", () => {
+  const SILENCE_MS = 6_000
+  const edge = useTarget("worker", {
+    pairedOnly: true,
+    vars: {
+      OPENCODE_TUNNEL_TIMEOUT_MS: "1500",
+      OPENCODE_TUNNEL_MAX_CONCURRENT: "2",
+      OPENCODE_TUNNEL_MAX_FRAME_BYTES: "4096",
+      OPENCODE_TUNNEL_SILENCE_MS: String(SILENCE_MS),
+    },
+  })
+  const machineServer = useTarget("local")
+  const state = mkdtempSync(join(tmpdir(), "oc-agent-faults-"))
+  const project = mkdtempSync(join(tmpdir(), "oc-tunnel-faults-"))
+  writeFileSync(join(project, "a.txt"), "a\n")
+  let token = ""
+  let tunnel: TunnelProcess | undefined
+  afterAll(() => {
+    tunnel?.thaw()
+    tunnel?.kill9()
+  })
+  const read = () =>
+    api(edge(), "GET", "/file/content?path=a.txt", { noAuth: true, directory: project, headers: { Authorization: `Bearer ${token}` } })
+
+  test("limits and a silent machine: 413 frame, 429 in flight, 504 timeout, 502 dropped, then 503", async () => {
+    token = await pairMachine(edge(), state)
+    tunnel = new TunnelProcess(state, machineServer().url, { OPENCODE_TUNNEL_PING_MS: "1000" })
+    await tunnel.start()
+    expect((await read()).status).toBe(200)
+
+    const big = await api(edge(), "POST", "/pty", {
+      noAuth: true,
+      directory: project,
+      headers: { Authorization: `Bearer ${token}` },
+      body: { command: "true", env: { PADDING: "x".repeat(8192) } },
+    })
+    expectNamedError(big, 413, "TunnelFrameTooLarge")
+
+    // A frozen machine holds its socket open and answers nothing.
+    tunnel.freeze()
+    const stalled = [read(), read()]
+    await until(async () => ((await read()).status === 429 ? true : undefined), { what: "429 past the requests in flight" })
+    for (const response of await Promise.all(stalled)) expectNamedError(response, 504, "TunnelTimeout")
+
+    // Killed while frozen, the machine never answers the request in flight: it fails at once, it does not hang.
+    const inFlight = read()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    tunnel.kill9()
+    expectNamedError(await inFlight, 502, "TunnelDropped")
+    expectNamedError(await read(), 503, "MachineUnavailable")
+  })
+
+  test("a half-open tunnel is detected by its missing heartbeats, and the agent reconnects", async () => {
+    await tunnel!.start()
+    expect((await read()).status).toBe(200)
+    tunnel!.freeze()
+    const frozenAt = Date.now()
+    const unavailable = await until(
+      async () => {
+        const response = await read()
+        return response.status === 503 ? response : undefined
+      },
+      { what: "503 once the frozen machine's heartbeats stop", timeoutMs: SILENCE_MS * 4, intervalMs: 500 },
+    )
+    expectNamedError(unavailable, 503, "MachineUnavailable")
+    expect(Date.now() - frozenAt).toBeGreaterThanOrEqual(SILENCE_MS - 2_000)
+    tunnel!.thaw()
+    await until(async () => ((await read()).status === 200 ? true : undefined), {
+      what: "the agent to notice and reconnect",
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    })
   })
 })

@@ -32,6 +32,8 @@ export interface TargetOptions {
   sseBufferBytes?: number
   /** Extra allowed CORS origins (`--cors` locally, OPENCODE_CORS on the worker). */
   cors?: string[]
+  /** Worker only: more `--var NAME:VALUE` settings (tunnel limits and the like). */
+  vars?: Record<string, string>
   /** Worker only: no OPENCODE_OPEN_TENANT, so every API request needs a client token from pairing. */
   pairedOnly?: boolean
   /** The default directory (`--directory` locally, OPENCODE_DEFAULT_DIRECTORY on the worker); a fresh one if unset. */
@@ -318,6 +320,7 @@ function workerLaunch(stateDir: string, directory: string, options: TargetOption
     ["OPENCODE_DEFAULT_DIRECTORY", directory],
     // Requests without a client token act in this tenant, unless the test wants a paired-only edge.
     ["OPENCODE_OPEN_TENANT", options.pairedOnly ? undefined : "local"],
+    ...Object.entries(options.vars ?? {}),
   ]
   return async (previousPort: number | undefined): Promise<Launch> => {
     const port = previousPort ?? (await freePort())

@@ -45,7 +45,7 @@ export class MachineObject extends DurableObject<Env> {
       maxConcurrent: numberVar(this.env.OPENCODE_TUNNEL_MAX_CONCURRENT, 256),
       maxFrameBytes: numberVar(this.env.OPENCODE_TUNNEL_MAX_FRAME_BYTES, 8 * 1024 * 1024),
       /** An agent that has not pinged for this long is taken for a half-open connection. */
-      silenceMs: 45_000,
+      silenceMs: numberVar(this.env.OPENCODE_TUNNEL_SILENCE_MS, 45_000),
     }
   }
 

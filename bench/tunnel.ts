@@ -2,7 +2,7 @@
  * Tunnel bench (issue #5, "## Bench"): the same machine routes measured directly against the local agent
  * and through the edge (`wrangler dev`) over the agent's one outbound WebSocket tunnel, in the same run.
  *
- *   npx tsx bench/tunnel.ts [--megabytes 20] [--requests 200] [--rounds 3] [--profile <dir>]
+ *   npx tsx bench/tunnel.ts [--megabytes 20] [--requests 200] [--rounds 3] [--profile <dir>] [--no-client-deflate]
  *
  * Setup (all children on 127.0.0.1, each in its own process group, stopped at the end):
  * - `wrangler dev` (no OPENCODE_OPEN_TENANT: a paired-only edge), fresh persist dir, until `GET /global/health`.
@@ -16,10 +16,11 @@
  *   bytes (binary frames are control frames) until N. MB/s = N / (go line → last byte). `DELETE /pty/:id` after.
  * - Request round trip: K sequential `GET /file/content?path=<small file>&directory=<tmp dir>` (fetch, keep-alive),
  *   after 10 warm-up requests; p50/p99 ms and requests/s (K / total time).
+ * - `--no-client-deflate`: the bench's PTY sockets do not offer permessage-deflate (browsers do; diagnostic).
  * - `--profile <dir>`: the agent runs with `--cpu-prof --cpu-prof-dir <dir>` (written on SIGTERM exit).
  */
 import { spawn, type ChildProcess } from "node:child_process"
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     requests: { type: "string", default: "200" },
     rounds: { type: "string", default: "3" },
     profile: { type: "string" },
+    "no-client-deflate": { type: "boolean", default: false },
   },
 })
 const BYTES = Math.round(Number(values.megabytes) * 1024 * 1024)
@@ -176,10 +178,15 @@ async function pairAgent(edge: string, state: string): Promise<string> {
 }
 
 async function startAgent(state: string): Promise<{ url: string; child: Child }> {
-  const node = values.profile ? ["--cpu-prof", "--cpu-prof-dir", resolve(values.profile)] : []
-  if (values.profile) mkdirSync(resolve(values.profile), { recursive: true })
-  const env: NodeJS.ProcessEnv = { ...process.env, ...(node.length ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${node.join(" ")}`.trim() } : {}) }
-  const child = startChild("agent", TSX, ["local-agent/cli.ts", "connect", "--port", "0", "--state", state, "--log-level", "warn"], env)
+  const args = ["local-agent/cli.ts", "connect", "--port", "0", "--state", state, "--log-level", "warn"]
+  let child: Child
+  if (values.profile) {
+    // --cpu-prof is not allowed in NODE_OPTIONS: run node itself with tsx as a loader.
+    mkdirSync(resolve(values.profile), { recursive: true })
+    child = startChild("agent", process.execPath, ["--cpu-prof", "--cpu-prof-dir", resolve(values.profile), "--import", "tsx", ...args])
+  } else {
+    child = startChild("agent", TSX, args)
+  }
   await waitFor(child, "listening", () => /listening on (http:\/\/\S+)/.test(child.stdout), 60_000)
   const url = child.stdout.match(/listening on (http:\/\/\S+)/)![1]!
   await waitFor(child, "tunnel connected", () => child.stdout.includes("tunnel connected"), 60_000)
@@ -196,8 +203,43 @@ interface Endpoint {
   headers: Record<string, string>
 }
 
+/** CPU seconds (user + system) used so far by each command name in the process groups of the children. */
+function groupCpu(): Map<string, number> {
+  const groups = new Set([...children].map((child) => child.proc.pid))
+  const out = new Map<string, number>()
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      if (!groups.has(Number(fields[2]))) continue // fields[2] = pgrp
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, clock ticks
+      out.set(comm, (out.get(comm) ?? 0) + seconds)
+    } catch {
+      // gone
+    }
+  }
+  return out
+}
+
+function cpuDelta(before: Map<string, number>, after: Map<string, number>, ms: number): string {
+  const parts: string[] = []
+  for (const [comm, seconds] of after) {
+    const used = seconds - (before.get(comm) ?? 0)
+    if (used >= 0.05) parts.push(`${comm} ${((used / (ms / 1000)) * 100).toFixed(0)}%`)
+  }
+  return parts.join(", ")
+}
+
+interface PtyRun {
+  ms: number
+  frames: number
+  cpu: string
+}
+
 /** Milliseconds from the go line to the last of BYTES text bytes through `/pty/:id/connect`. */
-async function ptyThroughput(endpoint: Endpoint, directory: string): Promise<number> {
+async function ptyThroughput(endpoint: Endpoint, directory: string): Promise<PtyRun> {
   const q = `directory=${encodeURIComponent(directory)}`
   const created = await fetch(`${endpoint.url}/pty?${q}`, {
     method: "POST",
@@ -208,6 +250,7 @@ async function ptyThroughput(endpoint: Endpoint, directory: string): Promise<num
   const pty = (await created.json()) as { id: string }
   const socket = new WebSocket(`${endpoint.url.replace(/^http/, "ws")}/pty/${pty.id}/connect?cursor=-1&${q}`, {
     headers: endpoint.headers,
+    perMessageDeflate: !values["no-client-deflate"],
   })
   try {
     await withTimeout(
@@ -216,20 +259,28 @@ async function ptyThroughput(endpoint: Endpoint, directory: string): Promise<num
       30_000,
     )
     let received = 0
+    let frames = 0
     let started = 0
     const done = new Promise<number>((resolveDone, reject) => {
       socket.on("message", (data, isBinary) => {
         if (isBinary || !started) return
         received += (data as Buffer).length
+        frames++
         if (received >= BYTES) resolveDone(performance.now() - started)
       })
       socket.once("close", (code) => reject(new Error(`${endpoint.name} pty socket closed (${code}) after ${received} bytes`)))
     })
     done.catch(() => {})
     await sleep(300)
+    const before = groupCpu()
+    const selfBefore = process.cpuUsage()
     started = performance.now()
     socket.send("\n")
-    return await withTimeout(`${endpoint.name} pty output`, done)
+    const ms = await withTimeout(`${endpoint.name} pty output`, done)
+    const self = process.cpuUsage(selfBefore)
+    const selfShare = `bench client ${(((self.user + self.system) / 1000 / ms) * 100).toFixed(0)}%`
+    const extensions = socket.extensions ? ` [client socket extensions: ${socket.extensions}]` : ""
+    return { ms, frames, cpu: `${cpuDelta(before, groupCpu(), ms)}, ${selfShare}${extensions}` }
   } finally {
     socket.removeAllListeners("close")
     socket.close()
@@ -305,8 +356,10 @@ try {
 
   const rows: Row[] = []
   for (let round = 1; round <= ROUNDS; round++) {
-    const ptyDirect = rate(await ptyThroughput(direct, directory))
-    const ptyEdge = rate(await ptyThroughput(viaEdge, directory))
+    const runDirect = await ptyThroughput(direct, directory)
+    const runEdge = await ptyThroughput(viaEdge, directory)
+    const ptyDirect = rate(runDirect.ms)
+    const ptyEdge = rate(runEdge.ms)
     const rtDirect = await roundTrips(direct, directory, file)
     const rtEdge = await roundTrips(viaEdge, directory, file)
     const row = { round, ptyDirect, ptyEdge, rtDirect, rtEdge }
@@ -315,6 +368,9 @@ try {
       `round ${round}: pty direct ${ptyDirect.toFixed(1)} MB/s, edge ${ptyEdge.toFixed(1)} MB/s; ` +
         `rt p50 direct ${rtDirect.p50.toFixed(2)} ms, edge ${rtEdge.p50.toFixed(2)} ms`,
     )
+    const size = (run: PtyRun) => `${run.frames} text frames (avg ${(BYTES / run.frames / 1024).toFixed(1)} KB)`
+    log(`  pty direct: ${size(runDirect)}; CPU of children while streaming: ${runDirect.cpu}`)
+    log(`  pty edge:   ${size(runEdge)}; CPU of children while streaming: ${runEdge.cpu}`)
   }
 
   log("")
@@ -336,7 +392,8 @@ try {
   )
   log("")
   const ratio = m((r) => r.ptyEdge / r.ptyDirect)
-  log(`pty throughput ratio (edge/direct): ${ratio.toFixed(2)}  (target >= 0.50: ${ratio >= 0.5 ? "met" : "NOT met"})`)
+  log(`pty throughput ratio (edge/direct): ${ratio.toFixed(2)}  (median of per-round ratios; target >= 0.50: ${ratio >= 0.5 ? "met" : "NOT met"})`)
+  log(`pty throughput median edge / median direct: ${(m((r) => r.ptyEdge) / m((r) => r.ptyDirect)).toFixed(2)}`)
   log(`request round-trip p50: direct ${m((r) => r.rtDirect.p50).toFixed(1)} ms, edge ${m((r) => r.rtEdge.p50).toFixed(1)} ms`)
   log(`request round-trip p99: direct ${m((r) => r.rtDirect.p99).toFixed(1)} ms, edge ${m((r) => r.rtEdge.p99).toFixed(1)} ms`)
   log(`requests/s: direct ${m((r) => r.rtDirect.perSecond).toFixed(0)}, edge ${m((r) => r.rtEdge.perSecond).toFixed(0)}`)

@@ -6,6 +6,8 @@ import { createTenancy } from "./pairing.ts"
 import { createWorkerPorts } from "./ports.ts"
 import type { Tenancy } from "./tenancy.ts"
 import { acceptTunnel } from "./tunnel.ts"
+import { ticketTenant } from "./remote-machine.ts"
+import { PTY_CONNECT_PATH } from "../shared/routes/pty.ts"
 
 export { SessionObject } from "./objects/session.ts"
 export { DirectoryObject } from "./objects/directory.ts"
@@ -51,6 +53,9 @@ export default {
 
     const tenant = await tenancy.clientTenant(request)
     if (tenant) return appFor(env, tenant, true).fetch(request, env, ctx)
+    // A browser's PTY connect with a single-use ticket: the ticket names its tenant, whose route checks it.
+    const ticketed = PTY_CONNECT_PATH.test(pathname) ? ticketTenant(new URL(request.url).searchParams.get("ticket")) : undefined
+    if (ticketed) return appFor(env, ticketed, true).fetch(request, env, ctx)
     // Preflights, health and the API document reveal nothing of any tenant.
     const open = env.OPENCODE_OPEN_TENANT
     const anonymous = request.method === "OPTIONS" || pathname === "/global/health" || pathname === "/doc"

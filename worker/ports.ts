@@ -43,7 +43,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     log,
     resolveProject: async () => ({ id: "global", worktree: "/" }),
     upgradeWebSocket,
-    machine: createRemoteMachine(() => env.MACHINES.getByName(machineObjectName(tenant))),
+    machine: createRemoteMachine(tenant, () => env.MACHINES.getByName(machineObjectName(tenant))),
     background: waitUntil,
   }
 }

@@ -35,10 +35,11 @@ function failure(result: Extract<TunnelResult, { ok: false }>): NamedError {
 /**
  * The machine on the far side of the tunnel. Each operation is the agent's own HTTP route, sent through
  * the tenant's MachineObject, so the machine runs exactly the code the local server runs; PTY sockets are
- * relayed. Connect tickets are the edge's own, kept in the MachineObject. A stub is made per call: Workers
+ * relayed. Connect tickets are the edge's own, kept in the MachineObject and prefixed with the tenant, so
+ * a browser that connects with a ticket alone is routed to its tenant (worker/index.ts). A stub is made per call: Workers
  * do not let one request use I/O objects another request created.
  */
-export function createRemoteMachine(machineObject: () => DurableObjectStub<MachineObject>): Machine {
+export function createRemoteMachine(tenant: string, machineObject: () => DurableObjectStub<MachineObject>): Machine {
   async function call<T>(method: string, path: string, query: Record<string, string | undefined>, body?: unknown): Promise<T> {
     const search = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined))
     const target = search.size ? `${path}?${search}` : path
@@ -87,7 +88,7 @@ export function createRemoteMachine(machineObject: () => DurableObjectStub<Machi
           detach: () => socket.close(1000, "client left"),
         }
       },
-      issueTicket: (ptyID, directory) => machineObject().issueTicket(ptyID, directory),
+      issueTicket: (ptyID, directory) => machineObject().issueTicket(ptyID, directory, ticketPrefix(tenant)),
       checkTicket: (ticket, ptyID, directory, consume) => machineObject().checkTicket(ticket, ptyID, directory, consume),
     },
     files: {
@@ -126,4 +127,16 @@ function relay(socket: WebSocket, client: PtyClient): void {
     })
   })
   socket.addEventListener("close", (event) => inOrder(() => client.close(event.code === 1005 ? 1000 : event.code, event.reason)))
+}
+
+const TICKET_SEPARATOR = "~"
+
+function ticketPrefix(tenant: string): string {
+  return `${tenant}${TICKET_SEPARATOR}`
+}
+
+/** The tenant a PTY connect ticket was issued for (it is checked, and used up, by that tenant's machine). */
+export function ticketTenant(ticket: string | null): string | undefined {
+  const at = ticket?.indexOf(TICKET_SEPARATOR) ?? -1
+  return at > 0 ? ticket!.slice(0, at) : undefined
 }

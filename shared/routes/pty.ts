@@ -136,11 +136,12 @@ export function ptyRoutes(ports: Ports) {
       validate("query", ConnectQuery),
       async (c, next) => {
         const { ptyID } = c.req.valid("param")
-        if (!(await pty().get(ptyID))) throw notFound(ptyID)
+        // The ticket first: a ticketed request has shown nothing else yet.
         const { ticket } = c.req.valid("query")
         if (ticket !== undefined && !(await pty().checkTicket(ticket, ptyID, c.var.directory, true))) {
           throw new UnauthorizedError({ message: "The connect ticket is unknown, used or expired" })
         }
+        if (!(await pty().get(ptyID))) throw notFound(ptyID)
         await next()
       },
       ports.upgradeWebSocket((c) => {

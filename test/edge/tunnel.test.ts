@@ -163,6 +163,28 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
       api(edge(), "GET", path, { noAuth: true, directory: project, headers: { Authorization: `Bearer ${otherToken}` } })
     expectNamedError(await other(`/pty/${pty.id}`), 503, "MachineUnavailable")
     expectNamedError(await other("/file/content?path=notes.md"), 503, "MachineUnavailable")
+    // A browser that cannot send headers: a single-use ticket, minted with the token, connects alone.
+    const minted = await api(edge(), "POST", `/pty/${pty.id}/connect-token`, {
+      noAuth: true,
+      directory: project,
+      headers: { Authorization: `Bearer ${token}`, "x-opencode-ticket": "1" },
+    })
+    expect(minted.status, minted.text).toBe(200)
+    const ticketURL = `${edge().url.replace(/^http/, "ws")}/pty/${pty.id}/connect?cursor=-1&directory=${encodeURIComponent(project)}&ticket=${minted.json.ticket}`
+    const browser = new WebSocket(ticketURL)
+    let browserText = ""
+    browser.on("message", (data, isBinary) => void (isBinary || (browserText += data.toString())))
+    await new Promise((resolve, reject) => browser.once("open", resolve).once("error", reject))
+    browser.send("echo via-ticket\r")
+    await until(() => (browserText.includes("via-ticket") ? true : undefined), { what: "output on the ticketed socket" })
+    browser.close()
+    const reused = new WebSocket(ticketURL)
+    const status = await new Promise<number>((resolve) => {
+      reused.once("unexpected-response", (_request, response) => resolve(response.statusCode ?? 0))
+      reused.once("open", () => resolve(101))
+    })
+    expect(status).toBe(401)
+
     terminal.socket.close()
     await asClient("DELETE", `/pty/${pty.id}`)
   })

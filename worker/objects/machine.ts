@@ -115,12 +115,12 @@ export class MachineObject extends DurableObject<Env> {
   }
 
   /** A single-use ticket (256 bits, 60 s) to connect to one PTY from one directory, as the local agent issues. */
-  issueTicket(ptyID: string, directory: string): { ticket: string; expires_in: number } {
+  issueTicket(ptyID: string, directory: string, prefix: string): { ticket: string; expires_in: number } {
     const now = Date.now()
     const sql = this.ctx.storage.sql
     sql.exec("DELETE FROM pty_ticket WHERE expires <= ?", now)
     const bytes = crypto.getRandomValues(new Uint8Array(32))
-    const ticket = Tunnel.encodeBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+    const ticket = prefix + Tunnel.encodeBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
     sql.exec("INSERT INTO pty_ticket (ticket, pty_id, directory, expires) VALUES (?, ?, ?, ?)", ticket, ptyID, directory, now + 60_000)
     return { ticket, expires_in: 60 }
   }

@@ -2,7 +2,7 @@
  * Tunnel bench (issue #5, "## Bench"): the same machine routes measured directly against the local agent
  * and through the edge (`wrangler dev`) over the agent's one outbound WebSocket tunnel, in the same run.
  *
- *   npx tsx bench/tunnel.ts [--megabytes 20] [--requests 200] [--rounds 3] [--profile <dir>] [--no-client-deflate]
+ *   npx tsx bench/tunnel.ts [--megabytes 20] [--requests 200] [--rounds 3] [--profile <dir>] [--client-deflate]
  *
  * Setup (all children on 127.0.0.1, each in its own process group, stopped at the end):
  * - `wrangler dev` (no OPENCODE_OPEN_TENANT: a paired-only edge), fresh persist dir, until `GET /global/health`.
@@ -16,7 +16,9 @@
  *   bytes (binary frames are control frames) until N. MB/s = N / (go line → last byte). `DELETE /pty/:id` after.
  * - Request round trip: K sequential `GET /file/content?path=<small file>&directory=<tmp dir>` (fetch, keep-alive),
  *   after 10 warm-up requests; p50/p99 ms and requests/s (K / total time).
- * - `--no-client-deflate`: the bench's PTY sockets do not offer permessage-deflate (browsers do; diagnostic).
+ * - `--client-deflate`: the bench's PTY sockets offer permessage-deflate, as browsers do. Off by default so both
+ *   paths are alike: the local server's ws never negotiates compression, while workerd accepts it, which would
+ *   put a deflate of every frame on the edge path only (deployed, Cloudflare's edge does that work, not the machine).
  * - `--profile <dir>`: the agent runs with `--cpu-prof --cpu-prof-dir <dir>` (written on SIGTERM exit).
  */
 import { spawn, type ChildProcess } from "node:child_process"
@@ -37,7 +39,7 @@ const { values } = parseArgs({
     requests: { type: "string", default: "200" },
     rounds: { type: "string", default: "3" },
     profile: { type: "string" },
-    "no-client-deflate": { type: "boolean", default: false },
+    "client-deflate": { type: "boolean", default: false },
   },
 })
 const BYTES = Math.round(Number(values.megabytes) * 1024 * 1024)
@@ -250,7 +252,7 @@ async function ptyThroughput(endpoint: Endpoint, directory: string): Promise<Pty
   const pty = (await created.json()) as { id: string }
   const socket = new WebSocket(`${endpoint.url.replace(/^http/, "ws")}/pty/${pty.id}/connect?cursor=-1&${q}`, {
     headers: endpoint.headers,
-    perMessageDeflate: !values["no-client-deflate"],
+    perMessageDeflate: values["client-deflate"],
   })
   try {
     await withTimeout(

@@ -17,6 +17,10 @@ export interface TunnelOptions {
   onConnected?(): void
 }
 
+/** Relayed terminal output is gathered into frames of up to this many characters. */
+const COALESCE_CHARS = 64 * 1024
+/** How long relayed output may wait to be gathered: well under what a typist notices. */
+const COALESCE_MS = 2
 /** Response bodies go up in pieces of this size. */
 const CHUNK_BYTES = 256 * 1024
 const MAX_BACKOFF_MS = 30_000
@@ -37,7 +41,8 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
   let retry: ReturnType<typeof setTimeout> | undefined
 
   const open = () => {
-    const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${options.secret}` } })
+    // No permessage-deflate: compressing every small frame costs more than it saves on the tunnel.
+    const socket = new WebSocket(url, { headers: { Authorization: `Bearer ${options.secret}` }, perMessageDeflate: false })
     current = socket
     const relays = new Map<number, { socket: WebSocket; queue: (string | Buffer)[] }>()
     let lastPong = Date.now()
@@ -67,17 +72,37 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
         case "request":
           return void forward(frame, send)
         case "socket.open": {
-          const local = new WebSocket(`${localWs}${frame.path}`, { headers: options.localHeaders })
+          const local = new WebSocket(`${localWs}${frame.path}`, { headers: options.localHeaders, perMessageDeflate: false })
           const entry = { socket: local, queue: [] as (string | Buffer)[] }
           relays.set(frame.id, entry)
           local.on("open", () => {
             for (const queued of entry.queue.splice(0)) local.send(queued)
           })
+          // Terminal output comes in many small messages; what arrives within COALESCE_MS (up to COALESCE_CHARS)
+          // crosses the tunnel as one frame. A binary (control) frame flushes first, keeping order.
+          let text = ""
+          let flushing = false
+          const flush = () => {
+            flushing = false
+            if (!text) return
+            send({ t: "socket.data", id: frame.id, binary: false, data: text })
+            text = ""
+          }
           local.on("message", (data, isBinary) => {
             const bytes = data as Buffer
-            send({ t: "socket.data", id: frame.id, binary: isBinary, data: isBinary ? bytes.toString("base64") : bytes.toString("utf8") })
+            if (isBinary) {
+              flush()
+              return send({ t: "socket.data", id: frame.id, binary: true, data: bytes.toString("base64") })
+            }
+            text += bytes.toString("utf8")
+            if (text.length >= COALESCE_CHARS) flush()
+            else if (!flushing) {
+              flushing = true
+              setTimeout(flush, COALESCE_MS)
+            }
           })
           local.on("close", (code, reason) => {
+            flush()
             relays.delete(frame.id)
             send({ t: "socket.close", id: frame.id, code: code === 1005 || code === 1006 ? 1000 : code, reason: reason.toString() })
           })

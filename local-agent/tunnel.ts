@@ -17,6 +17,8 @@ export interface TunnelOptions {
   onConnected?(): void
 }
 
+type MachineEventPayload = Extract<Tunnel.Up, { t: "event" }>["payload"]
+
 /** Relayed terminal output is gathered into frames of up to this many characters. */
 const COALESCE_CHARS = 64 * 1024
 /** How long relayed output may wait to be gathered: well under what a typist notices. */
@@ -37,6 +39,8 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
   const pingMs = options.pingMs ?? 15_000
   let stopped = false
   let attempt = 0
+  // Kept across reconnects: events of an outage are replayed from the local stream's window.
+  let lastEventId: string | undefined
   let current: WebSocket | undefined
   let retry: ReturnType<typeof setTimeout> | undefined
 
@@ -47,6 +51,7 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
     const relays = new Map<number, { socket: WebSocket; queue: (string | Buffer)[] }>()
     let lastPong = Date.now()
     let heartbeat: ReturnType<typeof setInterval> | undefined
+    const events = new AbortController()
     const send = (frame: Tunnel.Up) => {
       if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame))
     }
@@ -56,6 +61,7 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
       lastPong = Date.now()
       options.log.info("tunnel connected", { edge: options.edge })
       options.onConnected?.()
+      void followMachineEvents(send, events.signal)
       heartbeat = setInterval(() => {
         if (Date.now() - lastPong > pingMs * 3) return socket.terminate()
         socket.send(Tunnel.PING)
@@ -130,6 +136,7 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
 
     socket.on("close", (code, reason) => {
       clearInterval(heartbeat)
+      events.abort()
       for (const relay of relays.values()) relay.socket.close(1001, "tunnel closed")
       relays.clear()
       if (stopped) return
@@ -138,6 +145,39 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
       retry = setTimeout(open, delay)
     })
     socket.on("error", (error) => options.log.warn("tunnel error", { error: error.message }))
+  }
+
+  /**
+   * Follows the local server's /global/event and sends up what the machine itself reports (terminals, files,
+   * language servers), so the edge's event streams carry them too. Resumes by id after any interruption.
+   */
+  async function followMachineEvents(send: (frame: Tunnel.Up) => void, signal: AbortSignal) {
+    while (!signal.aborted) {
+      try {
+        const response = await fetch(`${options.local}/global/event`, {
+          headers: { ...options.localHeaders, ...(lastEventId ? { "Last-Event-ID": lastEventId } : {}) },
+          signal,
+        })
+        let buffer = ""
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += Buffer.from(chunk).toString("utf8")
+          let end: number
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const frame = buffer.slice(0, end)
+            buffer = buffer.slice(end + 2)
+            const id = frame.match(/^id: (.*)$/m)?.[1]
+            const data = frame.match(/^data: (.*)$/m)?.[1]
+            if (id) lastEventId = id
+            if (!data) continue
+            const { directory, payload } = JSON.parse(data) as { directory?: string; payload: MachineEventPayload }
+            if (directory && Tunnel.isMachineEvent(payload.type)) send({ t: "event", directory, payload })
+          }
+        }
+      } catch {
+        // aborted with the tunnel, or the local stream broke: retry below unless stopped
+      }
+      if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1_000))
+    }
   }
 
   /** Runs one request against the local server and streams the answer back. */

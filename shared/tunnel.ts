@@ -1,4 +1,5 @@
 import { z } from "zod"
+import { Event } from "./schema/event.ts"
 
 /**
  * Frames on the tunnel: one WebSocket the local agent dials out to the edge. The edge sends requests and
@@ -37,8 +38,15 @@ export namespace Tunnel {
     z.object({ t: z.literal("response.error"), id: z.number().int(), message: z.string() }),
     z.object({ t: z.literal("socket.data"), id: z.number().int(), data: z.string(), binary: z.boolean() }),
     z.object({ t: z.literal("socket.close"), id: z.number().int(), code: z.number().int(), reason: z.string() }),
+    /** Something happened on the machine (a terminal exited, a file changed): for the edge's event streams. */
+    z.object({ t: z.literal("event"), directory: z.string(), payload: Event }),
   ])
   export type Up = z.infer<typeof Up>
+
+  /** The events that come from the machine itself, which the agent forwards to the edge. */
+  export function isMachineEvent(type: string): boolean {
+    return /^(pty|file|vcs|lsp)\./.test(type)
+  }
 
   export function encodeBase64(bytes: Uint8Array): string {
     let binary = ""

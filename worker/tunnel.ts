@@ -15,5 +15,5 @@ export async function acceptTunnel(request: Request, env: Env, tenancy: Tenancy)
     return Response.json(error.toObject(), { status: 401 })
   }
   const object = env.MACHINES.getByName(machineObjectName(machine.tenant))
-  return object.fetch("https://machine/connect", { headers: { Upgrade: "websocket" } })
+  return object.fetch(`https://machine/connect?tenant=${encodeURIComponent(machine.tenant)}`, { headers: { Upgrade: "websocket" } })
 }

@@ -6,6 +6,7 @@ import { promisify } from "node:util"
 import { afterAll, describe, expect, test } from "vitest"
 import WebSocket from "ws"
 import { api, expectNamedError, until, useTarget } from "../support/http.ts"
+import { connect } from "../support/sse.ts"
 import { REPO_ROOT, targetKinds, type Target } from "../support/targets.ts"
 
 const run = promisify(execFile)
@@ -187,6 +188,19 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
 
     terminal.socket.close()
     await asClient("DELETE", `/pty/${pty.id}`)
+  })
+
+  test("what happens on the machine (a terminal starts, exits, goes) shows on the edge's event streams", async () => {
+    const stream = await connect(`${edge().url}/event?directory=${encodeURIComponent(project)}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    })
+    const pty = (await asClient("POST", "/pty", { command: "bash", args: ["--noprofile", "--norc", "-c", "exit 3"] })).json
+    await stream.waitForEvent("pty.created", (p) => p.info.id === pty.id)
+    const exited = await stream.waitForEvent("pty.exited", (p) => p.id === pty.id)
+    expect(exited.payload!.properties.exitCode).toBe(3)
+    await asClient("DELETE", `/pty/${pty.id}`)
+    await stream.waitForEvent("pty.deleted", (p) => p.id === pty.id)
+    stream.close()
   })
 
   test("the tunnel dies mid-stream and comes back: resuming by cursor sees every byte exactly once", async () => {

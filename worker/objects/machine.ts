@@ -1,6 +1,9 @@
 import { DurableObject } from "cloudflare:workers"
 import { Tunnel } from "../../shared/tunnel.ts"
 import { numberVar, type Env } from "../env.ts"
+import { DurableObjectHub } from "../hub.ts"
+import { Objects } from "../objects.ts"
+import type { Event } from "../../shared/schema/event.ts"
 
 /** What the Worker gets back for a request sent through the tunnel. */
 export type TunnelResult =
@@ -66,17 +69,17 @@ export class MachineObject extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("WebSocket expected", { status: 426 })
     const url = new URL(request.url)
-    if (url.pathname === "/connect") return this.connectAgent()
+    if (url.pathname === "/connect") return this.connectAgent(url.searchParams.get("tenant") ?? "")
     if (url.pathname === "/relay") return this.openRelay(url.searchParams.get("path") ?? "/")
     return new Response("Not found", { status: 404 })
   }
 
-  private connectAgent(): Response {
+  private connectAgent(tenant: string): Response {
     for (const older of this.ctx.getWebSockets(AGENT)) older.close(4000, "replaced by a newer connection")
     this.agentGone()
     const { 0: client, 1: server } = new WebSocketPair()
     this.ctx.acceptWebSocket(server, [AGENT])
-    server.serializeAttachment({ connectedAt: Date.now() })
+    server.serializeAttachment({ connectedAt: Date.now(), tenant })
     return new Response(null, { status: 101, webSocket: client })
   }
 
@@ -135,9 +138,9 @@ export class MachineObject extends DurableObject<Env> {
     return valid
   }
 
-  override webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): void {
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const tags = this.ctx.getTags(socket)
-    if (tags.includes(AGENT)) return this.fromAgent(message)
+    if (tags.includes(AGENT)) return this.fromAgent(socket, message)
     const relay = (socket.deserializeAttachment() as { relay?: number } | null)?.relay
     const agent = this.agent()
     if (relay === undefined || !agent) return
@@ -163,7 +166,7 @@ export class MachineObject extends DurableObject<Env> {
     }
   }
 
-  private fromAgent(message: string | ArrayBuffer): void {
+  private async fromAgent(agent: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (typeof message !== "string") return
     const parsed = Tunnel.Up.safeParse(JSON.parse(message))
     if (!parsed.success) return
@@ -197,6 +200,14 @@ export class MachineObject extends DurableObject<Env> {
       case "socket.close":
         for (const relay of this.ctx.getWebSockets(relayTag(frame.id))) relay.close(safeCode(frame.code), frame.reason)
         return
+      case "event": {
+        // Only what the machine itself reports: it cannot speak for sessions, which live on the edge.
+        if (!Tunnel.isMachineEvent(frame.payload.type)) return
+        const { tenant } = agent.deserializeAttachment() as { tenant: string }
+        // The frame was validated against the Event schema above.
+        await new DurableObjectHub(new Objects(this.env, tenant)).publish(frame.directory, frame.payload as Event)
+        return
+      }
     }
   }
 

@@ -28,17 +28,16 @@
  * - After the last send we wait until everything arrived or `--timeout` seconds pass, and report what arrived.
  * - `--profile <dir>` runs the server children with `--cpu-prof --cpu-prof-dir <dir>` (written on SIGTERM exit).
  */
-import { execSync, spawn, type ChildProcess } from "node:child_process"
-import { mkdtempSync, rmSync, existsSync, mkdirSync } from "node:fs"
+import { execSync } from "node:child_process"
+import { existsSync, mkdirSync } from "node:fs"
 import http from "node:http"
-import net from "node:net"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
+import type net from "node:net"
+import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { wranglerDev } from "../test/support/targets.ts"
+import { freePort, wranglerDev } from "../test/support/targets.ts"
+import { log, removeTempDirs, ROOT, sleep, startChild, stopChild, tempDir, waitForOutput, type Child } from "./support.ts"
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const SELF = fileURLToPath(import.meta.url)
 
 // ---------------------------------------------------------------------------------------------------------
@@ -118,105 +117,6 @@ function serveBaseline() {
   }
   process.on("SIGTERM", stop)
   process.on("SIGINT", stop)
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Child process management
-// ---------------------------------------------------------------------------------------------------------
-
-interface Child {
-  proc: ChildProcess
-  stdout: string
-  stderr: string
-  exited: boolean
-  exitCode: number | null
-}
-
-const children = new Set<Child>()
-
-function startChild(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
-  const proc = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
-  const child: Child = { proc, stdout: "", stderr: "", exited: false, exitCode: null }
-  proc.stdout!.setEncoding("utf8").on("data", (s: string) => (child.stdout = (child.stdout + s).slice(-20_000)))
-  proc.stderr!.setEncoding("utf8").on("data", (s: string) => (child.stderr = (child.stderr + s).slice(-20_000)))
-  proc.on("exit", (code) => {
-    child.exited = true
-    child.exitCode = code
-  })
-  proc.on("error", (error) => {
-    child.exited = true
-    child.stderr += `\n${error.message}`
-  })
-  children.add(child)
-  return child
-}
-
-function killGroup(child: Child, signal: NodeJS.Signals) {
-  if (child.exited || child.proc.pid === undefined) return
-  try {
-    process.kill(-child.proc.pid, signal)
-  } catch {
-    // already gone
-  }
-}
-
-async function stopChild(child: Child) {
-  killGroup(child, "SIGTERM")
-  const deadline = Date.now() + 10_000
-  while (!child.exited && Date.now() < deadline) await sleep(50)
-  // The group may outlive its leader (wrangler's workerd); always sweep it.
-  killGroup(child, "SIGKILL")
-  try {
-    if (child.proc.pid !== undefined) process.kill(-child.proc.pid, "SIGKILL")
-  } catch {
-    // nothing left
-  }
-  children.delete(child)
-}
-
-process.on("exit", () => {
-  for (const child of children) {
-    try {
-      if (child.proc.pid !== undefined) process.kill(-child.proc.pid, "SIGKILL")
-    } catch {
-      // gone
-    }
-  }
-})
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    process.stderr.write(`\n${signal}: stopping children\n`)
-    process.exit(130)
-  })
-}
-
-async function waitForOutput(child: Child, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const match = child.stdout.match(pattern)
-    if (match) return match
-    if (child.exited) break
-    await sleep(25)
-  }
-  throw new Error(
-    `${child.exited ? `exited (code ${child.exitCode})` : `no ${pattern} within ${timeoutMs} ms`}\n` +
-      `stdout: ${child.stdout.slice(-2000)}\nstderr: ${child.stderr.slice(-2000)}`,
-  )
-}
-
-function sleep(ms: number) {
-  return new Promise<void>((r) => setTimeout(r, ms))
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolvePort(port))
-    })
-  })
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -418,7 +318,7 @@ async function runTarget(target: Target, N: number, K: number, opts: { timeoutMs
   const { base, child } = started
   const subscribers: Subscriber[] = []
   try {
-    const directory = mkdtempSync(join(tmpdir(), "bench-fanout-dir-"))
+    const directory = tempDir("bench-fanout-dir-")
     const send = await target.prepare(base, directory)
     const state: RunState = {
       sendTimes: new Float64Array(K).fill(NaN),
@@ -546,7 +446,7 @@ function baselineTarget(profileDir?: string): Target {
   return {
     name: "baseline",
     async start() {
-      const child = startChild(process.execPath, [...nodeArgs(profileDir, "baseline"), "--import", "tsx", SELF, "--serve-baseline"])
+      const child = startChild("baseline", process.execPath, [...nodeArgs(profileDir, "baseline"), "--import", "tsx", SELF, "--serve-baseline"])
       const [, base] = await waitForOutput(child, /baseline listening on (http:\/\/\S+)/, 30_000)
       return { base: base!, child }
     },
@@ -566,13 +466,12 @@ async function prepareSession(base: string, directory: string) {
   return (title: string) => request(base, "PATCH", path, { title })
 }
 
-function localTarget(tempDirs: string[], profileDir?: string): Target {
+function localTarget(profileDir?: string): Target {
   return {
     name: "local",
     async start() {
-      const state = mkdtempSync(join(tmpdir(), "bench-fanout-state-"))
-      tempDirs.push(state)
-      const child = startChild(process.execPath, [
+      const state = tempDir("bench-fanout-state-")
+      const child = startChild("local", process.execPath, [
         ...nodeArgs(profileDir, "local"),
         "--import",
         "tsx",
@@ -592,7 +491,7 @@ function localTarget(tempDirs: string[], profileDir?: string): Target {
   }
 }
 
-function workerTarget(tempDirs: string[]): Target {
+function workerTarget(): Target {
   return {
     name: "worker",
     async start() {
@@ -601,11 +500,10 @@ function workerTarget(tempDirs: string[]): Target {
       if (!hasWorker || !hasConfig) {
         throw new Error(`worker not available (${!hasWorker ? "worker/ missing or empty" : "no wrangler.toml/json(c)"})`)
       }
-      const persist = mkdtempSync(join(tmpdir(), "bench-fanout-wrangler-"))
-      tempDirs.push(persist)
+      const persist = tempDir("bench-fanout-wrangler-")
       const port = await freePort()
       const wrangler = wranglerDev(port, await freePort(), persist)
-      const child = startChild(wrangler.command, wrangler.args, { ...process.env, ...wrangler.env })
+      const child = startChild("wrangler", wrangler.command, wrangler.args, { ...process.env, ...wrangler.env })
       const base = `http://127.0.0.1:${port}`
       try {
         await waitHealthy(base, child, 120_000)
@@ -622,10 +520,6 @@ function workerTarget(tempDirs: string[]): Target {
 // ---------------------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------------------
-
-function log(line: string) {
-  process.stdout.write(`${line}\n`)
-}
 
 function fdLimit(): number {
   try {
@@ -678,11 +572,10 @@ async function main() {
   }
 
   const profileDir = values.profile ? resolve(values.profile) : undefined
-  const tempDirs: string[] = []
   const factories: Record<string, () => Target> = {
     baseline: () => baselineTarget(profileDir),
-    local: () => localTarget(tempDirs, profileDir),
-    worker: () => workerTarget(tempDirs),
+    local: () => localTarget(profileDir),
+    worker: () => workerTarget(),
   }
   log(`fan-out bench: ${N} subscribers x ${K} updates (sequential sends), fd limit ${limit}, targets ${names.join(",")}`)
   const results: Result[] = []
@@ -691,7 +584,7 @@ async function main() {
     if (!result.ok) log(`[${name}] SKIPPED: ${result.error}`)
     results.push(result)
   }
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+  removeTempDirs()
 
   const baseline = results.find((r) => r.target === "baseline" && r.ok)
   const header = ["target", "connected", "delivered/expected", "p50 ms", "p99 ms", "max ms", "deliveries/s", "x baseline", "send ms", "frame B"]

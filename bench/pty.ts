@@ -5,13 +5,11 @@
  *
  *   npx tsx bench/pty.ts [--megabytes 50] [--rounds 3]
  */
-import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { parseArgs } from "node:util"
 import * as nodePty from "node-pty"
 import WebSocket from "ws"
+import { removeTempDirs, sleep, startChild, stopChild, tempDir, TSX, waitForOutput, withTimeout, type Child } from "./support.ts"
 
 const { values } = parseArgs({ options: { megabytes: { type: "string", default: "50" }, rounds: { type: "string", default: "3" } } })
 const BYTES = Number(values.megabytes) * 1024 * 1024
@@ -20,18 +18,6 @@ const COMMAND = "bash"
 // It sleeps after writing: node-pty can drop the last few KB of a process that exits at once.
 const ARGS = ["--noprofile", "--norc", "-c", `stty raw -echo; read -r _; head -c ${BYTES} /dev/zero | tr '\\0' a; sleep 60`]
 const TIMEOUT_MS = 120_000
-
-async function withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no end within ${TIMEOUT_MS} ms`)), TIMEOUT_MS)
-  })
-  try {
-    return await Promise.race([promise, expired])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** Reads BYTES of output directly from node-pty; returns milliseconds from the go line to the last byte. */
 async function direct(): Promise<number> {
@@ -45,29 +31,20 @@ async function direct(): Promise<number> {
       if (received >= BYTES) resolve(performance.now() - started)
     })
   })
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  started = performance.now()
-  child.write("\n")
-  const elapsed = await withTimeout("direct", done)
-  child.kill()
-  return elapsed
+  try {
+    await sleep(300)
+    started = performance.now()
+    child.write("\n")
+    return await withTimeout("direct", done, TIMEOUT_MS)
+  } finally {
+    child.kill()
+  }
 }
 
-async function startServer(state: string): Promise<{ url: string; stop(): void }> {
-  const child = spawn("node_modules/.bin/tsx", ["local-agent/cli.ts", "serve", "--port", "0", "--state", state, "--log-level", "warn"], {
-    detached: true,
-    stdio: ["ignore", "pipe", "inherit"],
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ""
-    child.stdout!.on("data", (chunk) => {
-      out += chunk
-      const match = out.match(/listening on (http:\/\/\S+)/)
-      if (match) resolve(match[1]!)
-    })
-    child.once("exit", () => reject(new Error(`server exited: ${out}`)))
-  })
-  return { url, stop: () => process.kill(-child.pid!, "SIGTERM") }
+async function startServer(state: string): Promise<{ url: string; child: Child }> {
+  const child = startChild("server", TSX, ["local-agent/cli.ts", "serve", "--port", "0", "--state", state, "--log-level", "warn"])
+  const [, url] = await waitForOutput(child, /listening on (http:\/\/\S+)/, 60_000)
+  return { url: url!, child }
 }
 
 /** Reads BYTES of output through the server's WebSocket; returns milliseconds from the go line to the last byte. */
@@ -90,16 +67,16 @@ async function throughServer(url: string): Promise<number> {
       if (received >= BYTES) resolve(performance.now() - started)
     })
   })
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await sleep(300)
   started = performance.now()
   socket.send("\n")
-  const elapsed = await withTimeout("server", done)
+  const elapsed = await withTimeout("server", done, TIMEOUT_MS)
   socket.close()
   await fetch(`${url}/pty/${pty.id}?directory=${encodeURIComponent(directory)}`, { method: "DELETE" })
   return elapsed
 }
 
-const state = mkdtempSync(join(tmpdir(), "bench-pty-"))
+const state = tempDir("bench-pty-")
 const server = await startServer(state)
 const rate = (ms: number) => BYTES / 1024 / 1024 / (ms / 1000)
 const rows: { round: number; direct: number; server: number }[] = []
@@ -108,8 +85,8 @@ try {
     rows.push({ round, direct: rate(await direct()), server: rate(await throughServer(server.url)) })
   }
 } finally {
-  server.stop()
-  rmSync(state, { recursive: true, force: true })
+  await stopChild(server.child)
+  removeTempDirs()
 }
 console.log(`PTY output of ${values.megabytes} MB, ${ROUNDS} rounds (MB/s)`)
 console.log("round  direct node-pty  through /pty/:id/connect  ratio")

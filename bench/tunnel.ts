@@ -21,17 +21,12 @@
  *   put a deflate of every frame on the edge path only (deployed, Cloudflare's edge does that work, not the machine).
  * - `--profile <dir>`: the agent runs with `--cpu-prof --cpu-prof-dir <dir>` (written on SIGTERM exit).
  */
-import { spawn, type ChildProcess } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import WebSocket from "ws"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
-const TSX = join(ROOT, "node_modules", ".bin", "tsx")
+import { children, log, sleep, startChild, stopChild, tempDir, TSX, waitFor, withTimeout, type Child } from "./support.ts"
 
 const { values } = parseArgs({
   options: {
@@ -47,94 +42,6 @@ const REQUESTS = Number(values.requests)
 const ROUNDS = Number(values.rounds)
 const TIMEOUT_MS = 180_000
 const PTY_ARGS = ["--noprofile", "--norc", "-c", `stty raw -echo; read -r _; head -c ${BYTES} /dev/zero | tr '\\0' a; sleep 60`]
-
-// ---------------------------------------------------------------------------------------------------------
-// Children (process groups)
-// ---------------------------------------------------------------------------------------------------------
-
-interface Child {
-  name: string
-  proc: ChildProcess
-  stdout: string
-  stderr: string
-  exited: boolean
-}
-const children = new Set<Child>()
-const tempDirs: string[] = []
-
-function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
-  const proc = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
-  const child: Child = { name, proc, stdout: "", stderr: "", exited: false }
-  proc.stdout!.setEncoding("utf8").on("data", (s: string) => (child.stdout = (child.stdout + s).slice(-20_000)))
-  proc.stderr!.setEncoding("utf8").on("data", (s: string) => (child.stderr = (child.stderr + s).slice(-20_000)))
-  proc.on("exit", () => (child.exited = true))
-  proc.on("error", (error) => {
-    child.exited = true
-    child.stderr += `\n${error.message}`
-  })
-  children.add(child)
-  return child
-}
-
-function killGroup(child: Child, signal: NodeJS.Signals) {
-  if (child.proc.pid === undefined) return
-  try {
-    process.kill(-child.proc.pid, signal)
-  } catch {
-    // already gone
-  }
-}
-
-async function stopChild(child: Child) {
-  if (!child.exited) killGroup(child, "SIGTERM")
-  const deadline = Date.now() + 10_000
-  while (!child.exited && Date.now() < deadline) await sleep(50)
-  killGroup(child, "SIGKILL") // the group may outlive its leader (wrangler's workerd)
-  children.delete(child)
-}
-
-function cleanupSync() {
-  for (const child of children) killGroup(child, "SIGKILL")
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
-}
-process.on("exit", cleanupSync)
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    process.stderr.write(`\n${signal}: stopping children\n`)
-    process.exit(130)
-  })
-}
-
-function sleep(ms: number) {
-  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms))
-}
-
-async function withTimeout<T>(what: string, promise: Promise<T>, ms = TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no end within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, expired])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-async function waitFor(child: Child, what: string, test: () => boolean, ms: number) {
-  const deadline = Date.now() + ms
-  while (!test()) {
-    if (child.exited || Date.now() > deadline)
-      throw new Error(`${child.name}: ${child.exited ? "exited" : "timed out"} waiting for ${what}\nstdout: ${child.stdout.slice(-2000)}\nstderr: ${child.stderr.slice(-2000)}`)
-    await sleep(50)
-  }
-}
-
-function tempDir(prefix: string) {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  tempDirs.push(dir)
-  return dir
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Setup: edge, pairing, agent with tunnel
@@ -278,7 +185,7 @@ async function ptyThroughput(endpoint: Endpoint, directory: string): Promise<Pty
     const selfBefore = process.cpuUsage()
     started = performance.now()
     socket.send("\n")
-    const ms = await withTimeout(`${endpoint.name} pty output`, done)
+    const ms = await withTimeout(`${endpoint.name} pty output`, done, TIMEOUT_MS)
     const self = process.cpuUsage(selfBefore)
     const selfShare = `bench client ${(((self.user + self.system) / 1000 / ms) * 100).toFixed(0)}%`
     const extensions = socket.extensions ? ` [client socket extensions: ${socket.extensions}]` : ""
@@ -327,7 +234,6 @@ const median = (list: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 const rate = (ms: number) => BYTES / 1024 / 1024 / (ms / 1000)
-const log = (line: string) => process.stdout.write(`${line}\n`)
 
 interface Row {
   round: number

@@ -109,6 +109,7 @@ async function main() {
       log: createLogger(logLevel),
       pingMs: positiveInt("OPENCODE_TUNNEL_PING_MS", env.OPENCODE_TUNNEL_PING_MS, 15_000) || 15_000,
       onConnected: () => process.stdout.write(`tunnel connected to ${machine!.edge}\n`),
+      onReplaced: () => process.stdout.write(`tunnel replaced: another agent of this machine connected to ${machine!.edge}\n`),
     })
   if (machine && values.local) {
     const tunnel = openTunnel(values.local.replace(/\/$/, ""))

@@ -12,6 +12,8 @@ export interface TunnelOptions {
   /** Headers the local server needs (its Basic auth, when a password is set). */
   localHeaders?: Record<string, string>
   log: Logger
+  /** A newer connection of this machine took over: this one stops for good instead of fighting it. */
+  onReplaced?(): void
   /** Heartbeat interval; the connection is taken for dead after three missed answers (45 s by default). */
   pingMs?: number
   onConnected?(): void
@@ -139,6 +141,11 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
       events.abort()
       for (const relay of relays.values()) relay.socket.close(1001, "tunnel closed")
       relays.clear()
+      if (code === Tunnel.REPLACED) {
+        stopped = true
+        options.log.warn("tunnel replaced by a newer connection of this machine; not reconnecting")
+        options.onReplaced?.()
+      }
       if (stopped) return
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt++) * (0.5 + Math.random() / 2)
       options.log.warn("tunnel closed; reconnecting", { code, reason: reason.toString(), inMs: Math.round(delay) })

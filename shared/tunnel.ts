@@ -10,6 +10,8 @@ import { Event } from "./schema/event.ts"
 export namespace Tunnel {
   export const PING = "ping"
   export const PONG = "pong"
+  /** The close code of an agent connection that a newer one of the same machine replaced: it must not come back. */
+  export const REPLACED = 4000
 
   const Headers = z.array(z.tuple([z.string(), z.string()]))
 

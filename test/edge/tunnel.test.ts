@@ -50,16 +50,25 @@ class TunnelProcess {
 
   /** SIGSTOP: the process keeps its socket open but answers nothing, as a half-open connection does. */
   freeze(): void {
-    if (this.child?.pid) process.kill(-this.child.pid, "SIGSTOP")
+    this.signal("SIGSTOP")
   }
 
   thaw(): void {
-    if (this.child?.pid) process.kill(-this.child.pid, "SIGCONT")
+    this.signal("SIGCONT")
   }
 
   kill9(): void {
-    if (this.child?.pid) process.kill(-this.child.pid, "SIGKILL")
+    this.signal("SIGKILL")
     this.child = undefined
+  }
+
+  /** To the whole process group; a process that already ended (a replaced agent exits by itself) is fine. */
+  private signal(name: NodeJS.Signals): void {
+    try {
+      if (this.child?.pid) process.kill(-this.child.pid, name)
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -188,6 +197,17 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
 
     terminal.socket.close()
     await asClient("DELETE", `/pty/${pty.id}`)
+  })
+
+  test("the newest connection of a machine wins, and the replaced agent does not fight back", async () => {
+    const second = new TunnelProcess(state, machineServer().url)
+    await second.start()
+    await until(() => (tunnel!.output.includes("tunnel replaced") ? true : undefined), { what: "the first agent to be replaced" })
+    expect((await asClient("GET", "/file/content?path=notes.md")).status).toBe(200)
+    tunnel!.kill9()
+    tunnel = second
+    // The replaced agent stays away: the newer connection keeps serving.
+    expect((await asClient("GET", "/file/content?path=notes.md")).status).toBe(200)
   })
 
   test("what happens on the machine (a terminal starts, exits, goes) shows on the edge's event streams", async () => {

@@ -52,13 +52,19 @@ export class MachineObject extends DurableObject<Env> {
     }
   }
 
-  /** The live agent socket, if any; one that has gone silent past the bound is closed first. */
+  /**
+   * The live agent socket, if any: the newest open one (a replaced socket is listed until it has closed).
+   * One that has gone silent past the bound is closed first.
+   */
   private agent(): WebSocket | undefined {
-    const socket = this.ctx.getWebSockets(AGENT)[0]
+    const connectedAt = (socket: WebSocket) => (socket.deserializeAttachment() as { connectedAt: number } | null)?.connectedAt ?? 0
+    const socket = this.ctx
+      .getWebSockets(AGENT)
+      .filter((candidate) => candidate.readyState === WebSocket.OPEN)
+      .sort((a, b) => connectedAt(b) - connectedAt(a))[0]
     if (!socket) return undefined
     const lastPing = this.ctx.getWebSocketAutoResponseTimestamp(socket)?.getTime() ?? 0
-    const connectedAt = (socket.deserializeAttachment() as { connectedAt: number } | null)?.connectedAt ?? 0
-    if (Date.now() - Math.max(lastPing, connectedAt) > this.limits.silenceMs) {
+    if (Date.now() - Math.max(lastPing, connectedAt(socket)) > this.limits.silenceMs) {
       socket.close(1011, "no heartbeat")
       this.agentGone()
       return undefined
@@ -75,7 +81,7 @@ export class MachineObject extends DurableObject<Env> {
   }
 
   private connectAgent(tenant: string): Response {
-    for (const older of this.ctx.getWebSockets(AGENT)) older.close(4000, "replaced by a newer connection")
+    for (const older of this.ctx.getWebSockets(AGENT)) older.close(Tunnel.REPLACED, "replaced by a newer connection")
     this.agentGone()
     const { 0: client, 1: server } = new WebSocketPair()
     this.ctx.acceptWebSocket(server, [AGENT])

@@ -45,6 +45,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     config: options.config,
     sessions: store.sessions,
     projects: store.projects,
+    records: store.records,
     hub,
     sseTransport: nodeResponseTransport,
     upgradeWebSocket,

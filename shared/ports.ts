@@ -35,6 +35,19 @@ export interface SessionStore {
   claimTurn(directory: string, sessionID: string): Promise<boolean>
 }
 
+/**
+ * Small named records of a tenant (config, credentials, registries): JSON values under string keys, durable.
+ * Keys are namespaced by their owner, e.g. `config`, `auth/<providerID>`, `mcp/<name>`.
+ */
+export interface KeyValueStore {
+  get<T>(key: string): Promise<T | undefined>
+  put(key: string, value: unknown): Promise<void>
+  /** False when there was nothing under the key. */
+  delete(key: string): Promise<boolean>
+  /** Entries whose key starts with `prefix`, in key order. */
+  list<T>(prefix: string): Promise<[string, T][]>
+}
+
 export interface ProjectStore {
   /** The project record whose worktree is `worktree`. */
   get(worktree: string): Promise<Project | undefined>
@@ -106,6 +119,7 @@ export interface Ports {
   config: ServerConfig
   sessions: SessionStore
   projects: ProjectStore
+  records: KeyValueStore
   hub: EventHub
   /** How SSE bytes reach the client (a web ReadableStream unless the runtime has something faster). */
   sseTransport: SseTransport

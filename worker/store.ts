@@ -1,4 +1,4 @@
-import type { ProjectStore, SessionStore } from "../shared/ports.ts"
+import type { KeyValueStore, ProjectStore, SessionStore } from "../shared/ports.ts"
 import type { Objects } from "./objects.ts"
 
 /** The session store over Durable Objects: records in each session's object, the index in its directory's. */
@@ -38,5 +38,15 @@ export function durableProjectStore(objects: Objects): ProjectStore {
     },
     list: () => objects.global().listProjects(),
     find: async (projectID) => (await objects.global().findProject(projectID)) ?? undefined,
+  }
+}
+
+/** A tenant's named records, in its GlobalObject. */
+export function durableRecordStore(objects: Objects): KeyValueStore {
+  return {
+    get: async <T>(key: string) => (await objects.global().getRecord(key)) as T | undefined,
+    put: (key, value) => objects.global().putRecord(key, value),
+    delete: (key) => objects.global().deleteRecord(key),
+    list: async <T>(prefix: string) => (await objects.global().listRecords(prefix)) as [string, T][],
   }
 }

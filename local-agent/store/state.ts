@@ -1,4 +1,4 @@
-import type { ProjectStore, SessionStore } from "../../shared/ports.ts"
+import type { KeyValueStore, ProjectStore, SessionStore } from "../../shared/ports.ts"
 import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
 import type { Project } from "../../shared/schema/project.ts"
 import type { Session, SessionStatus } from "../../shared/schema/session.ts"
@@ -9,6 +9,8 @@ export type Mutation =
   | { op: "session.remove"; sessionID: string }
   | { op: "message.put"; message: Message; parts: Part[] }
   | { op: "project.put"; project: Project }
+  | { op: "record.put"; key: string; value: unknown }
+  | { op: "record.delete"; key: string }
 
 interface StoredMessage {
   info: Message
@@ -22,6 +24,7 @@ export class State {
   private readonly messagesBySession = new Map<string, Map<string, StoredMessage>>()
   private readonly messageSession = new Map<string, string>()
   readonly projects = new Map<string, Project>()
+  readonly records = new Map<string, unknown>()
   /** Busy/idle is about this process's turns, so it is not persisted: after a restart every session is idle. */
   private readonly statuses = new Map<string, Map<string, SessionStatus>>()
 
@@ -57,12 +60,19 @@ export class State {
       case "project.put":
         this.projects.set(mutation.project.worktree, mutation.project)
         return
+      case "record.put":
+        this.records.set(mutation.key, mutation.value)
+        return
+      case "record.delete":
+        this.records.delete(mutation.key)
+        return
     }
   }
 
   /** The mutations that rebuild this state from nothing (for compaction). */
   *snapshot(): Generator<Mutation> {
     for (const project of this.projects.values()) yield { op: "project.put", project }
+    for (const [key, value] of this.records) yield { op: "record.put", key, value }
     for (const session of this.sessions.values()) yield { op: "session.put", session }
     for (const messages of this.messagesBySession.values()) {
       for (const { info, parts } of messages.values()) yield { op: "message.put", message: info, parts: [...parts.values()] }
@@ -165,5 +175,21 @@ export function storePorts(state: State, commit: (mutation: Mutation) => Promise
       return [...state.projects.values()].find((project) => project.id === projectID)
     },
   }
-  return { sessions, projects }
+  const records: KeyValueStore = {
+    async get<T>(key: string) {
+      return state.records.get(key) as T | undefined
+    },
+    put: (key, value) => commit({ op: "record.put", key, value }),
+    async delete(key) {
+      if (!state.records.has(key)) return false
+      await commit({ op: "record.delete", key })
+      return true
+    },
+    async list<T>(prefix: string) {
+      return [...state.records]
+        .filter(([key]) => key.startsWith(prefix))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) as [string, T][]
+    },
+  }
+  return { sessions, projects, records }
 }

@@ -1,12 +1,13 @@
 import type { Project } from "../../shared/schema/project.ts"
 import { StreamObject } from "./stream-object.ts"
 
-/** One per tenant: the project registry, the message-id index and the /global/event stream. */
+/** One per tenant: the project registry, the message-id index, the tenant's named records and the /global/event stream. */
 export class GlobalObject extends StreamObject {
   protected createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS project (id TEXT PRIMARY KEY, data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS message_index (message_id TEXT PRIMARY KEY, session_id TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS record (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `)
   }
 
@@ -34,6 +35,26 @@ export class GlobalObject extends StreamObject {
     return this.sql
       .exec<{ session_id: string }>("SELECT session_id FROM message_index WHERE message_id = ?", messageID)
       .toArray()[0]?.session_id
+  }
+
+  getRecord(key: string): unknown {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM record WHERE key = ?", key).toArray()[0]
+    return row === undefined ? undefined : JSON.parse(row.value)
+  }
+
+  putRecord(key: string, value: unknown): void {
+    this.sql.exec("INSERT OR REPLACE INTO record (key, value) VALUES (?, ?)", key, JSON.stringify(value))
+  }
+
+  deleteRecord(key: string): boolean {
+    return this.sql.exec("DELETE FROM record WHERE key = ?", key).rowsWritten > 0
+  }
+
+  listRecords(prefix: string): [string, unknown][] {
+    return this.sql
+      .exec<{ key: string; value: string }>("SELECT key, value FROM record WHERE substr(key, 1, ?) = ? ORDER BY key", prefix.length, prefix)
+      .toArray()
+      .map((row) => [row.key, JSON.parse(row.value)])
   }
 
   forgetMessages(messageIDs: string[]): void {

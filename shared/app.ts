@@ -10,6 +10,8 @@ import { resolveDirectory } from "./middleware/directory.ts"
 import { errorHandler } from "./middleware/error.ts"
 import { requestLog } from "./middleware/logger.ts"
 import { eventRoutes } from "./routes/event.ts"
+import { apiRoutes } from "./routes/api.ts"
+import { experimentalRoutes } from "./routes/experimental.ts"
 import { fileRoutes } from "./routes/file.ts"
 import { globalRoutes } from "./routes/global.ts"
 import { lspRoutes } from "./routes/lsp.ts"
@@ -38,6 +40,8 @@ export function createApp(ports: Ports) {
     .route("/message", messageRoutes(ports))
     .route("/event", eventRoutes(ports))
     .route("/pty", ptyRoutes(ports))
+    .route("/", experimentalRoutes(ports))
+    .route("/api", apiRoutes(ports))
     .route("/", fileRoutes(ports))
     .route("/", lspRoutes(ports))
 

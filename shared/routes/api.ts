@@ -1,0 +1,57 @@
+import { Hono, type Context } from "hono"
+import { z } from "zod"
+import type { AppEnv } from "../env.ts"
+import type { Ports } from "../ports.ts"
+import { Path } from "../path.ts"
+import { Projects } from "../domain/project.ts"
+import { describeInstanceRoute, json } from "../openapi.ts"
+
+const LocationInfo = z
+  .object({
+    directory: z.string(),
+    workspaceID: z.string().optional(),
+    project: z.object({ id: z.string(), directory: z.string() }),
+  })
+  .meta({ ref: "LocationInfo" })
+
+/** The newer `/api/*` surface the terminal client reads at start; lists answer `{location, data}`. */
+export function apiRoutes(ports: Ports) {
+  /** `?location[directory]=` as the v2 client sends it, else the request's directory. */
+  async function location(c: Context<AppEnv>) {
+    const raw = c.req.query("location[directory]")
+    const directory = raw && Path.isAbsolute(raw) ? Path.normalize(raw) : c.var.directory
+    const project = await Projects.current(ports, directory)
+    return { directory, project: { id: project.id, directory: project.worktree } }
+  }
+
+  const app = new Hono<AppEnv>().get(
+    "/location",
+    describeInstanceRoute({
+      operationId: "v2.location.get",
+      summary: "Where a request is served: directory and project",
+      responses: { 200: json("Location", LocationInfo) },
+    }),
+    async (c) => c.json(await location(c)),
+  )
+  // Lists of things this server does not have yet: the truthful answer is an empty list.
+  for (const [path, what] of [
+    ["/agent", "agents"],
+    ["/command", "commands"],
+    ["/skill", "skills"],
+    ["/reference", "references"],
+    ["/provider", "providers"],
+    ["/model", "models"],
+    ["/integration", "integrations"],
+  ] as const) {
+    app.get(
+      path,
+      describeInstanceRoute({
+        operationId: `v2.${path.slice(1)}.list`,
+        summary: `The ${what} of the location (none on this server yet)`,
+        responses: { 200: json(`The location and its ${what}`, z.object({ location: LocationInfo, data: z.array(z.unknown()) })) },
+      }),
+      async (c) => c.json({ location: await location(c), data: [] }),
+    )
+  }
+  return app
+}

@@ -1,0 +1,35 @@
+import { describe, expect, test } from "vitest"
+import { api, expectNamedError, useTarget } from "../support/http.ts"
+import { targetKinds, uniqueDirectory } from "../support/targets.ts"
+
+describe.each(targetKinds())("what the terminal client asks at start [%s]", (kind) => {
+  const target = useTarget(kind)
+
+  test("experimental routes answer truthfully: no background subagents, console, resources or workspaces", async () => {
+    const directory = uniqueDirectory("experimental")
+    const get = (path: string) => api(target(), "GET", path, { directory })
+    expect((await get("/experimental/capabilities")).json).toEqual({ backgroundSubagents: false })
+    expect((await get("/experimental/console")).json).toEqual({ consoleManagedProviders: [], switchableOrgCount: 0 })
+    expect((await get("/experimental/resource")).json).toEqual({})
+    expect((await get("/experimental/workspace")).json).toEqual([])
+    expect((await get("/experimental/workspace/status")).json).toEqual([])
+  })
+
+  test("a project's directories, and 404 for an unknown project", async () => {
+    const directory = uniqueDirectory("directories")
+    const project = (await api(target(), "GET", "/project/current", { directory })).json
+    const directories = await api(target(), "GET", `/project/${project.id}/directories`, { directory })
+    expect(directories.json).toEqual([{ directory: project.worktree }])
+    expectNamedError(await api(target(), "GET", "/project/no-such-project/directories", { directory }), 404, "NotFoundError")
+  })
+
+  test("/api lists answer {location, data}, located by ?location[directory]=", async () => {
+    const directory = uniqueDirectory("api")
+    const location = (await api(target(), "GET", `/api/location?location[directory]=${encodeURIComponent(directory)}`)).json
+    expect(location).toEqual({ directory, project: { id: expect.any(String), directory: expect.any(String) } })
+    for (const list of ["agent", "command", "skill", "reference", "provider", "model", "integration"]) {
+      const response = await api(target(), "GET", `/api/${list}?location[directory]=${encodeURIComponent(directory)}`)
+      expect(response.json, list).toEqual({ location, data: [] })
+    }
+  })
+})

@@ -9,6 +9,9 @@ import { corsMiddleware } from "./middleware/cors.ts"
 import { resolveDirectory } from "./middleware/directory.ts"
 import { errorHandler } from "./middleware/error.ts"
 import { requestLog } from "./middleware/logger.ts"
+import { appInfoRoutes } from "./routes/app-info.ts"
+import { mcpRoutes } from "./routes/mcp.ts"
+import { sessionExtraRoutes } from "./routes/session-extras.ts"
 import { eventRoutes } from "./routes/event.ts"
 import { apiRoutes } from "./routes/api.ts"
 import { experimentalRoutes } from "./routes/experimental.ts"
@@ -37,6 +40,9 @@ export function createApp(ports: Ports) {
     .route("/global", globalRoutes(ports))
     .route("/project", projectRoutes(ports))
     .route("/session", sessionRoutes(ports))
+    .route("/session", sessionExtraRoutes(ports))
+    .route("/mcp", mcpRoutes(ports))
+    .route("/", appInfoRoutes(ports))
     .route("/message", messageRoutes(ports))
     .route("/event", eventRoutes(ports))
     .route("/pty", ptyRoutes(ports))

@@ -1,0 +1,170 @@
+import type { Ports } from "../ports.ts"
+import type { Agent, Command } from "../schema/app-info.ts"
+
+type Action = "allow" | "deny" | "ask"
+type Rule = Agent["permission"][number]
+type Json = Record<string, unknown>
+
+const ACTIONS = new Set<string>(["allow", "deny", "ask"])
+const isAction = (value: unknown): value is Action => typeof value === "string" && ACTIONS.has(value)
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * The stored config (records key `config`), read defensively: it may be absent, and its sections are
+ * owned by the config routes, so anything malformed here is skipped rather than failing the route.
+ */
+export async function readConfigSection(ports: Ports, section: string): Promise<Json> {
+  const config = await ports.records.get<unknown>("config")
+  if (!isObject(config)) return {}
+  const value = config[section]
+  return isObject(value) ? value : {}
+}
+
+/** A permission config (`"allow"`, or `{edit: "deny", bash: {"git *": "allow"}}`) as a ruleset. */
+export function permissionRules(config: unknown): Rule[] {
+  if (isAction(config)) return [{ permission: "*", pattern: "*", action: config }]
+  if (!isObject(config)) return []
+  const rules: Rule[] = []
+  for (const [permission, value] of Object.entries(config)) {
+    if (isAction(value)) rules.push({ permission, pattern: "*", action: value })
+    else if (isObject(value)) {
+      for (const [pattern, action] of Object.entries(value)) {
+        if (isAction(action)) rules.push({ permission, pattern, action })
+      }
+    }
+  }
+  return rules
+}
+
+/** Upstream's defaults for every agent; later rules win, as upstream evaluates them. */
+const DEFAULTS = permissionRules({
+  "*": "allow",
+  doom_loop: "ask",
+  external_directory: { "*": "ask" },
+  question: "deny",
+  plan_enter: "deny",
+  plan_exit: "deny",
+  read: { "*": "allow", "*.env": "ask", "*.env.*": "ask", "*.env.example": "allow" },
+})
+
+function builtIns(): Agent[] {
+  return [
+    {
+      name: "build",
+      description: "The default agent. Executes tools based on configured permissions.",
+      mode: "primary",
+      native: true,
+      builtIn: true,
+      permission: [...DEFAULTS, ...permissionRules({ question: "allow", plan_enter: "allow" })],
+      options: {},
+    },
+    {
+      name: "plan",
+      description: "Plan mode. Disallows all edit tools.",
+      mode: "primary",
+      native: true,
+      builtIn: true,
+      permission: [
+        ...DEFAULTS,
+        ...permissionRules({ question: "allow", plan_exit: "allow", edit: { "*": "deny", ".opencode/plans/*.md": "allow" } }),
+      ],
+      options: {},
+    },
+    {
+      name: "general",
+      description:
+        "General-purpose agent for researching complex questions and executing multi-step tasks. " +
+        "Use this agent to execute multiple units of work in parallel.",
+      mode: "subagent",
+      native: true,
+      builtIn: true,
+      permission: [...DEFAULTS, ...permissionRules({ todoread: "deny", todowrite: "deny" })],
+      options: {},
+    },
+  ]
+}
+
+const str = (value: unknown) => (typeof value === "string" ? value : undefined)
+const num = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined)
+const bool = (value: unknown) => (typeof value === "boolean" ? value : undefined)
+
+function parseModel(value: unknown): Agent["model"] {
+  const model = str(value)
+  const slash = model?.indexOf("/") ?? -1
+  if (!model || slash <= 0 || slash === model.length - 1) return undefined
+  return { providerID: model.slice(0, slash), modelID: model.slice(slash + 1) }
+}
+
+/** Drops undefined fields so the JSON has only what is set. */
+function defined<T extends Json>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+}
+
+/** A config entry applied over `base` (a built-in of the same name, or a fresh agent). */
+function fromConfig(name: string, entry: Json, base: Agent | undefined): Agent {
+  const mode = str(entry.mode)
+  const options = isObject(entry.options) ? entry.options : {}
+  return defined<Json>({
+    ...(base ?? { name, mode: "all" as const, native: false, builtIn: false, permission: DEFAULTS, options: {} }),
+    ...defined({
+      description: str(entry.description),
+      mode: mode === "primary" || mode === "subagent" || mode === "all" ? mode : undefined,
+      hidden: bool(entry.hidden),
+      topP: num(entry.top_p),
+      temperature: num(entry.temperature),
+      color: str(entry.color),
+      model: parseModel(entry.model),
+      variant: str(entry.variant),
+      prompt: str(entry.prompt),
+      steps: num(entry.steps) ?? num(entry.maxSteps),
+    }),
+    name,
+    permission: [...(base?.permission ?? DEFAULTS), ...permissionRules(entry.permission)],
+    options: { ...(base?.options ?? {}), ...options },
+  }) as Agent
+}
+
+export namespace Agents {
+  /** The built-in agents, then those of the config's `agent` section; `disable: true` removes one. */
+  export async function list(ports: Ports): Promise<Agent[]> {
+    const agents = new Map(builtIns().map((agent) => [agent.name, agent] as const))
+    for (const [name, entry] of Object.entries(await readConfigSection(ports, "agent"))) {
+      if (!isObject(entry)) continue
+      if (entry.disable === true) {
+        agents.delete(name)
+        continue
+      }
+      agents.set(name, fromConfig(name, entry, agents.get(name)))
+    }
+    return [...agents.values()]
+  }
+}
+
+/** `$1`, `$2`… then `$ARGUMENTS`, as upstream lists a template's argument hints. */
+export function commandHints(template: string): string[] {
+  const numbered = [...new Set(template.match(/\$\d+/g) ?? [])].sort()
+  return template.includes("$ARGUMENTS") ? [...numbered, "$ARGUMENTS"] : numbered
+}
+
+export namespace Commands {
+  /** The config's `command` section; entries without a string template are skipped. */
+  export async function list(ports: Ports): Promise<Command[]> {
+    const commands: Command[] = []
+    for (const [name, entry] of Object.entries(await readConfigSection(ports, "command"))) {
+      if (!isObject(entry) || typeof entry.template !== "string") continue
+      commands.push(
+        defined({
+          name,
+          description: str(entry.description),
+          agent: str(entry.agent),
+          model: str(entry.model),
+          source: "command" as const,
+          template: entry.template,
+          subtask: bool(entry.subtask),
+          hints: commandHints(entry.template),
+        }),
+      )
+    }
+    return commands
+  }
+}

@@ -1,0 +1,70 @@
+import { Hono } from "hono"
+import { z } from "zod"
+import type { AppEnv } from "../env.ts"
+import type { Ports } from "../ports.ts"
+import { PayloadTooLargeError } from "../error.ts"
+import { Agent, Command, FormatterStatus, LogInput } from "../schema/app-info.ts"
+import { Agents, Commands } from "../domain/agent.ts"
+import { Bus } from "../domain/bus.ts"
+import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
+
+/** `/agent`, `/command`, `/formatter`, `/log` and `/instance/dispose`. */
+export function appInfoRoutes(ports: Ports) {
+  return new Hono<AppEnv>()
+    .get(
+      "/agent",
+      describeInstanceRoute({
+        operationId: "app.agents",
+        summary: "The agents: built-in build, plan and general, then those of the config's agent section",
+        responses: { 200: json("Agents", z.array(Agent)) },
+      }),
+      async (c) => c.json(await Agents.list(ports)),
+    )
+    .get(
+      "/command",
+      describeInstanceRoute({
+        operationId: "command.list",
+        summary: "The commands of the config's command section",
+        responses: { 200: json("Commands", z.array(Command)) },
+      }),
+      async (c) => c.json(await Commands.list(ports)),
+    )
+    .get(
+      "/formatter",
+      describeInstanceRoute({
+        operationId: "formatter.status",
+        summary: "Formatters and whether they are enabled (none are run by this server yet)",
+        responses: { 200: json("Formatters", z.array(FormatterStatus)) },
+      }),
+      (c) => c.json([]),
+    )
+    .post(
+      "/log",
+      describeInstanceRoute({
+        operationId: "app.log",
+        summary: "Write a client's log entry to the server log",
+        description: "`debug` entries are logged at info level with `level: \"debug\"` in their fields.",
+        responses: { 200: json("Logged", z.boolean()), ...errors(PayloadTooLargeError) },
+      }),
+      validate("json", LogInput),
+      (c) => {
+        const { service, level, message, extra } = c.req.valid("json")
+        const fields = { ...extra, service, level }
+        if (level === "debug") ports.log.info(message, fields)
+        else ports.log[level](message, fields)
+        return c.json(true)
+      },
+    )
+    .post(
+      "/instance/dispose",
+      describeInstanceRoute({
+        operationId: "instance.dispose",
+        summary: "Dispose of the directory's instance; publishes server.instance.disposed",
+        responses: { 200: json("Disposed", z.boolean()) },
+      }),
+      async (c) => {
+        await Bus.publish(ports, c.var.directory, "server.instance.disposed", { directory: c.var.directory })
+        return c.json(true)
+      },
+    )
+}

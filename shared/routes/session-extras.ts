@@ -1,0 +1,72 @@
+import { Hono } from "hono"
+import { z } from "zod"
+import type { AppEnv } from "../env.ts"
+import type { Ports } from "../ports.ts"
+import { defineError, NotFoundError } from "../error.ts"
+import { SnapshotFileDiff, Todo } from "../schema/app-info.ts"
+import { Session } from "../schema/session.ts"
+import { Sessions } from "../domain/session.ts"
+import { Todos } from "../domain/todo.ts"
+import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
+
+/**
+ * Sharing is not available on this server yet (the share service comes with its own issue): 501, after the
+ * session itself was found (404 first).
+ */
+export const ShareUnavailableError = defineError("ShareUnavailableError", z.object({ message: z.string() }), 501)
+
+const SessionParam = z.object({ sessionID: z.string().startsWith("ses") })
+const DiffQuery = z.object({ messageID: z.string().startsWith("msg").optional() })
+
+/** `/session/:sessionID/todo`, `/diff` and `/share`, mounted under `/session` beside the session routes. */
+export function sessionExtraRoutes(ports: Ports) {
+  const unavailable = async (sessionID: string): Promise<never> => {
+    await Sessions.get(ports, sessionID)
+    throw new ShareUnavailableError({ message: "Session sharing is not available on this server yet" })
+  }
+  return new Hono<AppEnv>()
+    .get(
+      "/:sessionID/todo",
+      describeInstanceRoute({
+        operationId: "session.todo",
+        summary: "The session's todo list",
+        responses: { 200: json("Todos", z.array(Todo)), ...errors(NotFoundError) },
+      }),
+      validate("param", SessionParam),
+      async (c) => c.json(await Todos.get(ports, c.req.valid("param").sessionID)),
+    )
+    .get(
+      "/:sessionID/diff",
+      describeInstanceRoute({
+        operationId: "session.diff",
+        summary: "Files the session changed (empty: this server takes no snapshots yet)",
+        responses: { 200: json("File diffs", z.array(SnapshotFileDiff)), ...errors(NotFoundError) },
+      }),
+      validate("param", SessionParam),
+      validate("query", DiffQuery),
+      async (c) => {
+        await Sessions.get(ports, c.req.valid("param").sessionID)
+        return c.json([])
+      },
+    )
+    .post(
+      "/:sessionID/share",
+      describeInstanceRoute({
+        operationId: "session.share",
+        summary: "Share a session (not available yet: 501 ShareUnavailableError)",
+        responses: { 200: json("The session with share.url", Session), ...errors(NotFoundError, ShareUnavailableError) },
+      }),
+      validate("param", SessionParam),
+      async (c) => unavailable(c.req.valid("param").sessionID),
+    )
+    .delete(
+      "/:sessionID/share",
+      describeInstanceRoute({
+        operationId: "session.unshare",
+        summary: "Stop sharing a session (not available yet: 501 ShareUnavailableError)",
+        responses: { 200: json("The session without share", Session), ...errors(NotFoundError, ShareUnavailableError) },
+      }),
+      validate("param", SessionParam),
+      async (c) => unavailable(c.req.valid("param").sessionID),
+    )
+}

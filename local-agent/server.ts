@@ -8,6 +8,7 @@ import type { MachinePublish } from "../shared/machine.ts"
 import { MemoryHub } from "./hub.ts"
 import { createLocalMachine } from "./machine/index.ts"
 import { Bus } from "../shared/domain/bus.ts"
+import { MemoryControlQueue } from "../shared/domain/tui-control.ts"
 import { nodeResponseTransport } from "./sse.ts"
 import { createLogger, type LogLevel } from "./log.ts"
 import { createProjectResolver } from "./project.ts"
@@ -25,6 +26,8 @@ export interface LocalServerOptions {
 export interface LocalServer {
   url: string
   hub: MemoryHub
+  /** The server's ports, for in-process tests that drive the domain directly (ask a question, call the TUI). */
+  ports: Ports
   close(): Promise<void>
 }
 
@@ -46,6 +49,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     sessions: store.sessions,
     projects: store.projects,
     records: store.records,
+    tuiControl: new MemoryControlQueue(),
     hub,
     sseTransport: nodeResponseTransport,
     upgradeWebSocket,
@@ -72,6 +76,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   return {
     url: `http://${host}:${port}`,
     hub,
+    ports,
     async close() {
       // Terminals first: their WebSockets would otherwise keep server.close() waiting.
       await local.close()

@@ -22,6 +22,8 @@ import { messageRoutes } from "./routes/message.ts"
 import { projectRoutes } from "./routes/project.ts"
 import { hasValidPtyTicket, ptyRoutes } from "./routes/pty.ts"
 import { sessionRoutes } from "./routes/session.ts"
+import { permissionRoutes, questionRoutes, sessionPermissionRoutes } from "./routes/question.ts"
+import { tuiRoutes } from "./routes/tui.ts"
 
 /** The whole API as one Hono app; the runtime supplies the ports. */
 export function createApp(ports: Ports) {
@@ -50,6 +52,10 @@ export function createApp(ports: Ports) {
     .route("/api", apiRoutes(ports))
     .route("/", fileRoutes(ports))
     .route("/", lspRoutes(ports))
+    .route("/question", questionRoutes(ports))
+    .route("/permission", permissionRoutes(ports))
+    .route("/", sessionPermissionRoutes(ports))
+    .route("/tui", tuiRoutes(ports))
 
   app.get(
     "/doc",

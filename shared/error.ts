@@ -77,3 +77,23 @@ export const MessageAbortedError = defineError("MessageAbortedError", Message, 5
 export type ErrorClass = { Schema: z.ZodType; errorName: string; status: ContentfulStatusCode }
 /** Too many attempts (failed pairing codes, registrations) from one client; try again later. */
 export const TooManyRequestsError = defineError("TooManyRequestsError", Message, 429)
+/** A request put to the TUI through the control queue got no answer in time. */
+export const TuiControlTimeoutError = defineError("TuiControlTimeoutError", Message, 504)
+/** The user rejected a question; whoever asked stops waiting. */
+export const QuestionRejectedError = defineError(
+  "QuestionRejectedError",
+  z.object({ message: z.string(), requestID: z.string() }),
+  409,
+)
+/** The user rejected a permission request (with an optional message for the agent). */
+export const PermissionRejectedError = defineError(
+  "PermissionRejectedError",
+  z.object({ message: z.string(), requestID: z.string() }),
+  409,
+)
+/** A question or permission request ended without an answer: its instance was disposed, or the asker gave up. */
+export const RequestDisposedError = defineError(
+  "RequestDisposedError",
+  z.object({ message: z.string(), requestID: z.string() }),
+  410,
+)

@@ -9,6 +9,8 @@ export namespace Identifier {
     part: "prt",
     event: "evt",
     pty: "pty",
+    question: "que",
+    permission: "per",
   } as const
   export type Kind = keyof typeof prefixes
 

@@ -6,6 +6,7 @@ import type { StreamSink } from "./event/stream.ts"
 import type { SseTransport } from "./event/sse.ts"
 import type { Machine } from "./machine.ts"
 import type { UpgradeWebSocket } from "hono/ws"
+import type { TuiRequest } from "./schema/tui.ts"
 
 /**
  * The ports: everything runtime-specific that the routes need. `worker/` implements them with
@@ -46,6 +47,20 @@ export interface KeyValueStore {
   delete(key: string): Promise<boolean>
   /** Entries whose key starts with `prefix`, in key order. */
   list<T>(prefix: string): Promise<[string, T][]>
+}
+
+/**
+ * The TUI control queue: server-side code asks the attached TUI something and waits for the answer, which
+ * the TUI fetches with `GET /tui/control/next` and returns with `POST /tui/control/response`. One queue per
+ * tenant: in memory on Node, in the tenant's GlobalObject on the edge (so every Worker instance shares it).
+ */
+export interface TuiControlQueue {
+  /** Queues the request and resolves with the TUI's answer; rejects with TuiControlTimeoutError after `timeoutMs`. */
+  call(request: TuiRequest, timeoutMs?: number): Promise<unknown>
+  /** The oldest queued request, waiting up to `timeoutMs` for one; undefined when none came. */
+  next(timeoutMs: number): Promise<TuiRequest | undefined>
+  /** Hands `body` to the oldest request handed out by `next` and not answered yet; false when none waits. */
+  respond(body: unknown): Promise<boolean>
 }
 
 export interface ProjectStore {
@@ -120,6 +135,7 @@ export interface Ports {
   sessions: SessionStore
   projects: ProjectStore
   records: KeyValueStore
+  tuiControl: TuiControlQueue
   hub: EventHub
   /** How SSE bytes reach the client (a web ReadableStream unless the runtime has something faster). */
   sseTransport: SseTransport

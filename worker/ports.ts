@@ -9,7 +9,7 @@ import { DurableObjectHub } from "./hub.ts"
 import { Objects } from "./objects.ts"
 import { machineObjectName } from "./names.ts"
 import { createRemoteMachine } from "./remote-machine.ts"
-import { durableProjectStore, durableRecordStore, durableSessionStore } from "./store.ts"
+import { durableProjectStore, durableRecordStore, durableSessionStore, durableTuiControl } from "./store.ts"
 
 const log: Logger = {
   info: (message, extra) => console.log(JSON.stringify({ level: "info", message, ...extra })),
@@ -37,6 +37,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     sessions: durableSessionStore(objects),
     projects: durableProjectStore(objects),
     records: durableRecordStore(objects),
+    tuiControl: durableTuiControl(objects),
     hub: new DurableObjectHub(objects),
     sseTransport: webStreamTransport,
     runner: noProviderRunner,

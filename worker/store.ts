@@ -1,4 +1,6 @@
-import type { KeyValueStore, ProjectStore, SessionStore } from "../shared/ports.ts"
+import type { KeyValueStore, ProjectStore, SessionStore, TuiControlQueue } from "../shared/ports.ts"
+import type { TuiRequest } from "../shared/schema/tui.ts"
+import { TuiControlTimeoutError } from "../shared/error.ts"
 import type { Objects } from "./objects.ts"
 
 /** The session store over Durable Objects: records in each session's object, the index in its directory's. */
@@ -48,5 +50,18 @@ export function durableRecordStore(objects: Objects): KeyValueStore {
     put: (key, value) => objects.global().putRecord(key, value),
     delete: (key) => objects.global().deleteRecord(key),
     list: async <T>(prefix: string) => (await objects.global().listRecords(prefix)) as [string, T][],
+  }
+}
+
+/** The tenant's TUI control queue, held by its GlobalObject so that every Worker instance reaches the same one. */
+export function durableTuiControl(objects: Objects): TuiControlQueue {
+  return {
+    async call(request, timeoutMs) {
+      const result = (await objects.global().tuiCall(request, timeoutMs)) as { body: unknown } | { timeout: string }
+      if ("timeout" in result) throw new TuiControlTimeoutError({ message: result.timeout })
+      return result.body
+    },
+    next: async (timeoutMs) => ((await objects.global().tuiNext(timeoutMs)) as TuiRequest | undefined) ?? undefined,
+    respond: (body) => objects.global().tuiRespond(body),
   }
 }

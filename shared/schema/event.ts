@@ -3,6 +3,8 @@ import { Session, SessionStatus } from "./session.ts"
 import { Message, MessageError, Part } from "./message.ts"
 import { Project } from "./project.ts"
 import { Pty } from "./machine.ts"
+import { PermissionReply, PermissionRequest, QuestionAnswer, QuestionRequest } from "./question.ts"
+import { TuiEventDefinitions } from "./tui.ts"
 
 /**
  * Every event the bus carries, defined once: its type string and the zod schema of its properties.
@@ -32,6 +34,12 @@ export const EventDefinitions = {
   "vcs.branch.updated": z.object({ branch: z.string().optional() }),
   "lsp.updated": z.object({}),
   "lsp.client.diagnostics": z.object({ serverID: z.string(), path: z.string() }),
+  "question.asked": QuestionRequest,
+  "question.replied": z.object({ sessionID: z.string(), requestID: z.string(), answers: z.array(QuestionAnswer) }),
+  "question.rejected": z.object({ sessionID: z.string(), requestID: z.string() }),
+  "permission.asked": PermissionRequest,
+  "permission.replied": z.object({ sessionID: z.string(), requestID: z.string(), reply: PermissionReply }),
+  ...TuiEventDefinitions,
 } as const
 
 export type EventType = keyof typeof EventDefinitions

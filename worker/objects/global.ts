@@ -1,8 +1,32 @@
 import type { Project } from "../../shared/schema/project.ts"
 import { StreamObject } from "./stream-object.ts"
+import { MemoryControlQueue } from "../../shared/domain/tui-control.ts"
+import type { TuiRequest } from "../../shared/schema/tui.ts"
 
 /** One per tenant: the project registry, the message-id index, the tenant's named records and the /global/event stream. */
 export class GlobalObject extends StreamObject {
+  /**
+   * The tenant's TUI control queue. In memory: one object per tenant serves every Worker instance, and a
+   * caller's pending RPC keeps the object alive while it waits; requests do not survive an eviction.
+   */
+  private readonly tuiControl = new MemoryControlQueue()
+
+  async tuiCall(request: TuiRequest, timeoutMs?: number): Promise<{ body: unknown } | { timeout: string }> {
+    try {
+      return { body: await this.tuiControl.call(request, timeoutMs) }
+    } catch (error) {
+      return { timeout: (error as Error).message }
+    }
+  }
+
+  tuiNext(timeoutMs: number): Promise<TuiRequest | undefined> {
+    return this.tuiControl.next(timeoutMs)
+  }
+
+  tuiRespond(body: unknown): Promise<boolean> {
+    return this.tuiControl.respond(body)
+  }
+
   protected createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS project (id TEXT PRIMARY KEY, data TEXT NOT NULL);

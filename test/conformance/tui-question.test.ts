@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, test } from "vitest"
+import { api, expectNamedError, sdk, useTarget } from "../support/http.ts"
+import { connect, type SseStream } from "../support/sse.ts"
+import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
+
+/**
+ * TUI remote control, questions and permissions over HTTP, on both runtimes.
+ * Nothing public creates a question, a permission request or a TUI control request (server-side code does),
+ * so the round trips where a waiting asker is released run in-process against the local server
+ * (test/local/questions.test.ts); here: the events, the empty queue, listing and the 404s.
+ */
+const open: SseStream[] = []
+afterEach(() => {
+  for (const stream of open.splice(0)) stream.close()
+})
+
+async function subscribe(target: Target, directory: string) {
+  const stream = await connect(`${target.url}/event?directory=${encodeURIComponent(directory)}`, { headers: target.authHeaders })
+  open.push(stream)
+  return stream
+}
+
+describe.each(targetKinds())("tui, question, permission [%s]", (kind) => {
+  const target = useTarget(kind)
+
+  test("TUI routes answer true and publish their tui.* events", async () => {
+    const directory = uniqueDirectory("tui")
+    const stream = await subscribe(target(), directory)
+    const post = async (path: string, body?: unknown) => {
+      const response = await api(target(), "POST", path, { directory, body })
+      expect({ path, status: response.status, json: response.json }, response.text).toEqual({ path, status: 200, json: true })
+    }
+    const session = (await sdk(target(), directory).session.create({ body: {} })).data!
+
+    await post("/tui/append-prompt", { text: "hello tui" })
+    await stream.waitForEvent("tui.prompt.append", (p) => p.text === "hello tui")
+    for (const [path, command] of [
+      ["/tui/open-help", "help.show"],
+      ["/tui/open-sessions", "session.list"],
+      ["/tui/open-models", "model.list"],
+      ["/tui/submit-prompt", "prompt.submit"],
+      ["/tui/clear-prompt", "prompt.clear"],
+    ] as const) {
+      await post(path)
+      await stream.waitForEvent("tui.command.execute", (p) => p.command === command)
+    }
+    await post("/tui/execute-command", { command: "agent_cycle" })
+    await stream.waitForEvent("tui.command.execute", (p) => p.command === "agent.cycle")
+    await post("/tui/execute-command", { command: "session_new" })
+    await stream.waitForEvent("tui.command.execute", (p) => p.command === "session.new")
+    await post("/tui/show-toast", { title: "T", message: "toasted", variant: "success", duration: 1000 })
+    const toast = await stream.waitForEvent("tui.toast.show", (p) => p.message === "toasted")
+    expect(toast.payload!.properties).toEqual({ title: "T", message: "toasted", variant: "success", duration: 1000 })
+    await post("/tui/publish", { type: "tui.prompt.append", properties: { text: "published" } })
+    await stream.waitForEvent("tui.prompt.append", (p) => p.text === "published")
+    await post("/tui/select-session", { sessionID: session.id })
+    await stream.waitForEvent("tui.session.select", (p) => p.sessionID === session.id)
+  })
+
+  test("TUI routes validate: bad toast, non-tui publish, unknown session", async () => {
+    const directory = uniqueDirectory("tui-bad")
+    expectNamedError(await api(target(), "POST", "/tui/show-toast", { directory, body: { message: "m", variant: "loud" } }), 400, "BadRequest")
+    expectNamedError(
+      await api(target(), "POST", "/tui/publish", { directory, body: { type: "session.idle", properties: { sessionID: "ses_x" } } }),
+      400,
+      "BadRequest",
+    )
+    expectNamedError(await api(target(), "POST", "/tui/append-prompt", { directory, body: {} }), 400, "BadRequest")
+    expectNamedError(
+      await api(target(), "POST", "/tui/select-session", { directory, body: { sessionID: "ses_doesnotexist" } }),
+      404,
+      "NotFoundError",
+    )
+  })
+
+  test("control queue: next times out empty (204), a response with nothing waiting is accepted", async () => {
+    const next = await api(target(), "GET", "/tui/control/next?timeout=200")
+    expect(next.status, next.text).toBe(204)
+    expect(next.text).toBe("")
+    const response = await api(target(), "POST", "/tui/control/response", { body: { anything: 1 } })
+    expect({ status: response.status, json: response.json }).toEqual({ status: 200, json: true })
+    expectNamedError(await api(target(), "GET", "/tui/control/next?timeout=-1"), 400, "BadRequest")
+  })
+
+  test("questions and permissions: empty lists, unknown ids answer 404", async () => {
+    const directory = uniqueDirectory("asks")
+    const client = sdk(target(), directory)
+    expect((await api(target(), "GET", "/question", { directory })).json).toEqual([])
+    expect((await api(target(), "GET", "/permission", { directory })).json).toEqual([])
+    expectNamedError(await api(target(), "GET", "/question/que_missing", { directory }), 404, "NotFoundError")
+    expectNamedError(await api(target(), "POST", "/question/que_missing/reply", { directory, body: { answers: [["a"]] } }), 404, "NotFoundError")
+    expectNamedError(await api(target(), "POST", "/question/que_missing/answer", { directory, body: { answers: [] } }), 404, "NotFoundError")
+    expectNamedError(await api(target(), "POST", "/question/que_missing/reject", { directory }), 404, "NotFoundError")
+    expectNamedError(await api(target(), "POST", "/question/que_missing/reply", { directory, body: { answers: "a" } }), 400, "BadRequest")
+    expectNamedError(await api(target(), "POST", "/permission/per_missing/reply", { directory, body: { reply: "once" } }), 404, "NotFoundError")
+    expectNamedError(await api(target(), "POST", "/permission/per_missing/reply", { directory, body: { reply: "maybe" } }), 400, "BadRequest")
+    const session = (await client.session.create({ body: {} })).data!
+    const v1 = await client.postSessionIdPermissionsPermissionId({
+      path: { id: session.id, permissionID: "per_missing" },
+      body: { response: "once" },
+    })
+    expect(v1.response.status).toBe(404)
+  })
+})

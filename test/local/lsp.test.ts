@@ -104,8 +104,16 @@ describe("LSP on the local agent", () => {
           (frame) => frame.payload?.type === "lsp.client.diagnostics" && frame.payload.properties.path === file,
           { timeoutMs: LSP_WAIT_MS, what: "lsp.client.diagnostics after the restart" },
         )
-        const status = await api(target(), "GET", "/lsp", { directory })
-        expect(status.json).toContainEqual({ id: "typescript", name: "typescript", root: "", status: "connected" })
+        // The restarted server reports connected once its initialize completes.
+        await until(
+          async () => {
+            const status = await api(target(), "GET", "/lsp", { directory })
+            return (status.json as { id: string; status: string }[]).some((s) => s.id === "typescript" && s.status === "connected")
+              ? true
+              : undefined
+          },
+          { timeoutMs: LSP_WAIT_MS, what: "the restarted typescript server to be connected" },
+        )
       } finally {
         stream.close()
       }

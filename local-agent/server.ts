@@ -13,6 +13,7 @@ import { nodeResponseTransport } from "./sse.ts"
 import { createLogger, type LogLevel } from "./log.ts"
 import { createProjectResolver } from "./project.ts"
 import { openStore } from "./store/index.ts"
+import { fileSealer } from "./sealer.ts"
 
 export interface LocalServerOptions {
   port: number
@@ -49,6 +50,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     sessions: store.sessions,
     projects: store.projects,
     records: store.records,
+    sealer: fileSealer(options.stateDirectory),
     tuiControl: new MemoryControlQueue(),
     hub,
     sseTransport: nodeResponseTransport,

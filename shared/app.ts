@@ -12,6 +12,7 @@ import { requestLog } from "./middleware/logger.ts"
 import { appInfoRoutes } from "./routes/app-info.ts"
 import { mcpRoutes } from "./routes/mcp.ts"
 import { sessionExtraRoutes } from "./routes/session-extras.ts"
+import { configRoutes } from "./routes/config.ts"
 import { eventRoutes } from "./routes/event.ts"
 import { apiRoutes } from "./routes/api.ts"
 import { experimentalRoutes } from "./routes/experimental.ts"
@@ -52,6 +53,7 @@ export function createApp(ports: Ports) {
     .route("/api", apiRoutes(ports))
     .route("/", fileRoutes(ports))
     .route("/", lspRoutes(ports))
+    .route("/", configRoutes(ports))
     .route("/question", questionRoutes(ports))
     .route("/permission", permissionRoutes(ports))
     .route("/", sessionPermissionRoutes(ports))

@@ -63,6 +63,16 @@ export interface TuiControlQueue {
   respond(body: unknown): Promise<boolean>
 }
 
+/**
+ * Encrypts secrets (provider credentials) before they reach storage: `seal` gives an opaque string that only
+ * `open` on the same runtime, with the same key, turns back into the text. Either may throw a NamedError
+ * when the runtime has no key to use.
+ */
+export interface Sealer {
+  seal(text: string): Promise<string>
+  open(sealed: string): Promise<string>
+}
+
 export interface ProjectStore {
   /** The project record whose worktree is `worktree`. */
   get(worktree: string): Promise<Project | undefined>
@@ -135,6 +145,8 @@ export interface Ports {
   sessions: SessionStore
   projects: ProjectStore
   records: KeyValueStore
+  /** Encryption at rest for credentials kept in `records`. */
+  sealer: Sealer
   tuiControl: TuiControlQueue
   hub: EventHub
   /** How SSE bytes reach the client (a web ReadableStream unless the runtime has something faster). */

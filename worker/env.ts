@@ -31,6 +31,8 @@ export interface Env {
   OPENCODE_TUNNEL_MAX_FRAME_BYTES?: string
   /** How long an agent may go without a ping before its connection is taken for half-open (default 45 s). */
   OPENCODE_TUNNEL_SILENCE_MS?: string
+  /** Secret (`wrangler secret put`) from which credentials' encryption keys are derived; unset, none are stored. */
+  OPENCODE_SECRETS_KEY?: string
 }
 
 export function numberVar(value: string | undefined, fallback: number): number {

@@ -9,6 +9,7 @@ import { DurableObjectHub } from "./hub.ts"
 import { Objects } from "./objects.ts"
 import { machineObjectName } from "./names.ts"
 import { createRemoteMachine } from "./remote-machine.ts"
+import { webCryptoSealer } from "./sealer.ts"
 import { durableProjectStore, durableRecordStore, durableSessionStore, durableTuiControl } from "./store.ts"
 
 const log: Logger = {
@@ -37,6 +38,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     sessions: durableSessionStore(objects),
     projects: durableProjectStore(objects),
     records: durableRecordStore(objects),
+    sealer: webCryptoSealer(env.OPENCODE_SECRETS_KEY, tenant),
     tuiControl: durableTuiControl(objects),
     hub: new DurableObjectHub(objects),
     sseTransport: webStreamTransport,

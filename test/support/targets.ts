@@ -320,6 +320,8 @@ function workerLaunch(stateDir: string, directory: string, options: TargetOption
     ["OPENCODE_DEFAULT_DIRECTORY", directory],
     // Requests without a client token act in this tenant, unless the test wants a paired-only edge.
     ["OPENCODE_OPEN_TENANT", options.pairedOnly ? undefined : "local"],
+    // The secret credentials are sealed with at rest (a test value; a real edge uses `wrangler secret put`).
+    ["OPENCODE_SECRETS_KEY", "test-secrets-key-not-for-production"],
     ...Object.entries(options.vars ?? {}),
   ]
   return async (previousPort: number | undefined): Promise<Launch> => {

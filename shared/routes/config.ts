@@ -1,0 +1,96 @@
+import { Hono } from "hono"
+import { z } from "zod"
+import type { AppEnv } from "../env.ts"
+import type { Ports } from "../ports.ts"
+import { NotFoundError, PayloadTooLargeError } from "../error.ts"
+import { Auth, Config, ConfigProviders, ProviderAuthMethods, ProviderList, ProviderParam } from "../schema/config.ts"
+import { authMethods, Configs, Credentials, providers, SecretsUnavailableError } from "../domain/config.ts"
+import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
+
+/** `/config`, `/provider` and `/auth`: the tenant's config, the providers it declares, and their credentials. */
+export function configRoutes(ports: Ports) {
+  return new Hono<AppEnv>()
+    .get(
+      "/config",
+      describeInstanceRoute({
+        operationId: "config.get",
+        summary: "Get the config",
+        responses: { 200: json("The config", Config) },
+      }),
+      async (c) => c.json(await Configs.get(ports)),
+    )
+    .patch(
+      "/config",
+      describeInstanceRoute({
+        operationId: "config.update",
+        summary: "Deep-merge fields into the config and store it",
+        description: "Objects merge key by key; arrays and other values replace. Unknown fields are kept.",
+        responses: { 200: json("The merged config", Config), ...errors(PayloadTooLargeError) },
+      }),
+      validate("json", Config),
+      async (c) => c.json(await Configs.update(ports, c.req.valid("json"))),
+    )
+    .get(
+      "/config/providers",
+      describeInstanceRoute({
+        operationId: "config.providers",
+        summary: "Providers from the config and each one's default model",
+        responses: { 200: json("Providers", ConfigProviders) },
+      }),
+      async (c) => {
+        const view = await providers(ports)
+        return c.json({ providers: view.providers, default: view.default })
+      },
+    )
+    .get(
+      "/provider",
+      describeInstanceRoute({
+        operationId: "provider.list",
+        summary: "All providers, default models, and the providers with stored credentials",
+        responses: { 200: json("Providers", ProviderList) },
+      }),
+      async (c) => {
+        const view = await providers(ports)
+        return c.json({ all: view.providers, default: view.default, connected: view.connected })
+      },
+    )
+    .get(
+      "/provider/auth",
+      describeInstanceRoute({
+        operationId: "provider.auth",
+        summary: "How each provider authenticates",
+        responses: { 200: json("Auth methods by provider id", ProviderAuthMethods) },
+      }),
+      async (c) => c.json(await authMethods(ports)),
+    )
+    .put(
+      "/auth/:providerID",
+      describeInstanceRoute({
+        operationId: "auth.set",
+        summary: "Store a provider's credentials (never returned by any route)",
+        responses: {
+          200: json("Stored", z.boolean()),
+          ...errors(PayloadTooLargeError, SecretsUnavailableError),
+        },
+      }),
+      validate("param", ProviderParam),
+      validate("json", Auth),
+      async (c) => {
+        await Credentials.set(ports, c.req.valid("param").providerID, c.req.valid("json"))
+        return c.json(true)
+      },
+    )
+    .delete(
+      "/auth/:providerID",
+      describeInstanceRoute({
+        operationId: "auth.remove",
+        summary: "Remove a provider's stored credentials",
+        responses: { 200: json("Removed", z.boolean()), ...errors(NotFoundError) },
+      }),
+      validate("param", ProviderParam),
+      async (c) => {
+        await Credentials.remove(ports, c.req.valid("param").providerID)
+        return c.json(true)
+      },
+    )
+}

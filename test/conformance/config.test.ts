@@ -1,0 +1,188 @@
+import { describe, expect, test } from "vitest"
+import { api, expectNamedError, sdk, useTarget, type ApiResponse } from "../support/http.ts"
+import { targetKinds, type Target } from "../support/targets.ts"
+
+const SECRET = "sk-test-SECRET-do-not-echo-7f3a9c"
+const OAUTH_REFRESH = "refresh-SECRET-4b1e"
+const OAUTH_ACCESS = "access-SECRET-91cd"
+
+/** Every route that reads config, providers or auth, as raw text (to search for secrets) and JSON. */
+async function readEverything(target: Target): Promise<Record<string, ApiResponse>> {
+  const out: Record<string, ApiResponse> = {}
+  for (const path of ["/config", "/config/providers", "/provider", "/provider/auth", "/doc"]) {
+    out[path] = await api(target, "GET", path)
+    expect(out[path]!.status, `${path}: ${out[path]!.text}`).toBe(200)
+  }
+  return out
+}
+
+function expectNoSecrets(responses: Record<string, ApiResponse | { text: string }>) {
+  for (const [path, response] of Object.entries(responses)) {
+    for (const secret of [SECRET, OAUTH_REFRESH, OAUTH_ACCESS]) expect(response.text, path).not.toContain(secret)
+  }
+}
+
+const customProvider = {
+  name: "My Local LLM",
+  npm: "@ai-sdk/openai-compatible",
+  api: "http://127.0.0.1:11434/v1",
+  env: ["MYLLM_API_KEY"],
+  options: { baseURL: "http://127.0.0.1:11434/v1" },
+  models: {
+    "small-1": { name: "Small One", limit: { context: 8192, output: 1024 }, tool_call: true },
+    "big-2": { name: "Big Two", reasoning: true, modalities: { input: ["text", "image"], output: ["text"] } },
+  },
+}
+
+describe.each(targetKinds())("config, providers and auth [%s]", (kind) => {
+  const target = useTarget(kind)
+
+  test("config, providers and auth start empty", async () => {
+    const client = sdk(target())
+    const config = await client.config.get()
+    expect(config.response.status).toBe(200)
+    expect(config.data).toEqual({})
+    const providers = await client.config.providers()
+    expect(providers.data).toEqual({ providers: [], default: {} })
+    expect((await api(target(), "GET", "/provider")).json).toEqual({ all: [], default: {}, connected: [] })
+    expect((await api(target(), "GET", "/provider/auth")).json).toEqual({})
+  })
+
+  test("PATCH validates, deep-merges and persists across a restart; unknown fields survive", async () => {
+    const first = await api(target(), "PATCH", "/config", {
+      body: { model: "myllm/big-2", share: "manual", provider: { myllm: customProvider }, futureField: { nested: [1, 2] } },
+    })
+    expect(first.status, first.text).toBe(200)
+    expect(first.json).toMatchObject({ model: "myllm/big-2", share: "manual", futureField: { nested: [1, 2] } })
+
+    // objects merge key by key; arrays and scalars replace
+    const second = await api(target(), "PATCH", "/config", {
+      body: {
+        share: "disabled",
+        instructions: ["AGENTS.md"],
+        provider: { myllm: { name: "Renamed LLM" }, other: { models: { m: {} } } },
+      },
+    })
+    expect(second.status, second.text).toBe(200)
+    const merged = second.json
+    expect(merged.share).toBe("disabled")
+    expect(merged.model).toBe("myllm/big-2")
+    expect(merged.instructions).toEqual(["AGENTS.md"])
+    expect(merged.futureField).toEqual({ nested: [1, 2] })
+    expect(merged.provider.myllm).toEqual({ ...customProvider, name: "Renamed LLM" })
+    expect(merged.provider.other).toEqual({ models: { m: {} } })
+    expect((await api(target(), "GET", "/config")).json).toEqual(merged)
+
+    // bad bodies: 400 and nothing changes
+    for (const body of [{ share: "sometimes" }, { model: 42 }, { provider: "nope" }, { provider: { x: { models: { m: { limit: "big" } } } } }]) {
+      const bad = await api(target(), "PATCH", "/config", { body })
+      expectNamedError(bad, 400, "BadRequest")
+    }
+    expectNamedError(await api(target(), "PATCH", "/config", { raw: "{not json" }), 400, "BadRequest")
+    expectNamedError(await api(target(), "PATCH", "/config", { body: [1, 2] }), 400, "BadRequest")
+    expect((await api(target(), "GET", "/config")).json).toEqual(merged)
+
+    // providers come from the config only
+    const view = (await sdk(target()).config.providers()).data!
+    expect(view.providers.map((p) => p.id).sort()).toEqual(["myllm", "other"])
+    expect(view.default).toEqual({ myllm: "big-2", other: "m" })
+    const myllm = view.providers.find((p) => p.id === "myllm")!
+    expect(myllm).toMatchObject({ id: "myllm", name: "Renamed LLM", source: "config", env: ["MYLLM_API_KEY"] })
+    expect(Object.keys(myllm.models).sort()).toEqual(["big-2", "small-1"])
+    expect(myllm.models["small-1"]).toMatchObject({
+      id: "small-1",
+      providerID: "myllm",
+      name: "Small One",
+      api: { id: "small-1", url: "http://127.0.0.1:11434/v1", npm: "@ai-sdk/openai-compatible" },
+      limit: { context: 8192, output: 1024 },
+      status: "active",
+    })
+    expect(myllm.models["big-2"]!.capabilities).toMatchObject({ reasoning: true, input: { text: true, image: true, pdf: false } })
+    const listed = await api(target(), "GET", "/provider")
+    expect(listed.json).toEqual({ all: view.providers, default: view.default, connected: [] })
+    expect((await api(target(), "GET", "/provider/auth")).json).toEqual({
+      myllm: [{ type: "api", label: "API key" }],
+      other: [{ type: "api", label: "API key" }],
+    })
+
+    // disabled_providers hides one
+    await api(target(), "PATCH", "/config", { body: { disabled_providers: ["other"] } })
+    expect((await sdk(target()).config.providers()).data!.providers.map((p) => p.id)).toEqual(["myllm"])
+
+    const before = await readEverything(target())
+    await target().restart()
+    const after = await readEverything(target())
+    for (const path of ["/config", "/config/providers", "/provider", "/provider/auth"]) {
+      expect(after[path]!.json, path).toEqual(before[path]!.json)
+    }
+  })
+
+  test("credentials are stored, show as connected, are never echoed, and can be removed", async () => {
+    await api(target(), "PATCH", "/config", { body: { provider: { keyed: { models: { one: {} }, options: { apiKey: SECRET } } } } })
+    const set = await api(target(), "PUT", "/auth/keyed", { body: { type: "api", key: SECRET, metadata: { note: "x" } } })
+    expect(set.status, set.text).toBe(200)
+    expect(set.json).toBe(true)
+    expectNoSecrets({ "PUT /auth": set })
+
+    const oauth = await sdk(target()).auth.set({
+      path: { id: "oauthy" },
+      body: { type: "oauth", refresh: OAUTH_REFRESH, access: OAUTH_ACCESS, expires: 1_900_000_000_000 },
+    })
+    expect(oauth.response.status).toBe(200)
+    expect(oauth.data).toBe(true)
+    const wellknown = await api(target(), "PUT", "/auth/wk", { body: { type: "wellknown", key: "ENV_NAME", token: SECRET } })
+    expect(wellknown.json).toBe(true)
+
+    // bad credentials: 400, nothing stored
+    expectNamedError(await api(target(), "PUT", "/auth/bad", { body: { type: "api" } }), 400, "BadRequest")
+    expectNamedError(await api(target(), "PUT", "/auth/bad", { body: { type: "password", key: "x" } }), 400, "BadRequest")
+
+    const provider = await api(target(), "GET", "/provider")
+    expect(provider.status).toBe(200)
+    expect(provider.json.connected.sort()).toEqual(["keyed", "oauthy", "wk"])
+    expect(provider.json.all.find((p: { id: string }) => p.id === "keyed")).toMatchObject({ source: "api" })
+    expect(provider.json.all.find((p: { id: string }) => p.id === "keyed").key).toBeUndefined()
+    // the provider's options never show an apiKey either (GET /config returns what the client wrote to it)
+    expect(JSON.stringify(provider.json.all)).not.toContain(SECRET)
+    const everything = await readEverything(target())
+    const { "/config": _config, ...withoutConfig } = everything
+    expectNoSecrets(withoutConfig)
+    // remove the key the client put in the config itself, then nothing anywhere holds the secret
+    await api(target(), "PATCH", "/config", { body: { provider: { keyed: { options: { apiKey: "placeholder" } } } } })
+    expectNoSecrets(await readEverything(target()))
+
+    // credentials survive a restart (still sealed, still connected)
+    await target().restart()
+    expect((await api(target(), "GET", "/provider")).json.connected.sort()).toEqual(["keyed", "oauthy", "wk"])
+    expectNoSecrets(await readEverything(target()))
+
+    const removed = await api(target(), "DELETE", "/auth/oauthy")
+    expect(removed.status, removed.text).toBe(200)
+    expect(removed.json).toBe(true)
+    expect((await api(target(), "DELETE", "/auth/keyed")).json).toBe(true)
+    expect((await api(target(), "GET", "/provider")).json.connected).toEqual(["wk"])
+    expectNamedError(await api(target(), "DELETE", "/auth/keyed"), 404, "NotFoundError")
+    expectNamedError(await api(target(), "DELETE", "/auth/never-stored"), 404, "NotFoundError")
+    expect((await api(target(), "DELETE", "/auth/wk")).json).toBe(true)
+    expect((await api(target(), "GET", "/provider")).json.connected).toEqual([])
+  })
+
+  test("every route is in /doc", async () => {
+    const doc = (await api(target(), "GET", "/doc")).json
+    const operations = new Map<string, string>()
+    for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, { operationId?: string }>>)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        if (operation?.operationId) operations.set(operation.operationId, `${method.toUpperCase()} ${path}`)
+      }
+    }
+    expect(Object.fromEntries(["config.get", "config.update", "config.providers", "provider.list", "provider.auth", "auth.set", "auth.remove"].map((id) => [id, operations.get(id)]))).toEqual({
+      "config.get": "GET /config",
+      "config.update": "PATCH /config",
+      "config.providers": "GET /config/providers",
+      "provider.list": "GET /provider",
+      "provider.auth": "GET /provider/auth",
+      "auth.set": "PUT /auth/{providerID}",
+      "auth.remove": "DELETE /auth/{providerID}",
+    })
+  })
+})

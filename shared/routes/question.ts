@@ -25,7 +25,18 @@ export function questionRoutes(ports: Ports) {
       description: "Answers a pending question (one array of chosen labels per question); whoever asked gets the answers.",
       responses: { 200: json("Answered", z.boolean()), ...errors(NotFoundError) },
     })
-  return new Hono<AppEnv>()
+  const app = new Hono<AppEnv>()
+  // `/reply` is upstream's name, `/answer` the seed's; both answer the same way.
+  for (const [path, operationId, summary] of [
+    ["/:requestID/reply", "question.reply", "Answer a question"],
+    ["/:requestID/answer", "question.answer", "Answer a question (alias of question.reply)"],
+  ] as const) {
+    app.post(path, reply(operationId, summary), validate("param", QuestionParam), validate("json", QuestionReplyInput), async (c) => {
+      await Questions.reply(ports, c.req.valid("param").requestID, c.req.valid("json").answers)
+      return c.json(true)
+    })
+  }
+  return app
     .get(
       "/",
       describeInstanceRoute({
@@ -44,26 +55,6 @@ export function questionRoutes(ports: Ports) {
       }),
       validate("param", QuestionParam),
       async (c) => c.json(await Questions.get(ports, c.req.valid("param").requestID)),
-    )
-    .post(
-      "/:requestID/reply",
-      reply("question.reply", "Answer a question"),
-      validate("param", QuestionParam),
-      validate("json", QuestionReplyInput),
-      async (c) => {
-        await Questions.reply(ports, c.req.valid("param").requestID, c.req.valid("json").answers)
-        return c.json(true)
-      },
-    )
-    .post(
-      "/:requestID/answer",
-      reply("question.answer", "Answer a question (alias of question.reply)"),
-      validate("param", QuestionParam),
-      validate("json", QuestionReplyInput),
-      async (c) => {
-        await Questions.reply(ports, c.req.valid("param").requestID, c.req.valid("json").answers)
-        return c.json(true)
-      },
     )
     .post(
       "/:requestID/reject",

@@ -103,37 +103,45 @@ export class SseStream {
     for (const waiter of [...this.waiters]) waiter()
   }
 
-  /** Waits for the first frame at index >= `from` that matches; rejects if the stream ends or the wait runs out. */
-  waitFor(predicate: (frame: SseFrame) => boolean, options: { from?: number; timeoutMs?: number; what?: string } = {}): Promise<SseFrame> {
-    const from = options.from ?? 0
-    const timeoutMs = options.timeoutMs ?? WAIT_MS
+  /** Runs `probe` now and whenever the stream changes, until it settles the wait or `timeoutMs` runs out. */
+  private settle<T>(
+    probe: (settle: { resolve(value: T): void; reject(error: Error): void }) => void,
+    timeoutMs: number,
+    timeoutMessage: () => string,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
-      let checked = from
-      const check = () => {
-        for (; checked < this.frames.length; checked++) {
-          const frame = this.frames[checked]!
-          if (predicate(frame)) {
-            done()
-            resolve(frame)
-            return
-          }
-        }
-        if (this.ended) {
-          done()
-          reject(new Error(`stream ended before ${options.what ?? "the awaited frame"} (${this.describe()})`))
-        }
-      }
       const timer = setTimeout(() => {
         done()
-        reject(new Error(`no ${options.what ?? "awaited frame"} within ${timeoutMs} ms (${this.describe()})`))
+        reject(new Error(timeoutMessage()))
       }, timeoutMs)
       const done = () => {
         clearTimeout(timer)
         this.waiters.delete(check)
       }
+      const outcome = {
+        resolve: (value: T) => (done(), resolve(value)),
+        reject: (error: Error) => (done(), reject(error)),
+      }
+      const check = () => probe(outcome)
       this.waiters.add(check)
       check()
     })
+  }
+
+  /** Waits for the first frame at index >= `from` that matches; rejects if the stream ends or the wait runs out. */
+  waitFor(predicate: (frame: SseFrame) => boolean, options: { from?: number; timeoutMs?: number; what?: string } = {}): Promise<SseFrame> {
+    const timeoutMs = options.timeoutMs ?? WAIT_MS
+    let checked = options.from ?? 0
+    return this.settle<SseFrame>(
+      ({ resolve, reject }) => {
+        for (; checked < this.frames.length; checked++) {
+          if (predicate(this.frames[checked]!)) return resolve(this.frames[checked]!)
+        }
+        if (this.ended) reject(new Error(`stream ended before ${options.what ?? "the awaited frame"} (${this.describe()})`))
+      },
+      timeoutMs,
+      () => `no ${options.what ?? "awaited frame"} within ${timeoutMs} ms (${this.describe()})`,
+    )
   }
 
   /** Waits for an event of `type` (and matching `predicate`) at index >= `from`. */
@@ -146,23 +154,7 @@ export class SseStream {
 
   /** Waits until the stream has ended (the server closed it); rejects if it stays open past the wait. */
   waitEnded(timeoutMs = WAIT_MS): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!this.ended) return
-        done()
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        done()
-        reject(new Error(`stream still open after ${timeoutMs} ms`))
-      }, timeoutMs)
-      const done = () => {
-        clearTimeout(timer)
-        this.waiters.delete(check)
-      }
-      this.waiters.add(check)
-      check()
-    })
+    return this.settle<void>(({ resolve }) => this.ended && resolve(), timeoutMs, () => `stream still open after ${timeoutMs} ms`)
   }
 
   /** Frames other than heartbeats. */

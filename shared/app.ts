@@ -25,6 +25,7 @@ import { hasValidPtyTicket, ptyRoutes } from "./routes/pty.ts"
 import { sessionRoutes } from "./routes/session.ts"
 import { permissionRoutes, questionRoutes, sessionPermissionRoutes } from "./routes/question.ts"
 import { tuiRoutes } from "./routes/tui.ts"
+import { toolRoutes } from "./routes/tool.ts"
 
 /** The whole API as one Hono app; the runtime supplies the ports. */
 export function createApp(ports: Ports) {
@@ -58,6 +59,7 @@ export function createApp(ports: Ports) {
     .route("/permission", permissionRoutes(ports))
     .route("/", sessionPermissionRoutes(ports))
     .route("/tui", tuiRoutes(ports))
+    .route("/", toolRoutes(ports))
 
   app.get(
     "/doc",

@@ -16,6 +16,7 @@ import type {
   TextMatch,
   VcsInfo,
 } from "./schema/machine.ts"
+import type { ToolInfo, ToolResult } from "./tools.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
@@ -32,6 +33,7 @@ export interface Machine {
   files: FileService
   vcs: VcsService
   lsp: LspService
+  tools: ToolService
 }
 
 /** One client connected to a PTY: raw output as text frames, control frames as binary. */
@@ -86,6 +88,13 @@ export interface LspService {
   status(directory: string): Promise<LspStatus[]>
   /** Workspace symbols matching `query` from the directory's running servers. */
   symbols(directory: string, query: string): Promise<LspSymbol[]>
+}
+
+/** The built-in tools (shared/tools.ts), run on the machine with every path confined to the directory. */
+export interface ToolService {
+  list(): Promise<ToolInfo[]>
+  /** Runs a tool with arguments already validated against its schema; 404 for an unknown tool. */
+  execute(directory: string, toolID: string, args: unknown): Promise<ToolResult>
 }
 
 export function machineUnavailable() {

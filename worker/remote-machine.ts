@@ -1,6 +1,7 @@
 import { MachineUnavailableError, NamedError, NotFoundError } from "../shared/error.ts"
 import type { Machine, PtyAttachment, PtyClient } from "../shared/machine.ts"
 import { Tunnel } from "../shared/tunnel.ts"
+import { TOOLS } from "../shared/tools.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
 import type { MachineObject, TunnelResult } from "./objects/machine.ts"
@@ -106,6 +107,10 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
     lsp: {
       status: (directory) => call("GET", "/lsp", { directory }),
       symbols: (directory, query) => call("GET", "/find/symbol", { directory, query }),
+    },
+    tools: {
+      list: async () => TOOLS,
+      execute: (directory, toolID, args) => call("POST", `/tool/${encodeURIComponent(toolID)}/execute`, { directory }, args),
     },
   }
 }

@@ -1,0 +1,95 @@
+import { z } from "zod"
+
+/**
+ * The built-in tools: their ids, descriptions and argument schemas are the same everywhere (listing needs
+ * no machine); running one is the machine's job (Machine.tools).
+ */
+
+/** The longest a `bash` command may run, and how long it runs when the call names no timeout. */
+export const BASH_MAX_TIMEOUT_MS = 600_000
+export const BASH_DEFAULT_TIMEOUT_MS = 120_000
+
+export const TOOL_PARAMETERS = {
+  read: z.object({
+    filePath: z.string().min(1).describe("The file to read, relative to the directory (or absolute inside it)"),
+    offset: z.number().int().min(0).optional().describe("The line to start from (0-based)"),
+    limit: z.number().int().min(1).max(100_000).optional().describe("How many lines to read (default 2000)"),
+  }),
+  list: z.object({
+    path: z.string().optional().describe("The directory to list, relative to the directory (default: the directory itself)"),
+  }),
+  glob: z.object({
+    pattern: z.string().min(1).describe("A glob pattern such as **/*.ts, matched against paths relative to the search root"),
+    path: z.string().optional().describe("The directory to search in (default: the directory itself)"),
+  }),
+  grep: z.object({
+    pattern: z.string().min(1).describe("A regular expression to search file contents for"),
+    path: z.string().optional().describe("The directory to search in (default: the directory itself)"),
+    include: z.string().optional().describe('Only files whose name or path matches this glob (e.g. "*.ts")'),
+  }),
+  write: z.object({
+    filePath: z.string().min(1).describe("The file to write, relative to the directory (or absolute inside it)"),
+    content: z.string().describe("The file's whole new content"),
+  }),
+  edit: z.object({
+    filePath: z.string().min(1).describe("The file to edit, relative to the directory (or absolute inside it)"),
+    oldString: z.string().min(1).describe("The exact text to replace"),
+    newString: z.string().describe("The text to put in its place (must differ from oldString)"),
+    replaceAll: z.boolean().optional().describe("Replace every occurrence (default: oldString must occur exactly once)"),
+  }),
+  bash: z.object({
+    command: z.string().min(1).describe("The command, run with `bash -c` in the directory"),
+    timeout: z
+      .number()
+      .int()
+      .min(1)
+      .max(BASH_MAX_TIMEOUT_MS)
+      .optional()
+      .describe(`Milliseconds before the command's process group is killed (default ${BASH_DEFAULT_TIMEOUT_MS})`),
+    description: z.string().optional().describe("A short description of what the command does (the result's title)"),
+  }),
+} as const
+
+export type ToolID = keyof typeof TOOL_PARAMETERS
+export type ToolArgs<T extends ToolID> = z.infer<(typeof TOOL_PARAMETERS)[T]>
+
+const DESCRIPTIONS: Record<ToolID, string> = {
+  read: "Read a text file from the directory, as numbered lines (offset and limit page through long files)",
+  list: "List the files and directories under a path, honouring .gitignore",
+  glob: "Find files whose path matches a glob pattern, honouring .gitignore",
+  grep: "Search file contents with a regular expression, honouring .gitignore; hits as path:line: text",
+  write: "Write a file inside the directory, creating it and its parent directories when missing",
+  edit: "Replace exact text in a file inside the directory (once, or everywhere with replaceAll)",
+  bash: "Run a shell command in the directory with a timeout; output is stdout and stderr combined",
+}
+
+export const TOOL_IDS = Object.keys(TOOL_PARAMETERS) as ToolID[]
+
+export function isToolID(id: string): id is ToolID {
+  return Object.hasOwn(TOOL_PARAMETERS, id)
+}
+
+export const ToolInfo = z
+  .object({
+    id: z.string(),
+    description: z.string(),
+    parameters: z.record(z.string(), z.unknown()).describe("JSON Schema of the arguments"),
+  })
+  .meta({ ref: "ToolInfo" })
+export type ToolInfo = z.infer<typeof ToolInfo>
+
+export const ToolResult = z
+  .object({
+    title: z.string(),
+    output: z.string(),
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .meta({ ref: "ToolResult" })
+export type ToolResult = z.infer<typeof ToolResult>
+
+/** Every built-in tool with the JSON Schema of its arguments. */
+export const TOOLS: ToolInfo[] = TOOL_IDS.map((id) => ({
+  id,
+  description: DESCRIPTIONS[id],
+  parameters: z.toJSONSchema(TOOL_PARAMETERS[id], { io: "input" }) as Record<string, unknown>,
+}))

@@ -1,0 +1,192 @@
+import { mkdirSync, mkdtempSync, realpathSync } from "node:fs"
+import { mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { globToRegExp } from "../../local-agent/machine/tools.ts"
+import { api, expectNamedError, useTarget } from "../support/http.ts"
+
+/**
+ * The built-in tools on the local agent, on a real temporary directory: each tool's result, confinement
+ * of write and edit (`..`, absolute paths elsewhere, symlinks out: refused and nothing written), bash's
+ * timeout killing the process group, 400 on invalid arguments and 404 for an unknown tool.
+ */
+
+const base = realpathSync(mkdtempSync(join(tmpdir(), "oc-tools-")))
+const project = join(base, "project")
+const outside = join(base, "outside")
+mkdirSync(project)
+mkdirSync(outside)
+
+afterAll(() => rm(base, { recursive: true, force: true }))
+
+async function put(path: string, content: string) {
+  await mkdir(join(path, ".."), { recursive: true })
+  await writeFile(path, content)
+}
+
+const exists = (path: string) => stat(path).then(() => true, () => false)
+
+describe("local agent: built-in tools", () => {
+  beforeAll(async () => {
+    await put(join(project, "src/app.ts"), 'export const greeting = "hello"\nconsole.log(greeting)\n')
+    await put(join(project, "src/util/strings.ts"), "export function shout(s: string) {\n  return s.toUpperCase()\n}\n")
+    await put(join(project, "docs/guide.md"), "# Guide\n\nSay hello.\n")
+    await put(join(project, ".gitignore"), "ignored/\n")
+    await put(join(project, "ignored/hidden.ts"), "hello from ignored\n")
+    await put(join(project, "long.txt"), Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join("\n") + "\n")
+    await put(join(outside, "secret.txt"), "TOP-SECRET\n")
+    await symlink(join(outside, "secret.txt"), join(project, "escape"))
+    await symlink(outside, join(project, "escape-dir"))
+    await symlink(join(outside, "missing.txt"), join(project, "dangling"))
+  })
+  const target = useTarget("local", { directory: project })
+  const run = (id: string, args: unknown) => api(target(), "POST", `/tool/${id}/execute`, { body: args, directory: project })
+
+  test("GET /tool lists every built-in tool with a JSON Schema of its arguments", async () => {
+    const response = await api(target(), "GET", "/tool")
+    expect(response.status).toBe(200)
+    expect(response.json.map((tool: any) => tool.id)).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash"])
+    const read = response.json.find((tool: any) => tool.id === "read")
+    expect(read.parameters).toMatchObject({ type: "object", required: ["filePath"], properties: { filePath: { type: "string" }, offset: { type: "integer" } } })
+    expect(typeof read.description).toBe("string")
+  })
+
+  test("read: numbered lines, offset and limit", async () => {
+    const whole = await run("read", { filePath: "src/app.ts" })
+    expect(whole.status, whole.text).toBe(200)
+    expect(whole.json.title).toBe("src/app.ts")
+    expect(whole.json.output).toContain('00001| export const greeting = "hello"')
+    expect(whole.json.output).toContain("00002| console.log(greeting)")
+    const page = await run("read", { filePath: "long.txt", offset: 10, limit: 3 })
+    expect(page.json.output).toContain("00011| line 11")
+    expect(page.json.output).toContain("00013| line 13")
+    expect(page.json.output).not.toContain("line 14")
+    expect(page.json.metadata.truncated).toBe(true)
+    expectNamedError(await run("read", { filePath: "nope.txt" }), 404, "NotFoundError")
+    expectNamedError(await run("read", { filePath: "escape" }), 403, "PathOutsideDirectoryError")
+    expectNamedError(await run("read", { filePath: "../outside/secret.txt" }), 403, "PathOutsideDirectoryError")
+  })
+
+  test("list: the tree, .gitignore honoured", async () => {
+    const response = await run("list", {})
+    expect(response.status, response.text).toBe(200)
+    expect(response.json.output).toContain("src/")
+    expect(response.json.output).toContain("src/util/strings.ts")
+    expect(response.json.output).not.toContain("hidden.ts")
+    const sub = await run("list", { path: "src" })
+    expect(sub.json.output).toContain("util/strings.ts")
+    expect(sub.json.output).not.toContain("guide.md")
+    expectNamedError(await run("list", { path: "escape-dir" }), 403, "PathOutsideDirectoryError")
+  })
+
+  test("glob: paths matching the pattern", async () => {
+    const response = await run("glob", { pattern: "**/*.ts" })
+    expect(response.status, response.text).toBe(200)
+    expect(response.json.output.split("\n").sort()).toEqual(["src/app.ts", "src/util/strings.ts"])
+    const named = await run("glob", { pattern: "*.md" })
+    expect(named.json.output).toBe("docs/guide.md")
+    const under = await run("glob", { pattern: "*.ts", path: "src/util" })
+    expect(under.json.output).toBe("src/util/strings.ts")
+    expect((await run("glob", { pattern: "*.nothing" })).json.output).toBe("No files found")
+    expect(globToRegExp("src/{a,b}/[xy]?.ts").test("src/b/x1.ts")).toBe(true)
+  })
+
+  test("grep: hits as path:line, include filters, symlinks out never followed", async () => {
+    const response = await run("grep", { pattern: "hello" })
+    expect(response.status, response.text).toBe(200)
+    const lines = response.json.output.split("\n").sort()
+    expect(lines).toEqual(['src/app.ts:1: export const greeting = "hello"', "docs/guide.md:3: Say hello."].sort())
+    const included = await run("grep", { pattern: "hello", include: "*.md" })
+    expect(included.json.output).toBe("docs/guide.md:3: Say hello.")
+    expect((await run("grep", { pattern: "TOP-SECRET" })).json.output).toBe("No matches found")
+    expectNamedError(await run("grep", { pattern: "(" }), 400, "BadRequest")
+  })
+
+  test("write: creates the file and its parents; edit replaces once or everywhere", async () => {
+    const written = await run("write", { filePath: "new/deep/file.txt", content: "alpha beta alpha\n" })
+    expect(written.status, written.text).toBe(200)
+    expect(written.json.metadata.created).toBe(true)
+    expect(await readFile(join(project, "new/deep/file.txt"), "utf8")).toBe("alpha beta alpha\n")
+
+    const ambiguous = await run("edit", { filePath: "new/deep/file.txt", oldString: "alpha", newString: "gamma" })
+    expectNamedError(ambiguous, 400, "BadRequest")
+    const once = await run("edit", { filePath: "new/deep/file.txt", oldString: "beta", newString: "delta" })
+    expect(once.status, once.text).toBe(200)
+    expect(await readFile(join(project, "new/deep/file.txt"), "utf8")).toBe("alpha delta alpha\n")
+    const all = await run("edit", { filePath: "new/deep/file.txt", oldString: "alpha", newString: "omega", replaceAll: true })
+    expect(all.json.metadata.replacements).toBe(2)
+    expect(await readFile(join(project, "new/deep/file.txt"), "utf8")).toBe("omega delta omega\n")
+    expectNamedError(await run("edit", { filePath: "new/deep/file.txt", oldString: "zzz", newString: "y" }), 400, "BadRequest")
+  })
+
+  test.each([
+    ["../ out of the directory", "../outside/planted.txt", join(outside, "planted.txt")],
+    ["an encoded ..", "%2e%2e/outside/planted2.txt", join(outside, "planted2.txt")],
+    ["an absolute path elsewhere", join(outside, "planted3.txt"), join(outside, "planted3.txt")],
+    ["through a directory symlink", "escape-dir/planted4.txt", join(outside, "planted4.txt")],
+    ["a new directory under a directory symlink", "escape-dir/sub/planted5.txt", join(outside, "sub/planted5.txt")],
+    ["a dangling symlink pointing outside", "dangling", join(outside, "missing.txt")],
+  ])("write refuses %s and writes nothing", async (_case, filePath, landing) => {
+    expectNamedError(await run("write", { filePath, content: "pwned\n" }), 403, "PathOutsideDirectoryError")
+    expect(await exists(landing)).toBe(false)
+  })
+
+  test("write and edit refuse a file symlink out; the outside file is unchanged", async () => {
+    expectNamedError(await run("write", { filePath: "escape", content: "pwned\n" }), 403, "PathOutsideDirectoryError")
+    expectNamedError(await run("edit", { filePath: "escape", oldString: "TOP", newString: "pwned" }), 403, "PathOutsideDirectoryError")
+    expectNamedError(await run("edit", { filePath: "../outside/secret.txt", oldString: "TOP", newString: "pwned" }), 403, "PathOutsideDirectoryError")
+    expectNamedError(await run("edit", { filePath: join(outside, "secret.txt"), oldString: "TOP", newString: "pwned" }), 403, "PathOutsideDirectoryError")
+    expect(await readFile(join(outside, "secret.txt"), "utf8")).toBe("TOP-SECRET\n")
+    expect(await exists(join(outside, "sub"))).toBe(false)
+  })
+
+  test("bash: runs in the directory, combined output and exit code", async () => {
+    const response = await run("bash", { command: "pwd; echo out; echo err >&2; exit 3", description: "mixed" })
+    expect(response.status, response.text).toBe(200)
+    expect(response.json.title).toBe("mixed")
+    expect(response.json.output).toContain(project)
+    expect(response.json.output).toContain("out")
+    expect(response.json.output).toContain("err")
+    expect(response.json.metadata).toMatchObject({ exit: 3, timedOut: false, truncated: false })
+  })
+
+  test("bash: the output is capped", async () => {
+    const response = await run("bash", { command: "head -c 200000 /dev/zero | tr '\\0' x" })
+    expect(response.json.metadata.truncated).toBe(true)
+    expect(response.json.output.length).toBeLessThan(70_000)
+  })
+
+  test("bash: a timeout kills the whole process group", async () => {
+    const marker = join(base, "survived")
+    const started = Date.now()
+    const response = await run("bash", { command: `(sleep 2; touch ${marker}) & sleep 30`, timeout: 500 })
+    expect(response.status, response.text).toBe(200)
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(response.json.metadata.timedOut).toBe(true)
+    expect(response.json.output).toContain("timed out")
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    expect(await exists(marker)).toBe(false)
+  })
+
+  test("invalid arguments: 400 with the issues", async () => {
+    const missing = await run("read", {})
+    expectNamedError(missing, 400, "BadRequest")
+    expect(missing.json.data.issues[0].path).toEqual(["filePath"])
+    const wrongType = await run("bash", { command: "true", timeout: "soon" })
+    expectNamedError(wrongType, 400, "BadRequest")
+    expect(wrongType.json.data.issues[0].path).toEqual(["timeout"])
+    expectNamedError(await run("bash", { command: "true", timeout: 10_000_000 }), 400, "BadRequest")
+    expectNamedError(await api(target(), "POST", "/tool/read/execute", { raw: "[1,2]", directory: project }), 400, "BadRequest")
+  })
+
+  test("an unknown tool: 404", async () => {
+    expectNamedError(await run("teleport", {}), 404, "NotFoundError")
+  })
+
+  test("experimental tool routes", async () => {
+    expect((await api(target(), "GET", "/experimental/tool/ids")).json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash"])
+    const tools = await api(target(), "GET", "/experimental/tool?provider=anthropic&model=claude", { directory: project })
+    expect(tools.json).toEqual((await api(target(), "GET", "/tool")).json)
+  })
+})

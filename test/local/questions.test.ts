@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest"
-import { startLocalServer, type LocalServer } from "../../local-agent/server.ts"
+import { afterEach, describe, expect, test } from "vitest"
+import { useInProcessServer } from "../support/in-process.ts"
 import { Permissions, Questions } from "../../shared/domain/questions.ts"
 import { TuiControl } from "../../shared/domain/tui-control.ts"
-import { VERSION } from "../../shared/version.ts"
 import { until } from "../support/http.ts"
 import { connect, type SseStream } from "../support/sse.ts"
 import { uniqueDirectory } from "../support/targets.ts"
@@ -16,37 +12,14 @@ import { uniqueDirectory } from "../support/targets.ts"
  * with TuiControl.call. The local server runs in this process so the test can call the domain with its ports.
  */
 describe("local agent: questions, permissions and TUI control released over HTTP", () => {
-  let server: LocalServer
-  let state: string
+  const local = useInProcessServer()
   const streams: SseStream[] = []
-  beforeAll(async () => {
-    state = await mkdtemp(join(tmpdir(), "oc-questions-"))
-    server = await startLocalServer({
-      port: 0,
-      hostname: "127.0.0.1",
-      stateDirectory: state,
-      logLevel: "silent",
-      replayWindow: 1000,
-      config: {
-        version: VERSION,
-        defaultDirectory: uniqueDirectory("default"),
-        corsOrigins: [],
-        maxBodyBytes: 10 * 1024 * 1024,
-        heartbeatMs: 60_000,
-        maxSubscriberBufferBytes: 4 * 1024 * 1024,
-      },
-    })
-  })
   afterEach(() => {
     for (const stream of streams.splice(0)) stream.close()
   })
-  afterAll(async () => {
-    await server?.close()
-    await rm(state, { recursive: true, force: true })
-  })
 
   async function http(method: string, path: string, directory: string, body?: unknown) {
-    const url = new URL(server.url + path)
+    const url = new URL(local().url + path)
     url.searchParams.set("directory", directory)
     const response = await fetch(url, {
       method,
@@ -62,7 +35,7 @@ describe("local agent: questions, permissions and TUI control released over HTTP
   }
 
   async function watch(directory: string) {
-    const stream = await connect(`${server.url}/event?directory=${encodeURIComponent(directory)}`)
+    const stream = await connect(`${local().url}/event?directory=${encodeURIComponent(directory)}`)
     streams.push(stream)
     return stream
   }
@@ -82,7 +55,7 @@ describe("local agent: questions, permissions and TUI control released over HTTP
     const sessionID = await session(directory)
     const stream = await watch(directory)
     const tool = { messageID: "msg_1", callID: "call_1" }
-    const asked = Questions.ask(server.ports, { directory, sessionID, questions: [question], tool })
+    const asked = Questions.ask(local().ports, { directory, sessionID, questions: [question], tool })
 
     const listed = await until(async () => {
       const list = (await http("GET", "/question", directory)).json as any[]
@@ -106,13 +79,13 @@ describe("local agent: questions, permissions and TUI control released over HTTP
     const sessionID = await session(directory)
     const stream = await watch(directory)
     let first = ""
-    const answered = Questions.ask(server.ports, { directory, sessionID, questions: [question] }, { onAsked: (id) => (first = id) })
+    const answered = Questions.ask(local().ports, { directory, sessionID, questions: [question] }, { onAsked: (id) => (first = id) })
     await until(() => first || undefined)
     expect((await http("POST", `/question/${first}/answer`, directory, { answers: [["red"]] })).json).toBe(true)
     await expect(answered).resolves.toEqual([["red"]])
 
     let second = ""
-    const rejected = settled(Questions.ask(server.ports, { directory, sessionID, questions: [question] }, { onAsked: (id) => (second = id) }))
+    const rejected = settled(Questions.ask(local().ports, { directory, sessionID, questions: [question] }, { onAsked: (id) => (second = id) }))
     await until(() => second || undefined)
     expect((await http("POST", `/question/${second}/reject`, directory)).json).toBe(true)
     expect(await rejected).toMatchObject({ name: "QuestionRejectedError", data: { requestID: second } })
@@ -124,7 +97,7 @@ describe("local agent: questions, permissions and TUI control released over HTTP
     const sessionID = await session(directory)
     const controller = new AbortController()
     let id = ""
-    const asked = settled(Questions.ask(server.ports, { directory, sessionID, questions: [question] }, { signal: controller.signal, onAsked: (r) => (id = r) }))
+    const asked = settled(Questions.ask(local().ports, { directory, sessionID, questions: [question] }, { signal: controller.signal, onAsked: (r) => (id = r) }))
     await until(() => id || undefined)
     controller.abort()
     expect(await asked).toMatchObject({ name: "RequestDisposedError" })
@@ -137,7 +110,7 @@ describe("local agent: questions, permissions and TUI control released over HTTP
     const stream = await watch(directory)
     const input = { directory, sessionID, permission: "bash", patterns: ["ls *"], always: ["ls *"], metadata: { command: "ls" } }
 
-    const granted = Permissions.ask(server.ports, input)
+    const granted = Permissions.ask(local().ports, input)
     const listed = await until(async () => {
       const list = (await http("GET", "/permission", directory)).json as any[]
       return list.length > 0 ? list : undefined
@@ -149,7 +122,7 @@ describe("local agent: questions, permissions and TUI control released over HTTP
     await stream.waitForEvent("permission.replied", (p) => p.requestID === listed[0].id && p.reply === "always")
 
     let id = ""
-    const denied = settled(Permissions.ask(server.ports, input, { onAsked: (r) => (id = r) }))
+    const denied = settled(Permissions.ask(local().ports, input, { onAsked: (r) => (id = r) }))
     await until(() => id || undefined)
     expect((await http("POST", `/session/ses_other/permissions/${id}`, directory, { response: "reject" })).status).toBe(404)
     expect((await http("POST", `/session/${sessionID}/permissions/${id}`, directory, { response: "reject" })).json).toBe(true)
@@ -160,18 +133,18 @@ describe("local agent: questions, permissions and TUI control released over HTTP
   test("TUI control round trip: a server-side call reaches /tui/control/next and gets /tui/control/response's body", async () => {
     const directory = uniqueDirectory("tui-control")
     const polling = http("GET", "/tui/control/next?timeout=20000", directory)
-    const call = TuiControl.call(server.ports.tuiControl, "/tui/open-help", { reason: "test" })
+    const call = TuiControl.call(local().ports.tuiControl, "/tui/open-help", { reason: "test" })
     expect(await polling).toEqual({ status: 200, json: { path: "/tui/open-help", body: { reason: "test" } } })
     expect(await http("POST", "/tui/control/response", directory, { ok: "done" })).toEqual({ status: 200, json: true })
     await expect(call).resolves.toEqual({ ok: "done" })
 
     // Queued before anyone polls: the next poll gets it at once.
-    const queued = TuiControl.call(server.ports.tuiControl, "/tui/status", {})
+    const queued = TuiControl.call(local().ports.tuiControl, "/tui/status", {})
     expect((await http("GET", "/tui/control/next?timeout=0", directory)).json).toEqual({ path: "/tui/status", body: {} })
     await http("POST", "/tui/control/response", directory, 42)
     await expect(queued).resolves.toBe(42)
 
-    await expect(TuiControl.call(server.ports.tuiControl, "/tui/ignored", {}, 50)).rejects.toMatchObject({ name: "TuiControlTimeoutError" })
+    await expect(TuiControl.call(local().ports.tuiControl, "/tui/ignored", {}, 50)).rejects.toMatchObject({ name: "TuiControlTimeoutError" })
     expect((await http("GET", "/tui/control/next?timeout=0", directory)).status).toBe(204)
   })
 })

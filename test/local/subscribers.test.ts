@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises"
 import { connect as tcpConnect, type Socket } from "node:net"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { startLocalServer, type LocalServer } from "../../local-agent/server.ts"
-import { VERSION } from "../../shared/version.ts"
+import { describe, expect, test } from "vitest"
+import { useInProcessServer } from "../support/in-process.ts"
 import { until } from "../support/http.ts"
 import { connect, SseStream } from "../support/sse.ts"
 import { uniqueDirectory } from "../support/targets.ts"
@@ -13,33 +9,10 @@ const BUFFER_BYTES = 64 * 1024
 
 /** The local server in this process, so the test can see the hub's subscriber counts. */
 describe("local agent: subscriber clean-up", () => {
-  let server: LocalServer
-  let state: string
-  beforeAll(async () => {
-    state = await mkdtemp(join(tmpdir(), "oc-subscribers-"))
-    server = await startLocalServer({
-      port: 0,
-      hostname: "127.0.0.1",
-      stateDirectory: state,
-      logLevel: "silent",
-      replayWindow: 10_000,
-      config: {
-        version: VERSION,
-        defaultDirectory: uniqueDirectory("default"),
-        corsOrigins: [],
-        maxBodyBytes: 10 * 1024 * 1024,
-        heartbeatMs: 60_000,
-        maxSubscriberBufferBytes: BUFFER_BYTES,
-      },
-    })
-  })
-  afterAll(async () => {
-    await server?.close()
-    await rm(state, { recursive: true, force: true })
-  })
+  const local = useInProcessServer({ replayWindow: 10_000, maxSubscriberBufferBytes: BUFFER_BYTES })
 
   async function post(path: string, body: unknown): Promise<any> {
-    const response = await fetch(server.url + path, {
+    const response = await fetch(local().url + path, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
@@ -52,28 +25,28 @@ describe("local agent: subscriber clean-up", () => {
   test("a subscriber that disconnects is dropped at once, without any publish", async () => {
     const directory = uniqueDirectory("drop")
     const key = { kind: "directory" as const, directory }
-    const stream = await connect(`${server.url}/event?directory=${encodeURIComponent(directory)}`)
-    const other = await connect(`${server.url}/event?directory=${encodeURIComponent(directory)}`)
-    await until(() => (server.hub.subscriberCount(key) === 2 ? true : undefined), { what: "two subscribers" })
+    const stream = await connect(`${local().url}/event?directory=${encodeURIComponent(directory)}`)
+    const other = await connect(`${local().url}/event?directory=${encodeURIComponent(directory)}`)
+    await until(() => (local().hub.subscriberCount(key) === 2 ? true : undefined), { what: "two subscribers" })
 
     stream.close()
     // nothing is published to this directory: only the disconnect itself can remove the subscriber
-    await until(() => (server.hub.subscriberCount(key) === 1 ? true : undefined), { what: "the closed subscriber to be dropped" })
+    await until(() => (local().hub.subscriberCount(key) === 1 ? true : undefined), { what: "the closed subscriber to be dropped" })
     other.close()
-    await until(() => (server.hub.subscriberCount(key) === 0 ? true : undefined), { what: "no subscribers" })
+    await until(() => (local().hub.subscriberCount(key) === 0 ? true : undefined), { what: "no subscribers" })
 
     // the same holds for /global/event and /session/:id/event
     const session = await post(`/session?directory=${encodeURIComponent(directory)}`, {})
     const sessionKey = { kind: "session" as const, sessionID: session.id }
-    const perSession = await connect(`${server.url}/session/${session.id}/event`)
-    await until(() => (server.hub.subscriberCount(sessionKey) === 1 ? true : undefined), { what: "the session subscriber" })
-    const before = server.hub.subscriberCount({ kind: "global" })
-    const global = await connect(`${server.url}/global/event`)
-    await until(() => (server.hub.subscriberCount({ kind: "global" }) === before + 1 ? true : undefined))
+    const perSession = await connect(`${local().url}/session/${session.id}/event`)
+    await until(() => (local().hub.subscriberCount(sessionKey) === 1 ? true : undefined), { what: "the session subscriber" })
+    const before = local().hub.subscriberCount({ kind: "global" })
+    const global = await connect(`${local().url}/global/event`)
+    await until(() => (local().hub.subscriberCount({ kind: "global" }) === before + 1 ? true : undefined))
     perSession.close()
     global.close()
-    await until(() => (server.hub.subscriberCount(sessionKey) === 0 ? true : undefined), { what: "session subscriber dropped" })
-    await until(() => (server.hub.subscriberCount({ kind: "global" }) === before ? true : undefined), {
+    await until(() => (local().hub.subscriberCount(sessionKey) === 0 ? true : undefined), { what: "session subscriber dropped" })
+    await until(() => (local().hub.subscriberCount({ kind: "global" }) === before ? true : undefined), {
       what: "global subscriber dropped",
     })
   })
@@ -84,7 +57,7 @@ describe("local agent: subscriber clean-up", () => {
     const session = await post(`/session?directory=${encodeURIComponent(directory)}`, { title: "stall" })
 
     // The stalled client: a raw socket that sends the request and then never reads.
-    const url = new URL(server.url)
+    const url = new URL(local().url)
     const socket: Socket = tcpConnect({ host: url.hostname, port: Number(url.port) })
     await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject))
     socket.pause()
@@ -95,17 +68,17 @@ describe("local agent: subscriber clean-up", () => {
       `GET /event?directory=${encodeURIComponent(directory)} HTTP/1.1\r\nHost: ${url.host}\r\nAccept: text/event-stream\r\n\r\n`,
     )
 
-    const healthy = await connect(`${server.url}/event?directory=${encodeURIComponent(directory)}`)
-    await until(() => (server.hub.subscriberCount(key) === 2 ? true : undefined), { what: "both subscribers" })
+    const healthy = await connect(`${local().url}/event?directory=${encodeURIComponent(directory)}`)
+    await until(() => (local().hub.subscriberCount(key) === 2 ? true : undefined), { what: "both subscribers" })
 
     // Publish big events until the stalled one is cut off (its kernel buffers fill first, then the bound).
     const sent: string[] = []
     const chunk = "y".repeat(96 * 1024)
-    for (let i = 0; i < 400 && server.hub.subscriberCount(key) === 2; i++) {
+    for (let i = 0; i < 400 && local().hub.subscriberCount(key) === 2; i++) {
       const reply = await post(`/session/${session.id}/message`, { parts: [{ type: "text", text: `${i}:${chunk}` }], noReply: true })
       sent.push(reply.info.id)
     }
-    expect(server.hub.subscriberCount(key), "the stalled subscriber was closed").toBe(1)
+    expect(local().hub.subscriberCount(key), "the stalled subscriber was closed").toBe(1)
     // well before everything published could have been buffered for it
     expect(sent.length).toBeLessThan(400)
 
@@ -138,7 +111,7 @@ describe("local agent: subscriber clean-up", () => {
     const ids = [...text.matchAll(/^id: (.+)\n(?:data: .*\n)+\n/gm)].map((m) => m[1]!)
     const lastId = ids[ids.length - 1]
     expect(lastId).toBeDefined()
-    const resumed = await SseStream.open(`${server.url}/event?directory=${encodeURIComponent(directory)}`, { lastEventId: lastId! })
+    const resumed = await SseStream.open(`${local().url}/event?directory=${encodeURIComponent(directory)}`, { lastEventId: lastId! })
     try {
       expect(resumed.status, JSON.stringify(lastId)).toBe(200)
       await resumed.waitForEvent("message.updated", (p) => p.info.id === sent[sent.length - 1])

@@ -154,6 +154,18 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     expectNamedError(await asClient("GET", "/file/content?path=missing.md"), 404, "NotFoundError")
   })
 
+  test("built-in tools run on the machine through the edge, confined to the directory", async () => {
+    const read = await asClient("POST", "/tool/read/execute", { filePath: "notes.md" })
+    expect(read.status, read.text).toBe(200)
+    expect(read.json.output).toContain("00002| the tunnel works")
+    const bash = await asClient("POST", "/tool/bash/execute", { command: "cat notes.md; exit 4" })
+    expect(bash.json.output).toContain("the tunnel works")
+    expect(bash.json.metadata.exit).toBe(4)
+    expectNamedError(await asClient("POST", "/tool/write/execute", { filePath: "../escaped.txt", content: "x" }), 403, "PathOutsideDirectoryError")
+    expectNamedError(await asClient("POST", "/tool/read/execute", { filePath: 42 }), 400, "BadRequest")
+    expectNamedError(await asClient("POST", "/tool/teleport/execute", {}), 404, "NotFoundError")
+  })
+
   test("100 concurrent file reads through one tunnel", async () => {
     const reads = await Promise.all(Array.from({ length: 100 }, () => asClient("GET", "/file/content?path=notes.md")))
     expect(reads.map((read) => read.status)).toEqual(Array(100).fill(200))

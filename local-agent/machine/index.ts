@@ -21,7 +21,7 @@ export interface LocalMachineOptions {
 
 export interface LocalMachine {
   machine: Machine
-  /** Kills the PTYs, shuts the language servers down and stops every file watcher. */
+  /** Kills the PTYs and running tool commands, shuts the language servers down and stops every file watcher. */
   close(): Promise<void>
 }
 
@@ -66,16 +66,18 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
     paths: (directory) => (ensureWatcher(directory), vcs.paths(directory)),
   }
   const pty = createPtyService(options.publish)
+  const tools = createToolService()
   const lsp = createLspService({ publish: options.publish, log: options.log })
   const touch = (directory: string, path: string) => {
     if (!closed && lsp.handles(path)) lsp.touch(directory, path).catch((error) => options.log?.warn(`lsp: ${error.message}`, { directory, path }))
   }
 
   return {
-    machine: { connected: async () => true, pty, files: watchedFiles, vcs: watchedVcs, lsp, tools: createToolService() },
+    machine: { connected: async () => true, pty, files: watchedFiles, vcs: watchedVcs, lsp, tools },
     async close() {
       closed = true
       pty.closeAll()
+      tools.closeAll()
       await lsp.closeAll()
       const started = [...watchers.values()]
       watchers.clear()

@@ -183,9 +183,10 @@ function countOccurrences(text: string, search: string): number {
 }
 
 /** Runs `bash -c` in its own process group; on timeout the whole group is killed. */
-function runBash(cwd: string, command: string, timeoutMs: number): Promise<{ output: string; exit: number | null; signal: string | null; timedOut: boolean; truncated: boolean }> {
+function runBash(cwd: string, command: string, timeoutMs: number, context: RunContext): Promise<{ output: string; exit: number | null; signal: string | null; timedOut: boolean; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", ["-c", command], { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: process.env })
+    if (child.pid !== undefined) context.running.add(child.pid)
     const chunks: Buffer[] = []
     let size = 0
     let truncated = false
@@ -211,6 +212,8 @@ function runBash(cwd: string, command: string, timeoutMs: number): Promise<{ out
       timedOut = true
       killGroup()
     }, timeoutMs)
+    // the service closed while this command was starting
+    if (context.closed) killGroup()
     let exit: number | null = null
     let signal: string | null = null
     const finish = () => {
@@ -226,6 +229,7 @@ function runBash(cwd: string, command: string, timeoutMs: number): Promise<{ out
       reject(error)
     })
     child.on("exit", (code, sig) => {
+      context.running.delete(child.pid!)
       exit = code
       signal = sig
       // a background process may hold the pipes open: do not wait for it for long
@@ -235,7 +239,13 @@ function runBash(cwd: string, command: string, timeoutMs: number): Promise<{ out
   })
 }
 
-type Runner<T extends ToolID> = (directory: string, args: ToolArgs<T>) => Promise<ToolResult>
+/** What a tool run may use of its service: the process groups of the commands running now. */
+interface RunContext {
+  running: Set<number>
+  closed: boolean
+}
+
+type Runner<T extends ToolID> = (directory: string, args: ToolArgs<T>, context: RunContext) => Promise<ToolResult>
 
 const RUNNERS: { [T in ToolID]: Runner<T> } = {
   async read(directory, args) {
@@ -364,10 +374,10 @@ const RUNNERS: { [T in ToolID]: Runner<T> } = {
     }
   },
 
-  async bash(directory, args) {
+  async bash(directory, args, context) {
     const cwd = await realDirectory(directory)
     const timeout = args.timeout ?? BASH_DEFAULT_TIMEOUT_MS
-    const result = await runBash(cwd, args.command, timeout)
+    const result = await runBash(cwd, args.command, timeout, context)
     let output = result.output
     if (result.truncated) output += `\n(output truncated at ${MAX_BASH_OUTPUT_BYTES} bytes)`
     if (result.timedOut) output += `\n(command timed out after ${timeout} ms and was killed)`
@@ -386,8 +396,21 @@ const RUNNERS: { [T in ToolID]: Runner<T> } = {
 }
 
 /** The built-in tools on this machine's disk and shell; every path confined as /file's (confine.ts). */
-export function createToolService(): ToolService {
+export function createToolService(): ToolService & { closeAll(): void } {
+  const context: RunContext = { running: new Set(), closed: false }
   return {
+    /** Kills the process group of every command still running (the agent is stopping). */
+    closeAll() {
+      context.closed = true
+      for (const pid of context.running) {
+        try {
+          process.kill(-pid, "SIGKILL")
+        } catch {
+          // already gone
+        }
+      }
+      context.running.clear()
+    },
     list: async () => TOOLS,
     async execute(directory, toolID, args) {
       if (!isToolID(toolID)) throw new NotFoundError({ message: `Unknown tool: ${toolID}` })
@@ -397,7 +420,7 @@ export function createToolService(): ToolService {
         throw new BadRequestError({ message: `Invalid arguments for ${toolID}: ${issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, kind: "Body", issues })
       }
       const run = RUNNERS[toolID] as Runner<ToolID>
-      return run(directory, parsed.data as never)
+      return run(directory, parsed.data as never, context)
     },
   }
 }

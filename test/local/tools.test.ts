@@ -3,8 +3,9 @@ import { mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { createLocalMachine } from "../../local-agent/machine/index.ts"
 import { globToRegExp } from "../../local-agent/machine/tools.ts"
-import { api, expectNamedError, useTarget } from "../support/http.ts"
+import { api, expectNamedError, until, useTarget } from "../support/http.ts"
 
 /**
  * The built-in tools on the local agent, on a real temporary directory: each tool's result, confinement
@@ -188,5 +189,20 @@ describe("local agent: built-in tools", () => {
     expect((await api(target(), "GET", "/experimental/tool/ids")).json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash"])
     const tools = await api(target(), "GET", "/experimental/tool?provider=anthropic&model=claude", { directory: project })
     expect(tools.json).toEqual((await api(target(), "GET", "/tool")).json)
+  })
+})
+
+describe("local machine: stopping it kills the tool commands still running", () => {
+  test("close() kills a running bash command's whole process group", async () => {
+    const local = createLocalMachine({ stateDirectory: join(base, "state"), publish: async () => {}, ripgrep: false })
+    const marker = join(base, "survived-close")
+    const started = join(base, "started")
+    const running = local.machine.tools.execute(project, "bash", { command: `touch ${started}; (sleep 2; touch ${marker}) & sleep 30` })
+    await until(async () => ((await exists(started)) ? true : undefined), { what: "the command to start" })
+    await local.close()
+    const result = await running
+    expect(result.metadata).toMatchObject({ signal: "SIGKILL", timedOut: false })
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    expect(await exists(marker)).toBe(false)
   })
 })

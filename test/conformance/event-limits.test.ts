@@ -19,6 +19,19 @@ async function subscribe(target: Target, path: string, lastEventId?: string) {
   return stream
 }
 
+/** A subscriber that saw one session update and then went away: what it needs to resume later. */
+async function seenThenGone(target: Target, label: string) {
+  const directory = uniqueDirectory(label)
+  const client = sdk(target, directory)
+  const session = (await client.session.create({ body: { title: "start" } })).data!
+  const path = `/event?directory=${encodeURIComponent(directory)}`
+  const reader = await subscribe(target, path)
+  await client.session.update({ path: { id: session.id }, body: { title: "seen" } })
+  const seen = await reader.waitForEvent("session.updated", (p) => p.info.title === "seen")
+  reader.close()
+  return { client, session, path, seen }
+}
+
 /** A small replay window and a fast heartbeat. */
 describe.each(targetKinds())("event limits [%s]", (kind) => {
   const target = useTarget(kind, { replayWindow: REPLAY_WINDOW, heartbeatMs: 200 })
@@ -37,14 +50,7 @@ describe.each(targetKinds())("event limits [%s]", (kind) => {
   })
 
   test("a Last-Event-ID older than the replay window resumes with gap", async () => {
-    const directory = uniqueDirectory("gap-old")
-    const client = sdk(target(), directory)
-    const session = (await client.session.create({ body: { title: "start" } })).data!
-    const path = `/event?directory=${encodeURIComponent(directory)}`
-    const reader = await subscribe(target(), path)
-    await client.session.update({ path: { id: session.id }, body: { title: "seen" } })
-    const seen = await reader.waitForEvent("session.updated", (p) => p.info.title === "seen")
-    reader.close()
+    const { client, session, path, seen } = await seenThenGone(target(), "gap-old")
 
     for (let i = 0; i < REPLAY_WINDOW * 2; i++) {
       await client.session.update({ path: { id: session.id }, body: { title: `missed ${i}` } })
@@ -58,14 +64,7 @@ describe.each(targetKinds())("event limits [%s]", (kind) => {
   })
 
   test("a Last-Event-ID inside the window still resumes ok", async () => {
-    const directory = uniqueDirectory("inside-window")
-    const client = sdk(target(), directory)
-    const session = (await client.session.create({ body: { title: "start" } })).data!
-    const path = `/event?directory=${encodeURIComponent(directory)}`
-    const reader = await subscribe(target(), path)
-    await client.session.update({ path: { id: session.id }, body: { title: "seen" } })
-    const seen = await reader.waitForEvent("session.updated", (p) => p.info.title === "seen")
-    reader.close()
+    const { client, session, path, seen } = await seenThenGone(target(), "inside-window")
     await client.session.update({ path: { id: session.id }, body: { title: "missed 1" } })
     await client.session.update({ path: { id: session.id }, body: { title: "missed 2" } })
 

@@ -101,6 +101,26 @@ async function listPending<T>(ports: Ports, prefix: string, directory: string | 
   return entries.filter(([, pending]) => directory === undefined || pending.directory === directory).map(([, pending]) => pending.request)
 }
 
+function withdrawn(requestID: string) {
+  return new RequestDisposedError({ message: `Request ${requestID} was withdrawn: its instance was disposed`, requestID })
+}
+
+/**
+ * Withdraws every pending request of `directory` under `prefix`. A request is announced only when this call
+ * removed its record, so a reply racing the disposal either wins or finds nothing (404): never both.
+ */
+async function withdrawAll<T extends { id: string; sessionID: string }>(
+  ports: Ports,
+  prefix: string,
+  directory: string,
+  announce: (request: T) => Promise<void>,
+): Promise<void> {
+  for (const [key, pending] of await ports.records.list<Pending<T>>(prefix)) {
+    if (pending.directory !== directory || !(await ports.records.delete(key))) continue
+    await announce(pending.request)
+  }
+}
+
 async function publish<T extends EventType>(ports: Ports, directory: string, type: T, properties: EventProperties<T>) {
   await Bus.publish(ports, directory, type, properties)
 }
@@ -132,6 +152,7 @@ export namespace Questions {
       (type, properties): QuestionAnswer[] | NamedError | undefined => {
         if (type === "question.replied") return properties.answers as QuestionAnswer[]
         if (type === "question.rejected") {
+          if (properties.disposed) return withdrawn(request.id)
           return new QuestionRejectedError({ message: `The user dismissed question ${request.id}`, requestID: request.id })
         }
         return undefined
@@ -159,6 +180,13 @@ export namespace Questions {
   export async function reject(ports: Ports, requestID: string): Promise<void> {
     const { directory, request } = await take<QuestionRequest>(ports, key(requestID), requestID, "question")
     await publish(ports, directory, "question.rejected", { sessionID: request.sessionID, requestID })
+  }
+
+  /** Withdraws the directory's pending questions: `question.rejected` marked `disposed`, so askers end with RequestDisposedError. */
+  export function dispose(ports: Ports, directory: string): Promise<void> {
+    return withdrawAll<QuestionRequest>(ports, "question/", directory, (request) =>
+      publish(ports, directory, "question.rejected", { sessionID: request.sessionID, requestID: request.id, disposed: true }),
+    )
   }
 }
 
@@ -196,6 +224,7 @@ export namespace Permissions {
       },
       (type, properties): Exclude<PermissionReply, "reject"> | NamedError | undefined => {
         if (type !== "permission.replied") return undefined
+        if (properties.disposed) return withdrawn(request.id)
         if (properties.reply === "reject") {
           return new PermissionRejectedError({
             message: properties.message ?? `The user rejected permission ${request.permission}`,
@@ -217,5 +246,12 @@ export namespace Permissions {
     const { directory, request } = await take<PermissionRequest>(ports, key(requestID), requestID, "permission request")
     const properties = { sessionID: request.sessionID, requestID, reply, ...(message !== undefined ? { message } : {}) }
     await publish(ports, directory, "permission.replied", properties)
+  }
+
+  /** Withdraws the directory's pending requests: `permission.replied` `reject` marked `disposed` (askers end with RequestDisposedError). */
+  export function dispose(ports: Ports, directory: string): Promise<void> {
+    return withdrawAll<PermissionRequest>(ports, "permission/", directory, (request) =>
+      publish(ports, directory, "permission.replied", { sessionID: request.sessionID, requestID: request.id, reply: "reject", disposed: true }),
+    )
   }
 }

@@ -6,6 +6,7 @@ import { PayloadTooLargeError } from "../error.ts"
 import { Agent, Command, FormatterStatus, LogInput } from "../schema/app-info.ts"
 import { Agents, Commands } from "../domain/agent.ts"
 import { Bus } from "../domain/bus.ts"
+import { Permissions, Questions } from "../domain/questions.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
 /** `/agent`, `/command`, `/formatter`, `/log` and `/instance/dispose`. */
@@ -60,9 +61,14 @@ export function appInfoRoutes(ports: Ports) {
       describeInstanceRoute({
         operationId: "instance.dispose",
         summary: "Dispose of the directory's instance; publishes server.instance.disposed",
+        description:
+          "Withdraws the directory's pending questions and permission requests first: each gets `question.rejected` or " +
+          "`permission.replied` (`reject`) with `disposed: true`, and whoever asked stops waiting with RequestDisposedError.",
         responses: { 200: json("Disposed", z.boolean()) },
       }),
       async (c) => {
+        await Questions.dispose(ports, c.var.directory)
+        await Permissions.dispose(ports, c.var.directory)
         await Bus.publish(ports, c.var.directory, "server.instance.disposed", { directory: c.var.directory })
         return c.json(true)
       },

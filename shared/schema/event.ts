@@ -7,6 +7,12 @@ import { PermissionReply, PermissionRequest, QuestionAnswer, QuestionRequest } f
 import { TuiEventDefinitions } from "./tui.ts"
 
 /**
+ * Set on a rejection that no user made: the request was withdrawn because its instance was disposed
+ * (`POST /instance/dispose`). Clients clear the dialog either way; the asker ends with RequestDisposedError.
+ */
+const Disposed = z.literal(true).optional().describe("The request was withdrawn by disposing its instance, not rejected by the user")
+
+/**
  * Every event the bus carries, defined once: its type string and the zod schema of its properties.
  * The Event union, the OpenAPI document and `Bus.publish`'s typing all derive from this table.
  */
@@ -36,9 +42,9 @@ export const EventDefinitions = {
   "lsp.client.diagnostics": z.object({ serverID: z.string(), path: z.string() }),
   "question.asked": QuestionRequest,
   "question.replied": z.object({ sessionID: z.string(), requestID: z.string(), answers: z.array(QuestionAnswer) }),
-  "question.rejected": z.object({ sessionID: z.string(), requestID: z.string() }),
+  "question.rejected": z.object({ sessionID: z.string(), requestID: z.string(), disposed: Disposed }),
   "permission.asked": PermissionRequest,
-  "permission.replied": z.object({ sessionID: z.string(), requestID: z.string(), reply: PermissionReply }),
+  "permission.replied": z.object({ sessionID: z.string(), requestID: z.string(), reply: PermissionReply, disposed: Disposed }),
   ...TuiEventDefinitions,
 } as const
 

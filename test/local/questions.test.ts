@@ -104,6 +104,37 @@ describe("local agent: questions, permissions and TUI control released over HTTP
     expect((await http("GET", "/question", directory)).json).toEqual([])
   })
 
+  test("POST /instance/dispose withdraws the directory's questions and permission requests (RequestDisposedError), not another directory's", async () => {
+    const directory = uniqueDirectory("dispose")
+    const other = uniqueDirectory("dispose-other")
+    const sessionID = await session(directory)
+    const otherSessionID = await session(other)
+    const stream = await watch(directory)
+    let questionID = ""
+    let permissionID = ""
+    let survivorID = ""
+    const asked = settled(Questions.ask(local().ports, { directory, sessionID, questions: [question] }, { onAsked: (id) => (questionID = id) }))
+    const permission = { directory, sessionID, permission: "bash", patterns: ["ls"] }
+    const requested = settled(Permissions.ask(local().ports, permission, { onAsked: (id) => (permissionID = id) }))
+    const survivor = settled(Questions.ask(local().ports, { directory: other, sessionID: otherSessionID, questions: [question] }, { onAsked: (id) => (survivorID = id) }))
+    await until(() => (questionID && permissionID && survivorID) || undefined)
+
+    expect(await http("POST", "/instance/dispose", directory)).toEqual({ status: 200, json: true })
+    expect(await asked).toMatchObject({ name: "RequestDisposedError", data: { requestID: questionID } })
+    expect(await requested).toMatchObject({ name: "RequestDisposedError", data: { requestID: permissionID } })
+    await stream.waitForEvent("question.rejected", (p) => p.requestID === questionID && p.sessionID === sessionID && p.disposed === true)
+    await stream.waitForEvent("permission.replied", (p) => p.requestID === permissionID && p.reply === "reject" && p.disposed === true)
+    await stream.waitForEvent("server.instance.disposed", (p) => p.directory === directory)
+    expect((await http("GET", "/question", directory)).json).toEqual([])
+    expect((await http("GET", "/permission", directory)).json).toEqual([])
+    expect((await http("POST", `/question/${questionID}/reply`, directory, { answers: [["red"]] })).status).toBe(404)
+
+    // The other directory's question is still pending and still answerable.
+    expect((await http("GET", "/question", other)).json).toEqual([expect.objectContaining({ id: survivorID })])
+    expect((await http("POST", `/question/${survivorID}/reply`, other, { answers: [["blue"]] })).json).toBe(true)
+    expect(await survivor).toEqual({ resolved: [["blue"]] })
+  })
+
   test("permissions: v2 reply releases with once/always; the v1 route's reject ends the wait with PermissionRejectedError", async () => {
     const directory = uniqueDirectory("perm")
     const sessionID = await session(directory)

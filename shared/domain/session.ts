@@ -13,6 +13,7 @@ import type {
 import { Bus } from "./bus.ts"
 import { Projects } from "./project.ts"
 import { createSlug } from "./slug.ts"
+import { Todos } from "./todo.ts"
 
 export namespace Sessions {
   export async function get(ports: Ports, sessionID: string): Promise<Session> {
@@ -77,10 +78,14 @@ export namespace Sessions {
     return (await ports.sessions.list(parent.directory)).filter((session) => session.parentID === sessionID)
   }
 
-  /** Deletes a session and, first, its children, as upstream does. */
+  /**
+   * Deletes a session and, first, its children, as upstream does. Its records in `ports.records` go before the
+   * session itself: interrupted in between, the session is still there and a repeated DELETE finishes the job.
+   */
   export async function remove(ports: Ports, sessionID: string): Promise<void> {
     const session = await get(ports, sessionID)
     for (const child of await children(ports, sessionID)) await remove(ports, child.id)
+    await Todos.remove(ports, session.id)
     await ports.sessions.remove(session)
     await Bus.publish(ports, session.directory, "session.deleted", { sessionID: session.id, info: session })
   }

@@ -33,7 +33,11 @@ export function sessionExtraRoutes(ports: Ports) {
         responses: { 200: json("Todos", z.array(Todo)), ...errors(NotFoundError) },
       }),
       validate("param", SessionParam),
-      async (c) => c.json(await Todos.get(ports, c.req.valid("param").sessionID)),
+      async (c) => {
+        const { sessionID } = c.req.valid("param")
+        await Sessions.get(ports, sessionID)
+        return c.json(await Todos.get(ports, sessionID))
+      },
     )
     .get(
       "/:sessionID/diff",

@@ -156,7 +156,7 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
     }
   })
 
-  test("session todo and diff: empty lists, 404 for unknown sessions", async () => {
+  test("session todo and diff: empty lists, 404 for unknown and deleted sessions", async () => {
     const client = sdk(target(), uniqueDirectory("todo"))
     const session = (await client.session.create({ body: {} })).data!
     const todo = await client.session.todo({ path: { id: session.id } })
@@ -171,6 +171,10 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
     expectNamedError(await api(target(), "GET", `/session/${unknown}/diff`), 404, "NotFoundError")
     expectNamedError(await api(target(), "GET", `/session/not-a-session/todo`), 400, "BadRequest")
     expectNamedError(await api(target(), "GET", `/session/${session.id}/diff?messageID=bad`), 400, "BadRequest")
+
+    // The todo list goes with its session (test/local/session-records.test.ts sees the record itself go).
+    expect((await client.session.delete({ path: { id: session.id } })).data).toBe(true)
+    expectNamedError(await api(target(), "GET", `/session/${session.id}/todo`), 404, "NotFoundError")
   })
 
   test("session share and unshare: 404 for unknown sessions, else 501 ShareUnavailableError", async () => {

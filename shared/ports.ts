@@ -45,6 +45,12 @@ export interface KeyValueStore {
   put(key: string, value: unknown): Promise<void>
   /** False when there was nothing under the key. */
   delete(key: string): Promise<boolean>
+  /**
+   * Compare-and-swap: stores `next` only if the key still holds `expected` (undefined: nothing), compared as
+   * JSON text, so pass back what `get` returned. False when another write came first: read again and retry.
+   * Atomic against every other write to the key, on every instance.
+   */
+  swap(key: string, expected: unknown, next: unknown): Promise<boolean>
   /** Entries whose key starts with `prefix`, in key order. */
   list<T>(prefix: string): Promise<[string, T][]>
 }

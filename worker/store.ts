@@ -49,6 +49,7 @@ export function durableRecordStore(objects: Objects): KeyValueStore {
     get: async <T>(key: string) => (await objects.global().getRecord(key)) as T | undefined,
     put: (key, value) => objects.global().putRecord(key, value),
     delete: (key) => objects.global().deleteRecord(key),
+    swap: (key, expected, next) => objects.global().swapRecord(key, expected, next),
     list: async <T>(prefix: string) => (await objects.global().listRecords(prefix)) as [string, T][],
   }
 }

@@ -175,16 +175,36 @@ export function storePorts(state: State, commit: (mutation: Mutation) => Promise
       return [...state.projects.values()].find((project) => project.id === projectID)
     },
   }
+  // A change shows in `state` only once the log has it on disk, so writes to one key run one after another,
+  // each deciding on what the previous one left: `delete` and `swap` never judge by a value a write in flight
+  // is about to replace.
+  const writing = new Map<string, Promise<unknown>>()
+  function serialized<T>(key: string, write: () => Promise<T>): Promise<T> {
+    const result = (writing.get(key) ?? Promise.resolve()).then(write)
+    const settled = result.catch(() => {})
+    writing.set(key, settled)
+    void settled.then(() => {
+      if (writing.get(key) === settled) writing.delete(key)
+    })
+    return result
+  }
   const records: KeyValueStore = {
     async get<T>(key: string) {
       return state.records.get(key) as T | undefined
     },
-    put: (key, value) => commit({ op: "record.put", key, value }),
-    async delete(key) {
-      if (!state.records.has(key)) return false
-      await commit({ op: "record.delete", key })
-      return true
-    },
+    put: (key, value) => serialized(key, () => commit({ op: "record.put", key, value })),
+    delete: (key) =>
+      serialized(key, async () => {
+        if (!state.records.has(key)) return false
+        await commit({ op: "record.delete", key })
+        return true
+      }),
+    swap: (key, expected, next) =>
+      serialized(key, async () => {
+        if (JSON.stringify(state.records.get(key)) !== JSON.stringify(expected)) return false
+        await commit({ op: "record.put", key, value: next })
+        return true
+      }),
     async list<T>(prefix: string) {
       return [...state.records]
         .filter(([key]) => key.startsWith(prefix))

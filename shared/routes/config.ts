@@ -2,7 +2,7 @@ import { Hono } from "hono"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
-import { NotFoundError, PayloadTooLargeError } from "../error.ts"
+import { ConflictError, NotFoundError, PayloadTooLargeError } from "../error.ts"
 import { Auth, Config, ConfigProviders, ProviderAuthMethods, ProviderList, ProviderParam } from "../schema/config.ts"
 import { authMethods, Configs, Credentials, providers, SecretsUnavailableError } from "../domain/config.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
@@ -24,8 +24,10 @@ export function configRoutes(ports: Ports) {
       describeInstanceRoute({
         operationId: "config.update",
         summary: "Deep-merge fields into the config and store it",
-        description: "Objects merge key by key; arrays and other values replace. Unknown fields are kept.",
-        responses: { 200: json("The merged config", Config), ...errors(PayloadTooLargeError) },
+        description:
+          "Objects merge key by key; arrays and other values replace. Unknown fields are kept. Concurrent PATCHes " +
+          "all land (each merges onto the other's result); 409 only if the config kept changing through 100 attempts.",
+        responses: { 200: json("The merged config", Config), ...errors(PayloadTooLargeError, ConflictError) },
       }),
       validate("json", Config),
       async (c) => c.json(await Configs.update(ports, c.req.valid("json"))),

@@ -167,6 +167,16 @@ describe.each(targetKinds())("config, providers and auth [%s]", (kind) => {
     expect((await api(target(), "GET", "/provider")).json.connected).toEqual([])
   })
 
+  test("concurrent PATCHes all land: each one's key is in the config afterwards", async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `concurrent-${i}`)
+    const responses = await Promise.all(
+      names.map((name) => api(target(), "PATCH", "/config", { body: { agent: { [name]: { description: `agent ${name}` } } } })),
+    )
+    for (const response of responses) expect(response.status, response.text).toBe(200)
+    const agents = (await api(target(), "GET", "/config")).json.agent
+    for (const name of names) expect(agents[name], name).toEqual({ description: `agent ${name}` })
+  })
+
   test("every route is in /doc", async () => {
     const doc = (await api(target(), "GET", "/doc")).json
     const operations = new Map<string, string>()

@@ -74,6 +74,14 @@ export class GlobalObject extends StreamObject {
     return this.sql.exec("DELETE FROM record WHERE key = ?", key).rowsWritten > 0
   }
 
+  /** Compare-and-swap on the stored JSON text; atomic because it runs without awaiting (the object's input gate). */
+  swapRecord(key: string, expected: unknown, next: unknown): boolean {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM record WHERE key = ?", key).toArray()[0]
+    if (row?.value !== (expected === undefined ? undefined : JSON.stringify(expected))) return false
+    this.putRecord(key, next)
+    return true
+  }
+
   listRecords(prefix: string): [string, unknown][] {
     return this.sql
       .exec<{ key: string; value: string }>("SELECT key, value FROM record WHERE substr(key, 1, ?) = ? ORDER BY key", prefix.length, prefix)

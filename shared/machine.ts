@@ -16,7 +16,7 @@ import type {
   TextMatch,
   VcsInfo,
 } from "./schema/machine.ts"
-import type { ToolInfo, ToolResult } from "./tools.ts"
+import type { ToolResult } from "./tools.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
@@ -90,10 +90,9 @@ export interface LspService {
   symbols(directory: string, query: string): Promise<LspSymbol[]>
 }
 
-/** The built-in tools (shared/tools.ts), run on the machine with every path confined to the directory. */
+/** The built-in machine tools (shared/tools.ts), run on the machine with every path confined to the directory. */
 export interface ToolService {
-  list(): Promise<ToolInfo[]>
-  /** Runs a tool with arguments already validated against its schema; 404 for an unknown tool. */
+  /** Runs a machine tool, checking its arguments (400); 404 for any other tool. */
   execute(directory: string, toolID: string, args: unknown): Promise<ToolResult>
 }
 

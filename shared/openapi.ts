@@ -1,4 +1,4 @@
-import type { z } from "zod"
+import { z } from "zod"
 import { describeRoute, resolver, validator, type DescribeRouteOptions } from "hono-openapi"
 import type { ValidationTargets } from "hono"
 import { BadRequestError, type ErrorClass } from "./error.ts"
@@ -32,10 +32,18 @@ export function sse(description: string, schema: z.ZodType) {
   return { description, content: { "text/event-stream": { schema: resolver(schema) } } }
 }
 
-/** The declared error responses of a route; every route may also answer 400. */
+/** The declared error responses of a route; every route may also answer 400. Errors sharing a status are one union. */
 export function errors(...classes: ErrorClass[]) {
+  const byStatus = new Map<number, ErrorClass[]>()
+  for (const ErrorType of new Set([BadRequestError, ...classes])) {
+    byStatus.set(ErrorType.status, [...(byStatus.get(ErrorType.status) ?? []), ErrorType])
+  }
   const out: Record<string, ReturnType<typeof json>> = {}
-  for (const ErrorType of [BadRequestError, ...classes]) out[ErrorType.status] = json(ErrorType.errorName, ErrorType.Schema)
+  for (const [status, types] of byStatus) {
+    const [first, ...rest] = types.map((type) => type.Schema)
+    const schema = rest.length ? z.union([first!, ...rest]) : first!
+    out[status] = json(types.map((type) => type.errorName).join(" | "), schema)
+  }
   return out
 }
 

@@ -1,15 +1,19 @@
 import { z } from "zod"
+import { BadRequestError } from "./error.ts"
+import { QuestionInfo } from "./schema/question.ts"
+import { Todo } from "./schema/app-info.ts"
 
 /**
  * The built-in tools: their ids, descriptions and argument schemas are the same everywhere (listing needs
- * no machine); running one is the machine's job (Machine.tools).
+ * no machine). Machine tools run on the machine (Machine.tools); server tools run in the server itself
+ * (shared/domain/tool.ts) because what they touch (questions, todos) is the server's.
  */
 
 /** The longest a `bash` command may run, and how long it runs when the call names no timeout. */
 export const BASH_MAX_TIMEOUT_MS = 600_000
 export const BASH_DEFAULT_TIMEOUT_MS = 120_000
 
-export const TOOL_PARAMETERS = {
+export const MACHINE_TOOL_PARAMETERS = {
   read: z.object({
     filePath: z.string().min(1).describe("The file to read, relative to the directory (or absolute inside it)"),
     offset: z.number().int().min(0).optional().describe("The line to start from (0-based)"),
@@ -50,7 +54,18 @@ export const TOOL_PARAMETERS = {
   }),
 } as const
 
+/** Tools that need a session (`?sessionID=` on execute): they ask its user or keep its state. */
+export const SERVER_TOOL_PARAMETERS = {
+  question: z.object({ questions: z.array(QuestionInfo).min(1).describe("The questions to ask, answered together") }),
+  todowrite: z.object({ todos: z.array(Todo).describe("The session's whole new todo list") }),
+  todoread: z.object({}),
+} as const
+
+export const TOOL_PARAMETERS = { ...MACHINE_TOOL_PARAMETERS, ...SERVER_TOOL_PARAMETERS }
+
 export type ToolID = keyof typeof TOOL_PARAMETERS
+export type MachineToolID = keyof typeof MACHINE_TOOL_PARAMETERS
+export type ServerToolID = keyof typeof SERVER_TOOL_PARAMETERS
 export type ToolArgs<T extends ToolID> = z.infer<(typeof TOOL_PARAMETERS)[T]>
 
 const DESCRIPTIONS: Record<ToolID, string> = {
@@ -61,12 +76,31 @@ const DESCRIPTIONS: Record<ToolID, string> = {
   write: "Write a file inside the directory, creating it and its parent directories when missing",
   edit: "Replace exact text in a file inside the directory (once, or everywhere with replaceAll)",
   bash: "Run a shell command in the directory with a timeout; output is stdout and stderr combined",
+  question: "Ask the session's user one or more multiple-choice questions and wait for the answers",
+  todowrite: "Replace the session's todo list (published as todo.updated)",
+  todoread: "Read the session's todo list",
 }
 
 export const TOOL_IDS = Object.keys(TOOL_PARAMETERS) as ToolID[]
 
 export function isToolID(id: string): id is ToolID {
   return Object.hasOwn(TOOL_PARAMETERS, id)
+}
+
+export function isMachineToolID(id: string): id is MachineToolID {
+  return Object.hasOwn(MACHINE_TOOL_PARAMETERS, id)
+}
+
+/** The arguments checked against the tool's schema; 400 BadRequest listing every issue. */
+export function parseToolArguments<T extends ToolID>(id: T, args: unknown): ToolArgs<T> {
+  const parsed = TOOL_PARAMETERS[id].safeParse(args)
+  if (parsed.success) return parsed.data as ToolArgs<T>
+  const issues = parsed.error.issues.map((issue) => ({
+    path: issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment)),
+    message: issue.message,
+  }))
+  const summary = issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ")
+  throw new BadRequestError({ message: `Invalid arguments for ${id}: ${summary}`, kind: "Body", issues })
 }
 
 export const ToolInfo = z

@@ -1,7 +1,7 @@
 import { MachineUnavailableError, NamedError, NotFoundError } from "../shared/error.ts"
 import type { Machine, PtyAttachment, PtyClient } from "../shared/machine.ts"
 import { Tunnel } from "../shared/tunnel.ts"
-import { TOOLS } from "../shared/tools.ts"
+import { BASH_DEFAULT_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS } from "../shared/tools.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
 import type { MachineObject, TunnelResult } from "./objects/machine.ts"
@@ -41,11 +41,11 @@ function failure(result: Extract<TunnelResult, { ok: false }>): NamedError {
  * do not let one request use I/O objects another request created.
  */
 export function createRemoteMachine(tenant: string, machineObject: () => DurableObjectStub<MachineObject>): Machine {
-  async function call<T>(method: string, path: string, query: Record<string, string | undefined>, body?: unknown): Promise<T> {
+  async function call<T>(method: string, path: string, query: Record<string, string | undefined>, body?: unknown, waitMs?: number): Promise<T> {
     const search = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined))
     const target = search.size ? `${path}?${search}` : path
     const json = body === undefined ? undefined : Tunnel.encodeBase64(new TextEncoder().encode(JSON.stringify(body)))
-    const result = await machineObject().request(method, target, [["content-type", "application/json"]], json)
+    const result = await machineObject().request(method, target, [["content-type", "application/json"]], json, waitMs)
     if (!result.ok) throw failure(result)
     const text = await new Response(result.body).text()
     const parsed = text ? JSON.parse(text) : undefined
@@ -109,8 +109,8 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
       symbols: (directory, query) => call("GET", "/find/symbol", { directory, query }),
     },
     tools: {
-      list: async () => TOOLS,
-      execute: (directory, toolID, args) => call("POST", `/tool/${encodeURIComponent(toolID)}/execute`, { directory }, args),
+      execute: (directory, toolID, args) =>
+        call("POST", `/tool/${encodeURIComponent(toolID)}/execute`, { directory }, args, toolID === "bash" ? bashWaitMs(args) : undefined),
     },
   }
 }
@@ -132,6 +132,12 @@ function relay(socket: WebSocket, client: PtyClient): void {
     })
   })
   socket.addEventListener("close", (event) => inOrder(() => client.close(event.code === 1005 ? 1000 : event.code, event.reason)))
+}
+
+/** A bash command may run for its own timeout: the tunnel waits that long, plus time to kill it and answer. */
+function bashWaitMs(args: unknown): number {
+  const timeout = (args as { timeout?: unknown } | undefined)?.timeout
+  return (typeof timeout === "number" ? Math.min(timeout, BASH_MAX_TIMEOUT_MS) : BASH_DEFAULT_TIMEOUT_MS) + 5_000
 }
 
 const TICKET_SEPARATOR = "~"

@@ -6,11 +6,10 @@ import { BadRequestError, NotFoundError, PathOutsideDirectoryError } from "../..
 import type { ToolService } from "../../shared/machine.ts"
 import {
   BASH_DEFAULT_TIMEOUT_MS,
-  TOOL_PARAMETERS,
-  TOOLS,
-  isToolID,
+  isMachineToolID,
+  parseToolArguments,
+  type MachineToolID,
   type ToolArgs,
-  type ToolID,
   type ToolResult,
 } from "../../shared/tools.ts"
 import { confine, openConfined, realDirectory, resolveInside, type ResolvedPath } from "./confine.ts"
@@ -245,9 +244,9 @@ interface RunContext {
   closed: boolean
 }
 
-type Runner<T extends ToolID> = (directory: string, args: ToolArgs<T>, context: RunContext) => Promise<ToolResult>
+type Runner<T extends MachineToolID> = (directory: string, args: ToolArgs<T>, context: RunContext) => Promise<ToolResult>
 
-const RUNNERS: { [T in ToolID]: Runner<T> } = {
+const RUNNERS: { [T in MachineToolID]: Runner<T> } = {
   async read(directory, args) {
     const { target, text } = await readConfinedText(directory, args.filePath)
     const lines = text.split("\n")
@@ -411,16 +410,10 @@ export function createToolService(): ToolService & { closeAll(): void } {
       }
       context.running.clear()
     },
-    list: async () => TOOLS,
     async execute(directory, toolID, args) {
-      if (!isToolID(toolID)) throw new NotFoundError({ message: `Unknown tool: ${toolID}` })
-      const parsed = TOOL_PARAMETERS[toolID].safeParse(args)
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: issue.message }))
-        throw new BadRequestError({ message: `Invalid arguments for ${toolID}: ${issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, kind: "Body", issues })
-      }
-      const run = RUNNERS[toolID] as Runner<ToolID>
-      return run(directory, parsed.data as never, context)
+      if (!isMachineToolID(toolID)) throw new NotFoundError({ message: `Unknown machine tool: ${toolID}` })
+      const run = RUNNERS[toolID] as Runner<MachineToolID>
+      return run(directory, parseToolArguments(toolID, args) as never, context)
     },
   }
 }

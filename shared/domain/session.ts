@@ -14,6 +14,7 @@ import { Bus } from "./bus.ts"
 import { Projects } from "./project.ts"
 import { createSlug } from "./slug.ts"
 import { Todos } from "./todo.ts"
+import { ToolPermission } from "./tool-permission.ts"
 
 export namespace Sessions {
   export async function get(ports: Ports, sessionID: string): Promise<Session> {
@@ -86,6 +87,7 @@ export namespace Sessions {
     const session = await get(ports, sessionID)
     for (const child of await children(ports, sessionID)) await remove(ports, child.id)
     await Todos.remove(ports, session.id)
+    await ToolPermission.forget(ports, session.id)
     await ports.sessions.remove(session)
     await Bus.publish(ports, session.directory, "session.deleted", { sessionID: session.id, info: session })
   }

@@ -3,13 +3,27 @@ import { describeRoute } from "hono-openapi"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
-import { BadRequestError, MachineUnavailableError, NotFoundError, PathOutsideDirectoryError } from "../error.ts"
-import { requireMachine } from "../machine.ts"
+import {
+  BadRequestError,
+  MachineUnavailableError,
+  NotFoundError,
+  PathOutsideDirectoryError,
+  PermissionRejectedError,
+  QuestionRejectedError,
+  RequestDisposedError,
+} from "../error.ts"
 import { machineRequired } from "../middleware/machine.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
-import { TOOL_IDS, TOOL_PARAMETERS, TOOLS, ToolInfo, ToolResult, isToolID } from "../tools.ts"
+import { Tools } from "../domain/tool.ts"
+import { PermissionDeniedError } from "../domain/tool-permission.ts"
+import { TOOL_IDS, TOOLS, ToolInfo, ToolResult, isMachineToolID, isToolID } from "../tools.ts"
 
 const ToolParams = z.object({ id: z.string().min(1).describe("Tool id (GET /tool lists them)") })
+const ToolContextQuery = z.object({
+  sessionID: z.string().startsWith("ses").optional().describe("The session the call runs for: needed by server tools, and puts machine tools under the config's permission rules"),
+  messageID: z.string().optional().describe("The message that made the call (with callID, shown on a question)"),
+  callID: z.string().optional().describe("The tool call's id (with messageID)"),
+})
 const ToolListQuery = z.object({
   provider: z.string().optional().describe("Provider the tools are for (accepted as upstream; the built-in set is the same)"),
   model: z.string().optional().describe("Model the tools are for (accepted as upstream; the built-in set is the same)"),
@@ -21,7 +35,7 @@ const ToolArguments = z.record(z.string(), z.unknown()).describe("The tool's arg
 /**
  * The built-in tools (shared/tools.ts): the seed's `GET /tool` and `POST /tool/:id/execute`, upstream's
  * `GET /experimental/tool/ids` and `GET /experimental/tool`. Listing is static and needs no machine;
- * executing runs on the machine, so on the edge without one it answers 503 MachineUnavailable.
+ * a machine tool runs on the machine (503 MachineUnavailable on the edge without one), a server tool here.
  */
 export function toolRoutes(ports: Ports) {
   const machine = machineRequired(ports)
@@ -40,33 +54,39 @@ export function toolRoutes(ports: Ports) {
       "/tool/:id/execute",
       describeInstanceRoute({
         operationId: "tool.execute",
-        summary: "Run a built-in tool on the machine in the request's directory (paths confined as /file's)",
+        summary: "Run a built-in tool in the request's directory",
+        description:
+          "Machine tools (read, list, glob, grep, write, edit, bash) run on the machine with paths confined as /file's; " +
+          "given a session, the config's `permission` rules apply first (`ask` waits for the user's reply). Server tools " +
+          "(question, todowrite, todoread) need `sessionID`; `question` answers once the user replies (POST /question/:id/reply).",
         responses: {
           200: json("The tool's result", ToolResult),
-          ...errors(NotFoundError, PathOutsideDirectoryError, MachineUnavailableError),
+          ...errors(
+            BadRequestError,
+            PermissionDeniedError,
+            PathOutsideDirectoryError,
+            NotFoundError,
+            PermissionRejectedError,
+            QuestionRejectedError,
+            RequestDisposedError,
+            MachineUnavailableError,
+          ),
         },
       }),
-      machine,
       validate("param", ToolParams),
       async (c, next) => {
         const id = c.req.valid("param").id
         if (!isToolID(id)) throw new NotFoundError({ message: `Unknown tool: ${id}` })
-        await next()
+        // A machine tool answers 503 before anything else when there is no machine, as every machine route does.
+        return isMachineToolID(id) ? machine(c, next) : next()
       },
+      validate("query", ToolContextQuery),
       validate("json", ToolArguments),
       async (c) => {
         const id = c.req.valid("param").id
         if (!isToolID(id)) throw new NotFoundError({ message: `Unknown tool: ${id}` })
-        const parsed = TOOL_PARAMETERS[id].safeParse(c.req.valid("json"))
-        if (!parsed.success) {
-          const issues = parsed.error.issues.map((issue) => ({
-            path: issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment)),
-            message: issue.message,
-          }))
-          const summary = issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`).join("; ")
-          throw new BadRequestError({ message: `Invalid arguments for ${id}: ${summary}`, kind: "Body", issues })
-        }
-        return c.json(await requireMachine(ports).tools.execute(c.var.directory, id, parsed.data))
+        const context = { directory: c.var.directory, ...c.req.valid("query"), signal: c.req.raw.signal }
+        return c.json(await Tools.execute(ports, context, id, c.req.valid("json")))
       },
     )
     .get(

@@ -2,10 +2,11 @@ import { Hono } from "hono"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
-import { BadRequestError, NotFoundError } from "../error.ts"
+import { BadRequestError, NotFoundError, TuiControlTimeoutError } from "../error.ts"
 import { TuiEventDefinitions, TuiRequest, type TuiEventType } from "../schema/tui.ts"
 import { Bus } from "../domain/bus.ts"
 import { Sessions } from "../domain/session.ts"
+import { TuiControl } from "../domain/tui-control.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
 /** `execute-command`'s names, as upstream maps them to TUI commands; other names pass through unchanged. */
@@ -27,6 +28,20 @@ const COMMANDS: Record<string, string> = {
 
 /** Bounded long-poll of `GET /tui/control/next` (upstream waits forever; proxies and Workers do not). */
 export const CONTROL_WAIT_MS = 30_000
+/** The longest `POST /tui/control/request` waits for the TUI's answer (a person may be answering). */
+export const CONTROL_REQUEST_MAX_MS = 600_000
+
+const TuiControlRequestInput = z.object({
+  path: z.string().startsWith("/").describe("What the TUI is asked to do, as a route path (e.g. /tui/open-help)"),
+  body: z.unknown().optional().describe("The request's body, handed to the TUI as is (default {})"),
+  timeout: z
+    .number()
+    .int()
+    .min(1)
+    .max(CONTROL_REQUEST_MAX_MS)
+    .optional()
+    .describe(`Milliseconds to wait for the TUI's answer (default ${CONTROL_WAIT_MS})`),
+})
 
 const TuiPublishInput = z.discriminatedUnion(
   "type",
@@ -133,6 +148,23 @@ export function tuiRoutes(ports: Ports) {
       async (c) => {
         const request = await ports.tuiControl.next(c.req.valid("query").timeout ?? CONTROL_WAIT_MS)
         return request ? c.json(request) : c.body(null, 204)
+      },
+    )
+    .post(
+      "/control/request",
+      describeInstanceRoute({
+        operationId: "tui.control.request",
+        summary: "Put a request to the attached TUI and wait for its answer",
+        description:
+          "The server-side end of the control queue (upstream's callTui) as a route, so an editor or script can drive a " +
+          "TUI that long-polls /tui/control/next and learn its answer: queues {path, body}, and answers with the body the " +
+          "TUI posts to /tui/control/response; 504 TuiControlTimeoutError when none comes within `timeout`.",
+        responses: { 200: json("The TUI's answer", z.unknown()), ...errors(TuiControlTimeoutError) },
+      }),
+      validate("json", TuiControlRequestInput),
+      async (c) => {
+        const { path, body, timeout } = c.req.valid("json")
+        return c.json(await TuiControl.call(ports.tuiControl, path, body ?? {}, timeout ?? CONTROL_WAIT_MS))
       },
     )
     .post(

@@ -54,6 +54,14 @@ export const ProviderConfig = loose({
 }).meta({ ref: "ProviderConfig" })
 export type ProviderConfig = z.infer<typeof ProviderConfig>
 
+export const PermissionAction = z.enum(["allow", "ask", "deny"]).meta({ ref: "PermissionActionConfig" })
+export type PermissionAction = z.infer<typeof PermissionAction>
+/** One action for everything, or per permission (`edit`, `bash`, ..., `*`) an action or wildcard patterns to actions. */
+export const PermissionConfig = z
+  .union([PermissionAction, z.record(z.string(), z.union([PermissionAction, z.record(z.string(), PermissionAction)]))])
+  .meta({ ref: "PermissionConfig" })
+export type PermissionConfig = z.infer<typeof PermissionConfig>
+
 export const Config = loose({
   $schema: z.string().optional(),
   theme: z.string().optional(),
@@ -97,7 +105,7 @@ export const Config = loose({
   lsp: z.union([z.boolean(), z.record(z.string(), AnyRecord)]).optional(),
   instructions: z.array(z.string()).optional(),
   layout: z.enum(["auto", "stretch"]).optional(),
-  permission: z.unknown().optional(),
+  permission: PermissionConfig.optional(),
   tools: z.record(z.string(), z.boolean()).optional(),
   attachment: AnyRecord.optional(),
   enterprise: loose({ url: z.string().optional() }).optional(),

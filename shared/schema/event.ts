@@ -5,6 +5,7 @@ import { Project } from "./project.ts"
 import { Pty } from "./machine.ts"
 import { PermissionReply, PermissionRequest, QuestionAnswer, QuestionRequest } from "./question.ts"
 import { TuiEventDefinitions } from "./tui.ts"
+import { Todo } from "./app-info.ts"
 
 /**
  * Set on a rejection that no user made: the request was withdrawn because its instance was disposed
@@ -44,6 +45,7 @@ export const EventDefinitions = {
   "question.replied": z.object({ sessionID: z.string(), requestID: z.string(), answers: z.array(QuestionAnswer) }),
   "question.rejected": z.object({ sessionID: z.string(), requestID: z.string(), disposed: Disposed }),
   "permission.asked": PermissionRequest,
+  "todo.updated": z.object({ sessionID: z.string(), todos: z.array(Todo) }),
   "permission.replied": z.object({ sessionID: z.string(), requestID: z.string(), reply: PermissionReply, disposed: Disposed }),
   ...TuiEventDefinitions,
 } as const

@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, test } from "vitest"
-import { api, expectNamedError, sdk, useTarget } from "../support/http.ts"
+import { api, expectNamedError, sdk, until, useTarget } from "../support/http.ts"
 import { connect, type SseStream } from "../support/sse.ts"
 import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
 /**
- * TUI remote control, questions and permissions over HTTP, on both runtimes.
- * Nothing public creates a question, a permission request or a TUI control request (server-side code does),
- * so the round trips where a waiting asker is released run in-process against the local server
- * (test/local/questions.test.ts); here: the events, the empty queue, listing and the 404s.
+ * TUI remote control, questions and permissions over HTTP, on both runtimes: the events, the control queue's
+ * round trip, listing and the 404s. A question released by its HTTP answer is in tool.test.ts (the question
+ * tool); permission requests around machine tools in test/local/tools.test.ts and test/edge/tunnel.test.ts.
  */
 const open: SseStream[] = []
 afterEach(() => {
@@ -80,6 +79,28 @@ describe.each(targetKinds())("tui, question, permission [%s]", (kind) => {
     const response = await api(target(), "POST", "/tui/control/response", { body: { anything: 1 } })
     expect({ status: response.status, json: response.json }).toEqual({ status: 200, json: true })
     expectNamedError(await api(target(), "GET", "/tui/control/next?timeout=-1"), 400, "BadRequest")
+  })
+
+  test("control round trip: a request waits until the TUI fetches it (next) and answers it (response)", async () => {
+    const request = api(target(), "POST", "/tui/control/request", {
+      body: { path: "/tui/open-help", body: { reason: "round trip" }, timeout: 20_000 },
+    })
+    const next = await until(async () => {
+      const polled = await api(target(), "GET", "/tui/control/next?timeout=1000")
+      return polled.status === 200 ? polled : undefined
+    })
+    expect(next.json).toEqual({ path: "/tui/open-help", body: { reason: "round trip" } })
+    const answered = await api(target(), "POST", "/tui/control/response", { body: { opened: "help" } })
+    expect({ status: answered.status, json: answered.json }).toEqual({ status: 200, json: true })
+    const result = await request
+    expect({ status: result.status, json: result.json }, result.text).toEqual({ status: 200, json: { opened: "help" } })
+  })
+
+  test("control request: 504 TuiControlTimeoutError when no TUI answers, 400 for a bad request", async () => {
+    expectNamedError(await api(target(), "POST", "/tui/control/request", { body: { path: "/tui/open-help", timeout: 100 } }), 504, "TuiControlTimeoutError")
+    expect((await api(target(), "GET", "/tui/control/next?timeout=0")).status).toBe(204)
+    expectNamedError(await api(target(), "POST", "/tui/control/request", { body: { path: "tui/open-help" } }), 400, "BadRequest")
+    expectNamedError(await api(target(), "POST", "/tui/control/request", { body: { path: "/x", timeout: 0 } }), 400, "BadRequest")
   })
 
   test("questions and permissions: empty lists, unknown ids answer 404", async () => {

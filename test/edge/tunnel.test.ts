@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
@@ -164,6 +164,22 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     expectNamedError(await asClient("POST", "/tool/write/execute", { filePath: "../escaped.txt", content: "x" }), 403, "PathOutsideDirectoryError")
     expectNamedError(await asClient("POST", "/tool/read/execute", { filePath: 42 }), 400, "BadRequest")
     expectNamedError(await asClient("POST", "/tool/teleport/execute", {}), 404, "NotFoundError")
+  })
+
+  test("the edge's permission rules gate machine tools run for a session; the reply releases the call", async () => {
+    expect((await asClient("PATCH", "/config", { permission: { bash: { "*": "allow", "touch *": "ask" } } })).status).toBe(200)
+    const sessionID = (await asClient("POST", "/session", {})).json.id as string
+    const call = asClient("POST", `/tool/bash/execute?sessionID=${sessionID}`, { command: "touch approved.txt; echo done" })
+    const request = await until(async () => {
+      const listed = (await asClient("GET", "/permission")).json as { id: string; sessionID: string; patterns: string[] }[]
+      return listed.find((pending) => pending.sessionID === sessionID)
+    })
+    expect(request.patterns).toEqual(["touch approved.txt; echo done"])
+    expect(existsSync(join(project, "approved.txt"))).toBe(false)
+    expect((await asClient("POST", `/permission/${request.id}/reply`, { reply: "once" })).status).toBe(200)
+    const result = await call
+    expect({ status: result.status, output: result.json.output }, result.text).toEqual({ status: 200, output: "done\n" })
+    expect(existsSync(join(project, "approved.txt"))).toBe(true)
   })
 
   test("100 concurrent file reads through one tunnel", async () => {
@@ -331,5 +347,15 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
       timeoutMs: 30_000,
       intervalMs: 500,
     })
+  })
+
+  test("a bash command may outlast the tunnel's timeout: the edge waits for the command's own", async () => {
+    const bash = await api(edge(), "POST", "/tool/bash/execute", {
+      noAuth: true,
+      directory: project,
+      headers: { Authorization: `Bearer ${token}` },
+      body: { command: "sleep 2.5; echo outlasted", timeout: 10_000 },
+    })
+    expect({ status: bash.status, output: bash.json?.output }, bash.text).toEqual({ status: 200, output: "outlasted\n" })
   })
 })

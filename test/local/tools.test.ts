@@ -47,7 +47,7 @@ describe("local agent: built-in tools", () => {
   test("GET /tool lists every built-in tool with a JSON Schema of its arguments", async () => {
     const response = await api(target(), "GET", "/tool")
     expect(response.status).toBe(200)
-    expect(response.json.map((tool: any) => tool.id)).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash"])
+    expect(response.json.map((tool: any) => tool.id)).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread"])
     const read = response.json.find((tool: any) => tool.id === "read")
     expect(read.parameters).toMatchObject({ type: "object", required: ["filePath"], properties: { filePath: { type: "string" }, offset: { type: "integer" } } })
     expect(typeof read.description).toBe("string")
@@ -185,8 +185,65 @@ describe("local agent: built-in tools", () => {
     expectNamedError(await run("teleport", {}), 404, "NotFoundError")
   })
 
+  test("permission rules apply to tool calls for a session: deny, ask (once, reject, always), allow", async () => {
+    const patched = await api(target(), "PATCH", "/config", {
+      body: { permission: { bash: { "*": "allow", "echo gated*": "ask", "rm *": "deny" }, edit: { "*": "allow", "guarded/*": "ask" } } },
+    })
+    expect(patched.status, patched.text).toBe(200)
+    const session = await api(target(), "POST", "/session", { directory: project, body: {} })
+    const sessionID = session.json.id as string
+    const inSession = (id: string, args: unknown) =>
+      api(target(), "POST", `/tool/${id}/execute?sessionID=${sessionID}`, { body: args, directory: project })
+    const nextRequest = () =>
+      until(async () => {
+        const listed = (await api(target(), "GET", "/permission", { directory: project })).json as any[]
+        return listed.find((request) => request.sessionID === sessionID)
+      })
+    await put(join(project, "keep.txt"), "kept\n")
+
+    const denied = await inSession("bash", { command: "rm keep.txt" })
+    expectNamedError(denied, 403, "PermissionDeniedError")
+    expect(denied.json.data).toMatchObject({ permission: "bash", pattern: "rm keep.txt" })
+    expect(await exists(join(project, "keep.txt"))).toBe(true)
+
+    const once = inSession("bash", { command: "echo gated-once" })
+    const asked = await nextRequest()
+    expect(asked).toMatchObject({ permission: "bash", patterns: ["echo gated-once"], always: ["echo gated-once"], metadata: { tool: "bash", command: "echo gated-once" } })
+    expect((await api(target(), "POST", `/permission/${asked.id}/reply`, { directory: project, body: { reply: "once" } })).json).toBe(true)
+    expect((await once).json.output).toBe("gated-once\n")
+
+    const rejected = inSession("bash", { command: "echo gated; touch rejected.txt" })
+    const toReject = await nextRequest()
+    await api(target(), "POST", `/permission/${toReject.id}/reply`, { directory: project, body: { reply: "reject", message: "not now" } })
+    const refusal = await rejected
+    expectNamedError(refusal, 409, "PermissionRejectedError")
+    expect(refusal.json.data.message).toBe("not now")
+    expect(await exists(join(project, "rejected.txt"))).toBe(false)
+
+    const always = inSession("bash", { command: "echo gated-always" })
+    const toApprove = await nextRequest()
+    await api(target(), "POST", `/permission/${toApprove.id}/reply`, { directory: project, body: { reply: "always" } })
+    expect((await always).json.output).toBe("gated-always\n")
+    // Approved for the rest of the session: the same command runs without a request.
+    expect((await inSession("bash", { command: "echo gated-always" })).json.output).toBe("gated-always\n")
+
+    const guarded = inSession("write", { filePath: "guarded/notes.md", content: "x".repeat(5000) })
+    const write = await nextRequest()
+    expect(write).toMatchObject({ permission: "edit", patterns: ["guarded/notes.md"], always: ["*"] })
+    expect(write.metadata.content).toBe(`${"x".repeat(4096)}… (5000 characters)`)
+    await api(target(), "POST", `/permission/${write.id}/reply`, { directory: project, body: { reply: "once" } })
+    expect((await guarded).status).toBe(200)
+    expect((await inSession("write", { filePath: "open.md", content: "free" })).status).toBe(200)
+
+    // Without a session the call is the client's own: no rules, no request.
+    expect((await run("bash", { command: "echo gated-direct" })).json.output).toBe("gated-direct\n")
+    expectNamedError(await api(target(), "POST", "/tool/bash/execute?sessionID=ses_missing", { body: { command: "echo gated" }, directory: project }), 404, "NotFoundError")
+    expect((await api(target(), "GET", "/permission", { directory: project })).json).toEqual([])
+    expectNamedError(await api(target(), "PATCH", "/config", { body: { permission: { bash: "sometimes" } } }), 400, "BadRequest")
+  })
+
   test("experimental tool routes", async () => {
-    expect((await api(target(), "GET", "/experimental/tool/ids")).json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash"])
+    expect((await api(target(), "GET", "/experimental/tool/ids")).json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread"])
     const tools = await api(target(), "GET", "/experimental/tool?provider=anthropic&model=claude", { directory: project })
     expect(tools.json).toEqual((await api(target(), "GET", "/tool")).json)
   })

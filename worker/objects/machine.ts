@@ -104,10 +104,14 @@ export class MachineObject extends DurableObject<Env> {
     return this.agent() !== undefined
   }
 
-  /** Sends one request to the machine and resolves once its response head arrives (the body streams after). */
-  async request(method: string, path: string, headers: [string, string][], body?: string): Promise<TunnelResult> {
+  /**
+   * Sends one request to the machine and resolves once its response head arrives (the body streams after).
+   * `waitMs` extends the tunnel's timeout for a request known to take longer (a bash command's own timeout).
+   */
+  async request(method: string, path: string, headers: [string, string][], body?: string, waitMs?: number): Promise<TunnelResult> {
     const agent = this.agent()
     const limits = this.limits
+    const timeoutMs = Math.max(limits.timeoutMs, waitMs ?? 0)
     if (!agent) return { ok: false, reason: "unavailable", message: "No machine is connected to this edge" }
     if (this.pending.size >= limits.maxConcurrent) {
       return { ok: false, reason: "busy", message: `The machine already has ${limits.maxConcurrent} requests in flight` }
@@ -117,7 +121,7 @@ export class MachineObject extends DurableObject<Env> {
     }
     const id = this.newID()
     return new Promise<TunnelResult>((resolve) => {
-      const timer = setTimeout(() => this.fail(id, "timeout", `The machine did not answer within ${limits.timeoutMs} ms`), limits.timeoutMs)
+      const timer = setTimeout(() => this.fail(id, "timeout", `The machine did not answer within ${timeoutMs} ms`), timeoutMs)
       this.pending.set(id, { resolve, timer })
       this.send(agent, { t: "request", id, method, path, headers, ...(body !== undefined ? { body } : {}) })
     })

@@ -1,0 +1,75 @@
+import type { Ports } from "../ports.ts"
+import { BadRequestError } from "../error.ts"
+import { requireMachine } from "../machine.ts"
+import { isMachineToolID, parseToolArguments, type ServerToolID, type ToolArgs, type ToolID, type ToolResult } from "../tools.ts"
+import { Questions } from "./questions.ts"
+import { Sessions } from "./session.ts"
+import { Todos } from "./todo.ts"
+import { ToolPermission } from "./tool-permission.ts"
+
+/** Where a tool call happens: the directory, and the session (and message, call) it runs for, if any. */
+export interface ToolContext {
+  directory: string
+  sessionID?: string
+  messageID?: string
+  callID?: string
+  /** The caller went away: a question or permission request it waits on is withdrawn. */
+  signal?: AbortSignal
+}
+
+type SessionContext = ToolContext & { sessionID: string }
+type ServerTool<T extends ServerToolID> = (ports: Ports, context: SessionContext, args: ToolArgs<T>) => Promise<ToolResult>
+
+function todoResult(todos: ToolArgs<"todowrite">["todos"]): ToolResult {
+  return {
+    title: `${todos.filter((todo) => todo.status !== "completed").length} todos`,
+    output: JSON.stringify(todos, null, 2),
+    metadata: { todos },
+  }
+}
+
+const SERVER_TOOLS: { [T in ServerToolID]: ServerTool<T> } = {
+  async question(ports, context, args) {
+    const tool = context.messageID && context.callID ? { messageID: context.messageID, callID: context.callID } : undefined
+    const answers = await Questions.ask(
+      ports,
+      { directory: context.directory, sessionID: context.sessionID, questions: args.questions, tool },
+      { signal: context.signal },
+    )
+    const pairs = args.questions.map((question, index) => `"${question.question}"="${(answers[index] ?? []).join(", ") || "Unanswered"}"`)
+    return {
+      title: `Asked ${args.questions.length} question${args.questions.length === 1 ? "" : "s"}`,
+      output: `User has answered your questions: ${pairs.join(", ")}. You can now continue with the user's answers in mind.`,
+      metadata: { answers },
+    }
+  },
+  async todowrite(ports, context, args) {
+    await Todos.update(ports, context.directory, context.sessionID, args.todos)
+    return todoResult(args.todos)
+  },
+  async todoread(ports, context) {
+    return todoResult(await Todos.get(ports, context.sessionID))
+  },
+}
+
+/**
+ * Runs a built-in tool: machine tools on the machine, behind the config's permission rules when they run for a
+ * session; server tools here, for a session they need.
+ */
+export namespace Tools {
+  export async function execute(ports: Ports, context: ToolContext, toolID: ToolID, input: unknown): Promise<ToolResult> {
+    const args = parseToolArguments(toolID, input)
+    if (context.sessionID !== undefined) await Sessions.get(ports, context.sessionID)
+    if (isMachineToolID(toolID)) {
+      if (context.sessionID !== undefined) {
+        await ToolPermission.check(ports, { ...context, sessionID: context.sessionID, toolID, args: args as ToolArgs<typeof toolID> })
+      }
+      return requireMachine(ports).tools.execute(context.directory, toolID, args)
+    }
+    if (context.sessionID === undefined) {
+      throw new BadRequestError({ message: `The ${toolID} tool runs for a session: give ?sessionID=`, kind: "Query" })
+    }
+    const run = SERVER_TOOLS[toolID] as ServerTool<ServerToolID>
+    return run(ports, { ...context, sessionID: context.sessionID }, args as never)
+  }
+}

@@ -242,6 +242,25 @@ describe("local agent: built-in tools", () => {
     expectNamedError(await api(target(), "PATCH", "/config", { body: { permission: { bash: "sometimes" } } }), 400, "BadRequest")
   })
 
+  test("a caller that goes away withdraws the question its tool call waits on", async () => {
+    const sessionID = (await api(target(), "POST", "/session", { directory: project, body: {} })).json.id as string
+    const question = { question: "Proceed?", header: "Proceed", options: [{ label: "Yes", description: "Go on" }] }
+    const caller = new AbortController()
+    const call = fetch(`${target().url}/tool/question/execute?sessionID=${sessionID}&directory=${encodeURIComponent(project)}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ questions: [question] }),
+      signal: caller.signal,
+    }).catch((error: Error) => error)
+    const pending = () => api(target(), "GET", "/question", { directory: project }).then((r) => r.json as { sessionID: string }[])
+    await until(async () => ((await pending()).some((request) => request.sessionID === sessionID) ? true : undefined))
+    caller.abort()
+    expect(await call).toBeInstanceOf(Error)
+    await until(async () => ((await pending()).some((request) => request.sessionID === sessionID) ? undefined : true), {
+      what: "the question to be withdrawn",
+    })
+  })
+
   test("experimental tool routes", async () => {
     expect((await api(target(), "GET", "/experimental/tool/ids")).json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread"])
     const tools = await api(target(), "GET", "/experimental/tool?provider=anthropic&model=claude", { directory: project })

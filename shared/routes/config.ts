@@ -5,9 +5,11 @@ import type { Ports } from "../ports.ts"
 import { ConflictError, NotFoundError, PayloadTooLargeError } from "../error.ts"
 import { Auth, Config, ConfigProviders, ProviderAuthMethods, ProviderList, ProviderParam } from "../schema/config.ts"
 import { authMethods, Configs, Credentials, providers, SecretsUnavailableError } from "../domain/config.ts"
+import { oauthMethod, ProviderAuthOauthMissing } from "../domain/provider-oauth.ts"
+import { OauthAuthorizeInput, OauthCallbackInput, ProviderAuthAuthorization } from "../schema/provider-oauth.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
-/** `/config`, `/provider` and `/auth`: the tenant's config, the providers it declares, and their credentials. */
+/** `/config`, `/provider` and `/auth`: the tenant's config, the providers it declares, their credentials and OAuth. */
 export function configRoutes(ports: Ports) {
   return new Hono<AppEnv>()
     .get(
@@ -64,6 +66,34 @@ export function configRoutes(ports: Ports) {
         responses: { 200: json("Auth methods by provider id", ProviderAuthMethods) },
       }),
       async (c) => c.json(await authMethods(ports)),
+    )
+    .post(
+      "/provider/:providerID/oauth/authorize",
+      describeInstanceRoute({
+        operationId: "provider.oauth.authorize",
+        summary: "Start a provider's OAuth sign-in",
+        description:
+          "Answers where the user signs in. No provider on this server offers OAuth (no auth plugins run; see " +
+          "GET /provider/auth): a known provider answers 400 ProviderAuthOauthMissing, an unknown one 404.",
+        responses: { 200: json("Authorization URL and method", ProviderAuthAuthorization), ...errors(NotFoundError, ProviderAuthOauthMissing) },
+      }),
+      validate("param", ProviderParam),
+      validate("json", OauthAuthorizeInput),
+      async (c) => c.json(await oauthMethod(ports, c.req.valid("param").providerID, c.req.valid("json").method)),
+    )
+    .post(
+      "/provider/:providerID/oauth/callback",
+      describeInstanceRoute({
+        operationId: "provider.oauth.callback",
+        summary: "Finish a provider's OAuth sign-in",
+        description:
+          "Stores the credentials the flow obtained. No provider on this server offers OAuth: a known provider " +
+          "answers 400 ProviderAuthOauthMissing, an unknown one 404.",
+        responses: { 200: json("OAuth callback processed", z.boolean()), ...errors(NotFoundError, ProviderAuthOauthMissing) },
+      }),
+      validate("param", ProviderParam),
+      validate("json", OauthCallbackInput),
+      async (c) => c.json(await oauthMethod(ports, c.req.valid("param").providerID, c.req.valid("json").method)),
     )
     .put(
       "/auth/:providerID",

@@ -177,6 +177,35 @@ describe.each(targetKinds())("config, providers and auth [%s]", (kind) => {
     for (const name of names) expect(agents[name], name).toEqual({ description: `agent ${name}` })
   })
 
+  test("OAuth authorize and callback: no provider here offers OAuth (400 ProviderAuthOauthMissing), unknown ones 404, bad bodies 400", async () => {
+    await api(target(), "PATCH", "/config", { body: { provider: { keyonly: { models: { m: {} } } } } })
+    expect((await api(target(), "GET", "/provider/auth")).json.keyonly).toEqual([{ type: "api", label: "API key" }])
+
+    // the published SDK's call reaches the route and gets the named error
+    const viaSdk = await sdk(target()).provider.oauth.authorize({ path: { id: "keyonly" }, body: { method: 0 } })
+    expect(viaSdk.response.status).toBe(400)
+    expect(viaSdk.error).toMatchObject({ name: "ProviderAuthOauthMissing", data: { providerID: "keyonly" } })
+    const steps = [
+      { step: "authorize", good: { method: 0, inputs: { region: "eu" } }, bad: { method: 0, inputs: { region: 1 } } },
+      { step: "callback", good: { method: 0, code: "abc" }, bad: { method: 0, code: 5 } },
+    ]
+    for (const { step, good, bad } of steps) {
+      const path = (providerID: string) => `/provider/${providerID}/oauth/${step}`
+      for (const body of [good, { method: 7 }]) {
+        const missing = await api(target(), "POST", path("keyonly"), { body })
+        expectNamedError(missing, 400, "ProviderAuthOauthMissing")
+        expect(missing.json.data.providerID).toBe("keyonly")
+      }
+      expectNamedError(await api(target(), "POST", path("never-configured"), { body: good }), 404, "NotFoundError")
+      for (const body of [bad, {}, { method: "0" }, { method: -1 }, { method: 0.5 }]) {
+        expectNamedError(await api(target(), "POST", path("keyonly"), { body }), 400, "BadRequest")
+      }
+      expectNamedError(await api(target(), "POST", path("keyonly"), { raw: "{not json" }), 400, "BadRequest")
+    }
+    // nothing was stored on the way
+    expect((await api(target(), "GET", "/provider")).json.connected).not.toContain("keyonly")
+  })
+
   test("every route is in /doc", async () => {
     const doc = (await api(target(), "GET", "/doc")).json
     const operations = new Map<string, string>()
@@ -185,14 +214,24 @@ describe.each(targetKinds())("config, providers and auth [%s]", (kind) => {
         if (operation?.operationId) operations.set(operation.operationId, `${method.toUpperCase()} ${path}`)
       }
     }
-    expect(Object.fromEntries(["config.get", "config.update", "config.providers", "provider.list", "provider.auth", "auth.set", "auth.remove"].map((id) => [id, operations.get(id)]))).toEqual({
+    const expected = {
       "config.get": "GET /config",
       "config.update": "PATCH /config",
       "config.providers": "GET /config/providers",
       "provider.list": "GET /provider",
       "provider.auth": "GET /provider/auth",
+      "provider.oauth.authorize": "POST /provider/{providerID}/oauth/authorize",
+      "provider.oauth.callback": "POST /provider/{providerID}/oauth/callback",
       "auth.set": "PUT /auth/{providerID}",
       "auth.remove": "DELETE /auth/{providerID}",
-    })
+    }
+    expect(Object.fromEntries(Object.keys(expected).map((id) => [id, operations.get(id)]))).toEqual(expected)
+    for (const step of ["authorize", "callback"]) {
+      const operation = doc.paths[`/provider/{providerID}/oauth/${step}`].post
+      expect(operation.requestBody.content["application/json"].schema.required).toEqual(["method"])
+      expect(JSON.stringify(operation.responses["400"])).toContain("ProviderAuthOauthMissing")
+      expect(JSON.stringify(operation.responses["404"])).toContain("NotFoundError")
+    }
+    expect(JSON.stringify(doc.paths["/provider/{providerID}/oauth/authorize"].post.responses["200"])).toContain("ProviderAuthAuthorization")
   })
 })

@@ -102,20 +102,20 @@ export function permissionRoutes(ports: Ports) {
     )
 }
 
-/** The deprecated v1 `POST /session/:sessionID/permissions/:permissionID`, mounted at the root. */
+/** The deprecated v1 `POST /session/:id/permissions/:permissionID`, mounted at the root. */
 export function sessionPermissionRoutes(ports: Ports) {
   return new Hono<AppEnv>().post(
-    "/session/:sessionID/permissions/:permissionID",
+    "/session/:id/permissions/:permissionID",
     describeInstanceRoute({
       operationId: "permission.respond",
       summary: "Respond to a permission request (deprecated: use permission.reply)",
       deprecated: true,
       responses: { 200: json("Replied", z.boolean()), ...errors(NotFoundError) },
     }),
-    validate("param", z.object({ sessionID: z.string().startsWith("ses"), permissionID: z.string().startsWith("per") })),
+    validate("param", z.object({ id: z.string().startsWith("ses"), permissionID: z.string().startsWith("per") })),
     validate("json", PermissionRespondInput),
     async (c) => {
-      const { sessionID, permissionID } = c.req.valid("param")
+      const { id: sessionID, permissionID } = c.req.valid("param")
       const pending = (await Permissions.list(ports)).find((request) => request.id === permissionID)
       if (!pending || pending.sessionID !== sessionID) {
         throw new NotFoundError({ message: `No pending permission request ${permissionID} in session ${sessionID}` })

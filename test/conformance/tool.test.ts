@@ -5,7 +5,7 @@ import { join } from "node:path"
 import { afterAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, until, useTarget } from "../support/http.ts"
 import { connect } from "../support/sse.ts"
-import { targetKinds, type Target } from "../support/targets.ts"
+import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 import { TOOLS } from "../../shared/tools.ts"
 
 /**
@@ -23,6 +23,14 @@ async function createSession(target: Target): Promise<string> {
 /** Starts a tool call that will wait for the user; the caller awaits it after answering. */
 function execute(target: Target, toolID: string, sessionID: string, args: unknown) {
   return api(target, "POST", `/tool/${toolID}/execute?sessionID=${sessionID}`, { directory, body: args })
+}
+
+/** The session's pending question, once the waiting call has stored it. */
+function pendingQuestion(target: Target, sessionID: string, where = directory) {
+  return until(async () => {
+    const listed = (await api(target, "GET", "/question", { directory: where })).json as { id: string; sessionID: string }[]
+    return listed.find((request) => request.sessionID === sessionID)
+  })
 }
 
 const QUESTION = {
@@ -68,10 +76,7 @@ describe.each(targetKinds())("tools [%s]", (kind) => {
     try {
       const call = execute(target(), "question", sessionID, { questions: [QUESTION] })
       const asked = await events.waitForEvent("question.asked", (p) => p.sessionID === sessionID)
-      const pending = await until(async () => {
-        const listed = (await api(target(), "GET", "/question", { directory })).json as { id: string; sessionID: string }[]
-        return listed.find((request) => request.sessionID === sessionID)
-      })
+      const pending = await pendingQuestion(target(), sessionID)
       expect(pending).toEqual({ id: asked.payload!.properties.id, sessionID, questions: [QUESTION] })
       const replied = await api(target(), "POST", `/question/${pending.id}/reply`, { directory, body: { answers: [["Postgres"]] } })
       expect({ status: replied.status, json: replied.json }).toEqual({ status: 200, json: true })
@@ -82,21 +87,50 @@ describe.each(targetKinds())("tools [%s]", (kind) => {
         output: `User has answered your questions: "${QUESTION.question}"="Postgres". You can now continue with the user's answers in mind.`,
         metadata: { answers: [["Postgres"]] },
       })
+      const repliedEvent = await events.waitForEvent("question.replied", (p) => p.requestID === pending.id)
+      expect(repliedEvent.payload!.properties).toEqual({ sessionID, requestID: pending.id, answers: [["Postgres"]] })
       expect((await api(target(), "GET", "/question", { directory })).json).toEqual([])
+      expectNamedError(await api(target(), "GET", `/question/${pending.id}`, { directory }), 404, "NotFoundError")
     } finally {
       events.close()
     }
   })
 
+  test("the seed's routes: GET /question/:id shows the pending question, POST /question/:id/answer releases the call", async () => {
+    const sessionID = await createSession(target())
+    const call = execute(target(), "question", sessionID, { questions: [QUESTION, { ...QUESTION, header: "Second", multiple: true }] })
+    const pending = await pendingQuestion(target(), sessionID)
+    const shown = await api(target(), "GET", `/question/${pending.id}`, { directory })
+    expect(shown.json).toEqual(pending)
+    const answered = await api(target(), "POST", `/question/${pending.id}/answer`, { directory, body: { answers: [["SQLite"], ["SQLite", "Postgres"]] } })
+    expect(answered.status, answered.text).toBe(200)
+    expect((await call).json.metadata).toEqual({ answers: [["SQLite"], ["SQLite", "Postgres"]] })
+  })
+
   test("a rejected question ends the waiting tool call with QuestionRejectedError", async () => {
     const sessionID = await createSession(target())
-    const call = execute(target(), "question", sessionID, { questions: [QUESTION] })
-    const pending = await until(async () => {
-      const listed = (await api(target(), "GET", "/question", { directory })).json as { id: string; sessionID: string }[]
-      return listed.find((request) => request.sessionID === sessionID)
-    })
-    expect((await api(target(), "POST", `/question/${pending.id}/reject`, { directory })).status).toBe(200)
-    expectNamedError(await call, 409, "QuestionRejectedError")
+    const events = await connect(`${target().url}/session/${sessionID}/event`, { headers: target().authHeaders })
+    try {
+      const call = execute(target(), "question", sessionID, { questions: [QUESTION] })
+      const pending = await pendingQuestion(target(), sessionID)
+      expect((await api(target(), "POST", `/question/${pending.id}/reject`, { directory })).status).toBe(200)
+      expectNamedError(await call, 409, "QuestionRejectedError")
+      const rejected = await events.waitForEvent("question.rejected", (p) => p.requestID === pending.id)
+      expect(rejected.payload!.properties).toEqual({ sessionID, requestID: pending.id })
+    } finally {
+      events.close()
+    }
+  })
+
+  test("disposing the instance withdraws its questions: the waiting call ends with RequestDisposedError", async () => {
+    const disposed = uniqueDirectory("dispose-question")
+    const session = await api(target(), "POST", "/session", { directory: disposed, body: {} })
+    const sessionID = session.json.id as string
+    const call = api(target(), "POST", `/tool/question/execute?sessionID=${sessionID}`, { directory: disposed, body: { questions: [QUESTION] } })
+    await pendingQuestion(target(), sessionID, disposed)
+    expect((await api(target(), "POST", "/instance/dispose", { directory: disposed })).status).toBe(200)
+    expectNamedError(await call, 410, "RequestDisposedError")
+    expect((await api(target(), "GET", "/question", { directory: disposed })).json).toEqual([])
   })
 
   test("server tools need a known session and valid arguments", async () => {

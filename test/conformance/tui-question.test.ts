@@ -36,6 +36,7 @@ describe.each(targetKinds())("tui, question, permission [%s]", (kind) => {
     for (const [path, command] of [
       ["/tui/open-help", "help.show"],
       ["/tui/open-sessions", "session.list"],
+      ["/tui/open-themes", "session.list"],
       ["/tui/open-models", "model.list"],
       ["/tui/submit-prompt", "prompt.submit"],
       ["/tui/clear-prompt", "prompt.clear"],
@@ -101,6 +102,39 @@ describe.each(targetKinds())("tui, question, permission [%s]", (kind) => {
     expect((await api(target(), "GET", "/tui/control/next?timeout=0")).status).toBe(204)
     expectNamedError(await api(target(), "POST", "/tui/control/request", { body: { path: "tui/open-help" } }), 400, "BadRequest")
     expectNamedError(await api(target(), "POST", "/tui/control/request", { body: { path: "/x", timeout: 0 } }), 400, "BadRequest")
+  })
+
+  test("every tui, question and permission route is in /doc", async () => {
+    const doc = (await api(target(), "GET", "/doc")).json
+    const operations = Object.fromEntries(
+      Object.entries(doc.paths as Record<string, Record<string, { operationId: string }>>).flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, operation]) => [`${method.toUpperCase()} ${path}`, operation.operationId]),
+      ),
+    )
+    expect(operations).toMatchObject({
+      "POST /tui/append-prompt": "tui.appendPrompt",
+      "POST /tui/open-help": "tui.openHelp",
+      "POST /tui/open-sessions": "tui.openSessions",
+      "POST /tui/open-themes": "tui.openThemes",
+      "POST /tui/open-models": "tui.openModels",
+      "POST /tui/submit-prompt": "tui.submitPrompt",
+      "POST /tui/clear-prompt": "tui.clearPrompt",
+      "POST /tui/execute-command": "tui.executeCommand",
+      "POST /tui/show-toast": "tui.showToast",
+      "POST /tui/publish": "tui.publish",
+      "POST /tui/select-session": "tui.selectSession",
+      "GET /tui/control/next": "tui.control.next",
+      "POST /tui/control/response": "tui.control.response",
+      "POST /tui/control/request": "tui.control.request",
+      "GET /question": "question.list",
+      "GET /question/{requestID}": "question.get",
+      "POST /question/{requestID}/answer": "question.answer",
+      "POST /question/{requestID}/reply": "question.reply",
+      "POST /question/{requestID}/reject": "question.reject",
+      "GET /permission": "permission.list",
+      "POST /permission/{requestID}/reply": "permission.reply",
+      "POST /session/{id}/permissions/{permissionID}": "permission.respond",
+    })
   })
 
   test("questions and permissions: empty lists, unknown ids answer 404", async () => {

@@ -1,5 +1,5 @@
 import type { Ports } from "../ports.ts"
-import type { Agent, Command } from "../schema/app-info.ts"
+import type { Agent, AgentV2Info, Command } from "../schema/app-info.ts"
 
 type Action = "allow" | "deny" | "ask"
 type Rule = Agent["permission"][number]
@@ -137,6 +137,27 @@ export namespace Agents {
       agents.set(name, fromConfig(name, entry, agents.get(name)))
     }
     return [...agents.values()]
+  }
+
+  /**
+   * An agent in `/api/agent`'s v2 shape, as upstream migrates a v1 agent: the prompt is `system`, options with
+   * temperature and top_p go in the request body, and each rule becomes `{action, resource, effect}`.
+   */
+  export function toV2(agent: Agent): AgentV2Info {
+    const body = defined({ ...agent.options, temperature: agent.temperature, top_p: agent.topP })
+    const steps = agent.steps !== undefined && Number.isInteger(agent.steps) && agent.steps > 0 ? agent.steps : undefined
+    return defined({
+      id: agent.name,
+      model: agent.model && defined({ id: agent.model.modelID, providerID: agent.model.providerID, variant: agent.variant }),
+      request: { headers: {}, body },
+      system: agent.prompt,
+      description: agent.description,
+      mode: agent.mode,
+      hidden: agent.hidden ?? false,
+      color: agent.color,
+      steps,
+      permissions: agent.permission.map((rule) => ({ action: rule.permission, resource: rule.pattern, effect: rule.action })),
+    })
   }
 }
 

@@ -4,6 +4,8 @@ import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { Path } from "../path.ts"
 import { Projects } from "../domain/project.ts"
+import { Agents } from "../domain/agent.ts"
+import { AgentV2Info } from "../schema/app-info.ts"
 import { describeInstanceRoute, json } from "../openapi.ts"
 
 const LocationInfo = z
@@ -33,9 +35,17 @@ export function apiRoutes(ports: Ports) {
     }),
     async (c) => c.json(await location(c)),
   )
+  app.get(
+    "/agent",
+    describeInstanceRoute({
+      operationId: "v2.agent.list",
+      summary: "The agents (as GET /agent lists them) in the v2 shape",
+      responses: { 200: json("The location and its agents", z.object({ location: LocationInfo, data: z.array(AgentV2Info) })) },
+    }),
+    async (c) => c.json({ location: await location(c), data: (await Agents.list(ports)).map(Agents.toV2) }),
+  )
   // Lists of things this server does not have yet: the truthful answer is an empty list.
   for (const [path, what] of [
-    ["/agent", "agents"],
     ["/command", "commands"],
     ["/skill", "skills"],
     ["/reference", "references"],

@@ -26,6 +26,27 @@ export const Agent = z
   .meta({ ref: "Agent" })
 export type Agent = z.infer<typeof Agent>
 
+/** The `/api/agent` shape (v2 SDK `AgentV2Info`): the same agent, with upstream's v2 names for its parts. */
+export const AgentV2Info = z
+  .object({
+    id: z.string(),
+    model: z.object({ id: z.string(), providerID: z.string(), variant: z.string().optional() }).optional(),
+    request: z
+      .object({ headers: z.record(z.string(), z.string()), body: z.record(z.string(), z.unknown()) })
+      .describe("Extra headers and body fields sent with the agent's model requests"),
+    system: z.string().optional(),
+    description: z.string().optional(),
+    mode: z.enum(["subagent", "primary", "all"]),
+    hidden: z.boolean(),
+    color: z.string().optional(),
+    steps: z.number().int().positive().optional(),
+    permissions: z
+      .array(z.object({ action: z.string(), resource: z.string(), effect: z.enum(["allow", "deny", "ask"]) }))
+      .describe("Later rules win"),
+  })
+  .meta({ ref: "AgentV2Info" })
+export type AgentV2Info = z.infer<typeof AgentV2Info>
+
 export const Command = z
   .object({
     name: z.string(),

@@ -58,6 +58,26 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
     expect(agents.find((agent) => agent.name === "reviewer")!.permission.at(-1)).toEqual({ permission: "edit", pattern: "*", action: "deny" })
     expect(agents.find((agent) => agent.name === "plan")).toMatchObject({ color: "#FF5733", native: true })
 
+    // /api/agent: the same agents in the v2 shape, as upstream migrates a config agent
+    const v2 = (await api(target(), "GET", "/api/agent")).json.data as Array<Record<string, any>>
+    expect(v2.map((agent) => agent.id)).toEqual(names)
+    const reviewer = v2.find((agent) => agent.id === "reviewer")!
+    expect(reviewer).toEqual({
+      id: "reviewer",
+      description: "Reviews code",
+      mode: "subagent",
+      hidden: false,
+      model: { id: "claude-x", providerID: "anthropic" },
+      request: { headers: {}, body: { temperature: 0.2 } },
+      permissions: agents.find((agent) => agent.name === "reviewer")!.permission.map((rule: any) => ({
+        action: rule.permission,
+        resource: rule.pattern,
+        effect: rule.action,
+      })),
+    })
+    expect(reviewer.permissions.at(-1)).toEqual({ action: "edit", resource: "*", effect: "deny" })
+    expect(v2.find((agent) => agent.id === "plan")).toMatchObject({ color: "#FF5733", mode: "primary", hidden: false })
+
     const commands = await sdk(target()).command.list()
     expect(commands.response.status).toBe(200)
     expect(commands.data).toEqual([

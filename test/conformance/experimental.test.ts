@@ -23,13 +23,23 @@ describe.each(targetKinds())("what the terminal client asks at start [%s]", (kin
     expectNamedError(await api(target(), "GET", "/project/no-such-project/directories", { directory }), 404, "NotFoundError")
   })
 
-  test("/api lists answer {location, data}, located by ?location[directory]=", async () => {
+  test("/api lists answer {location, data}, located by ?location[directory]=; /api/agent lists the agents", async () => {
     const directory = uniqueDirectory("api")
     const location = (await api(target(), "GET", `/api/location?location[directory]=${encodeURIComponent(directory)}`)).json
     expect(location).toEqual({ directory, project: { id: expect.any(String), directory: expect.any(String) } })
-    for (const list of ["agent", "command", "skill", "reference", "provider", "model", "integration"]) {
+    for (const list of ["command", "skill", "reference", "provider", "model", "integration"]) {
       const response = await api(target(), "GET", `/api/${list}?location[directory]=${encodeURIComponent(directory)}`)
       expect(response.json, list).toEqual({ location, data: [] })
+    }
+    // the agents, in the v2 shape (AgentV2Info); config agents are checked in app-info.test.ts
+    const agents = (await api(target(), "GET", `/api/agent?location[directory]=${encodeURIComponent(directory)}`)).json
+    expect(agents.location).toEqual(location)
+    const byID = new Map((agents.data as Array<Record<string, any>>).map((agent) => [agent.id, agent]))
+    expect(byID.get("build")).toMatchObject({ mode: "primary", hidden: false, request: { headers: {}, body: {} }, description: expect.any(String) })
+    expect(byID.get("general")).toMatchObject({ mode: "subagent", hidden: false })
+    expect(byID.get("plan")!.permissions).toContainEqual({ action: "edit", resource: "*", effect: "deny" })
+    for (const agent of byID.values()) {
+      for (const rule of agent.permissions) expect(rule).toEqual({ action: expect.any(String), resource: expect.any(String), effect: expect.stringMatching(/^(allow|deny|ask)$/) })
     }
   })
 })

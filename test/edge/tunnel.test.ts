@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
@@ -164,22 +164,54 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     expectNamedError(await asClient("POST", "/tool/write/execute", { filePath: "../escaped.txt", content: "x" }), 403, "PathOutsideDirectoryError")
     expectNamedError(await asClient("POST", "/tool/read/execute", { filePath: 42 }), 400, "BadRequest")
     expectNamedError(await asClient("POST", "/tool/teleport/execute", {}), 404, "NotFoundError")
+    expect((await asClient("POST", "/tool/list/execute", {})).json.output).toContain("notes.md")
+    expect((await asClient("POST", "/tool/glob/execute", { pattern: "*.md" })).json.output).toContain("notes.md")
+    expect((await asClient("POST", "/tool/grep/execute", { pattern: "tunnel w.rks" })).json.output).toContain("notes.md:2")
+    const edited = await asClient("POST", "/tool/edit/execute", { filePath: "notes.md", oldString: "works", newString: "still works" })
+    expect(edited.status, edited.text).toBe(200)
+    expect(readFileSync(join(project, "notes.md"), "utf8")).toBe("# Notes\nthe tunnel still works\n")
+    await asClient("POST", "/tool/edit/execute", { filePath: "notes.md", oldString: "still works", newString: "works" })
+    expectNamedError(await asClient("POST", "/tool/read/execute", { filePath: "../../etc/passwd" }), 403, "PathOutsideDirectoryError")
   })
 
-  test("the edge's permission rules gate machine tools run for a session; the reply releases the call", async () => {
-    expect((await asClient("PATCH", "/config", { permission: { bash: { "*": "allow", "touch *": "ask" } } })).status).toBe(200)
+  test("the edge's permission rules gate machine tools run for a session: once, reject (v1 route), always, deny", async () => {
+    expect((await asClient("PATCH", "/config", { permission: { bash: { "*": "allow", "touch *": "ask", "rm *": "deny" } } })).status).toBe(200)
     const sessionID = (await asClient("POST", "/session", {})).json.id as string
-    const call = asClient("POST", `/tool/bash/execute?sessionID=${sessionID}`, { command: "touch approved.txt; echo done" })
-    const request = await until(async () => {
-      const listed = (await asClient("GET", "/permission")).json as { id: string; sessionID: string; patterns: string[] }[]
-      return listed.find((pending) => pending.sessionID === sessionID)
-    })
-    expect(request.patterns).toEqual(["touch approved.txt; echo done"])
-    expect(existsSync(join(project, "approved.txt"))).toBe(false)
-    expect((await asClient("POST", `/permission/${request.id}/reply`, { reply: "once" })).status).toBe(200)
-    const result = await call
-    expect({ status: result.status, output: result.json.output }, result.text).toEqual({ status: 200, output: "done\n" })
-    expect(existsSync(join(project, "approved.txt"))).toBe(true)
+    const events = await connect(`${edge().url}/session/${sessionID}/event`, { headers: { Authorization: `Bearer ${token}` } })
+    const bash = (command: string) => asClient("POST", `/tool/bash/execute?sessionID=${sessionID}`, { command })
+    const nextRequest = () =>
+      until(async () => {
+        const listed = (await asClient("GET", "/permission")).json as { id: string; sessionID: string; patterns: string[] }[]
+        return listed.find((pending) => pending.sessionID === sessionID)
+      })
+    try {
+      const once = bash("touch approved.txt; echo done")
+      const request = await nextRequest()
+      const asked = await events.waitForEvent("permission.asked", (p) => p.id === request.id)
+      expect(asked.payload!.properties).toMatchObject({ sessionID, permission: "bash", patterns: ["touch approved.txt; echo done"] })
+      expect(existsSync(join(project, "approved.txt"))).toBe(false)
+      expect((await asClient("POST", `/permission/${request.id}/reply`, { reply: "once" })).status).toBe(200)
+      const result = await once
+      expect({ status: result.status, output: result.json.output }, result.text).toEqual({ status: 200, output: "done\n" })
+      expect(existsSync(join(project, "approved.txt"))).toBe(true)
+      await events.waitForEvent("permission.replied", (p) => p.requestID === request.id && p.reply === "once")
+
+      const refused = bash("touch refused.txt")
+      const toRefuse = await nextRequest()
+      expect((await asClient("POST", `/session/${sessionID}/permissions/${toRefuse.id}`, { response: "reject" })).json).toBe(true)
+      expectNamedError(await refused, 409, "PermissionRejectedError")
+      expect(existsSync(join(project, "refused.txt"))).toBe(false)
+
+      const always = bash("touch always.txt")
+      await asClient("POST", `/permission/${(await nextRequest()).id}/reply`, { reply: "always" })
+      expect((await always).status).toBe(200)
+      expect((await bash("touch always.txt")).status).toBe(200)
+      expectNamedError(await bash("rm always.txt"), 403, "PermissionDeniedError")
+      expect(existsSync(join(project, "always.txt"))).toBe(true)
+      expect((await asClient("GET", "/permission")).json).toEqual([])
+    } finally {
+      events.close()
+    }
   })
 
   test("100 concurrent file reads through one tunnel", async () => {

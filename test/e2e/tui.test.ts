@@ -64,7 +64,7 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
   afterEach(() => tui?.stop())
 
   test(
-    "home screen, session list, an opened session's messages, and a title changed over HTTP shows up live",
+    "home screen, session list, an opened session's messages, a title changed over HTTP shows up live, a toast and prompt text sent over /tui",
     async () => {
       const directory = mkdtempSync(join(tmpdir(), "oc-tui-project-"))
       const session = (await api(target(), "POST", "/session", { directory, body: { title: "Visible from the TUI" } })).json
@@ -88,6 +88,12 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
       const renamed = await api(target(), "PATCH", `/session/${session.id}`, { directory, body: { title: "Renamed over HTTP" } })
       expect(renamed.status, renamed.text).toBe(200)
       await tui.waitFor("Renamed over HTTP")
+
+      // Remote control: the tui.* events the /tui routes publish drive the real client.
+      expect((await api(target(), "POST", "/tui/show-toast", { directory, body: { message: "Toast over HTTP", variant: "info" } })).json).toBe(true)
+      await tui.waitFor("Toast over HTTP")
+      expect((await api(target(), "POST", "/tui/append-prompt", { directory, body: { text: "typed over HTTP" } })).json).toBe(true)
+      await tui.waitFor("typed over HTTP")
     },
     SCREEN_WAIT_MS * 5,
   )

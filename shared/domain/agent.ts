@@ -1,4 +1,5 @@
 import type { Ports } from "../ports.ts"
+import { BadRequestError } from "../error.ts"
 import type { Agent, AgentV2Info, Command } from "../schema/app-info.ts"
 
 type Action = "allow" | "deny" | "ask"
@@ -14,10 +15,13 @@ const isObject = (value: unknown): value is Json => typeof value === "object" &&
  * owned by the config routes, so anything malformed here is skipped rather than failing the route.
  */
 export async function readConfigSection(ports: Ports, section: string): Promise<Json> {
-  const config = await ports.records.get<unknown>("config")
-  if (!isObject(config)) return {}
-  const value = config[section]
+  const value = (await readConfig(ports))[section]
   return isObject(value) ? value : {}
+}
+
+async function readConfig(ports: Ports): Promise<Json> {
+  const config = await ports.records.get<unknown>("config")
+  return isObject(config) ? config : {}
 }
 
 /** A permission config (`"allow"`, or `{edit: "deny", bash: {"git *": "allow"}}`) as a ruleset. */
@@ -47,7 +51,8 @@ const DEFAULTS = permissionRules({
   read: { "*": "allow", "*.env": "ask", "*.env.*": "ask", "*.env.example": "allow" },
 })
 
-function builtIns(): Agent[] {
+/** The built-ins; `global` (the config's own `permission` rules) follows each one's rules, as upstream merges them. */
+function builtIns(global: Rule[]): Agent[] {
   return [
     {
       name: "build",
@@ -55,7 +60,7 @@ function builtIns(): Agent[] {
       mode: "primary",
       native: true,
       builtIn: true,
-      permission: [...DEFAULTS, ...permissionRules({ question: "allow", plan_enter: "allow" })],
+      permission: [...DEFAULTS, ...permissionRules({ question: "allow", plan_enter: "allow" }), ...global],
       options: {},
     },
     {
@@ -67,6 +72,7 @@ function builtIns(): Agent[] {
       permission: [
         ...DEFAULTS,
         ...permissionRules({ question: "allow", plan_exit: "allow", edit: { "*": "deny", ".opencode/plans/*.md": "allow" } }),
+        ...global,
       ],
       options: {},
     },
@@ -78,7 +84,7 @@ function builtIns(): Agent[] {
       mode: "subagent",
       native: true,
       builtIn: true,
-      permission: [...DEFAULTS, ...permissionRules({ todoread: "deny", todowrite: "deny" })],
+      permission: [...DEFAULTS, ...permissionRules({ todoread: "deny", todowrite: "deny" }), ...global],
       options: {},
     },
   ]
@@ -100,12 +106,12 @@ function defined<T extends Json>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
 
-/** A config entry applied over `base` (a built-in of the same name, or a fresh agent). */
-function fromConfig(name: string, entry: Json, base: Agent | undefined): Agent {
+/** A config entry applied over `base` (a built-in of the same name, or a fresh agent with the global rules). */
+function fromConfig(name: string, entry: Json, base: Agent | undefined, global: Rule[]): Agent {
   const mode = str(entry.mode)
   const options = isObject(entry.options) ? entry.options : {}
   return defined<Json>({
-    ...(base ?? { name, mode: "all" as const, native: false, builtIn: false, permission: DEFAULTS, options: {} }),
+    ...(base ?? { name, mode: "all" as const, native: false, builtIn: false, permission: [...DEFAULTS, ...global], options: {} }),
     ...defined({
       description: str(entry.description),
       mode: mode === "primary" || mode === "subagent" || mode === "all" ? mode : undefined,
@@ -119,24 +125,40 @@ function fromConfig(name: string, entry: Json, base: Agent | undefined): Agent {
       steps: num(entry.steps) ?? num(entry.maxSteps),
     }),
     name,
-    permission: [...(base?.permission ?? DEFAULTS), ...permissionRules(entry.permission)],
+    permission: [...(base?.permission ?? [...DEFAULTS, ...global]), ...permissionRules(entry.permission)],
     options: { ...(base?.options ?? {}), ...options },
   }) as Agent
+}
+
+/** The built-in agents, then those of the config's `agent` section; `disable: true` removes one. */
+function agentsOf(config: Json): Agent[] {
+  const global = permissionRules(config.permission)
+  const agents = new Map(builtIns(global).map((agent) => [agent.name, agent] as const))
+  for (const [name, entry] of Object.entries(isObject(config.agent) ? config.agent : {})) {
+    if (!isObject(entry)) continue
+    if (entry.disable === true) {
+      agents.delete(name)
+      continue
+    }
+    agents.set(name, fromConfig(name, entry, agents.get(name), global))
+  }
+  return [...agents.values()]
 }
 
 export namespace Agents {
   /** The built-in agents, then those of the config's `agent` section; `disable: true` removes one. */
   export async function list(ports: Ports): Promise<Agent[]> {
-    const agents = new Map(builtIns().map((agent) => [agent.name, agent] as const))
-    for (const [name, entry] of Object.entries(await readConfigSection(ports, "agent"))) {
-      if (!isObject(entry)) continue
-      if (entry.disable === true) {
-        agents.delete(name)
-        continue
-      }
-      agents.set(name, fromConfig(name, entry, agents.get(name)))
-    }
-    return [...agents.values()]
+    return agentsOf(await readConfig(ports))
+  }
+
+  /** The named agent, else the config's `default_agent`, else build; 400 for a name no agent has. */
+  export async function resolve(ports: Ports, name: string | undefined): Promise<Agent> {
+    const config = await readConfig(ports)
+    const agents = agentsOf(config)
+    const wanted = name ?? str(config.default_agent) ?? "build"
+    const agent = agents.find((candidate) => candidate.name === wanted) ?? (name === undefined ? agents.find((a) => a.name === "build") : undefined)
+    if (!agent) throw new BadRequestError({ message: `Unknown agent: ${wanted}`, kind: "Query" })
+    return agent
   }
 
   /**

@@ -1,9 +1,10 @@
 import { z } from "zod"
 import type { Ports } from "../ports.ts"
 import { defineError } from "../error.ts"
-import { PermissionAction, PermissionConfig } from "../schema/config.ts"
-import type { MachineToolID, ToolArgs } from "../tools.ts"
-import { Configs } from "./config.ts"
+import type { Agent } from "../schema/app-info.ts"
+import type { Session } from "../schema/session.ts"
+import type { ToolArgs, ToolID } from "../tools.ts"
+import { Agents } from "./agent.ts"
 import { Permissions } from "./questions.ts"
 
 /** The config's permission rules refuse this tool call outright. */
@@ -14,20 +15,18 @@ export const PermissionDeniedError = defineError(
 )
 
 /**
- * The config's `permission` rules around machine tools run inside a session (upstream's semantics): each tool
- * maps to a permission (write and edit are both `edit`) and a subject (the command, the file, the pattern);
- * the rule for that permission, or `"*"`, is an action or a map of wildcard patterns to actions (the last
- * matching pattern wins). Without a rule the call is allowed. `ask` puts a permission request to the session's
- * user and waits; "always" approves the same subject for the rest of the session.
+ * Upstream's permission rules around tool calls made for a session: each tool maps to a permission (write and
+ * edit are both `edit`; the server tools are their own) and a subject (the command, the file, the pattern). The
+ * ruleset is the agent's (upstream's defaults, the agent's own, then the config's `permission`, then the config
+ * agent's), then the session's; the last rule whose permission and pattern both match decides. `ask` puts a
+ * permission request to the session's user and waits; "always" approves the same subject for the rest of the
+ * session.
  */
 export namespace ToolPermission {
-  interface Approval {
-    permission: string
-    pattern: string
-  }
+  type Rule = Agent["permission"][number]
   const approvalsKey = (sessionID: string) => `permission-always/${sessionID}`
 
-  const PERMISSION: Record<MachineToolID, string> = {
+  const PERMISSION: Record<ToolID, string> = {
     read: "read",
     list: "list",
     glob: "glob",
@@ -35,12 +34,15 @@ export namespace ToolPermission {
     write: "edit",
     edit: "edit",
     bash: "bash",
+    question: "question",
+    todowrite: "todowrite",
+    todoread: "todoread",
   }
 
-  function subject(toolID: MachineToolID, args: ToolArgs<MachineToolID>): string {
+  function subject(toolID: ToolID, args: ToolArgs<ToolID>): string {
     const fields = args as Record<string, unknown>
     const value = toolID === "bash" ? fields.command : (fields.filePath ?? fields.pattern ?? fields.path)
-    return typeof value === "string" ? value : "."
+    return typeof value === "string" ? value : "*"
   }
 
   /** The call's arguments for the user to judge, long texts (a file's new content) cut to a preview. */
@@ -59,16 +61,10 @@ export namespace ToolPermission {
     return new RegExp(`^${source}$`).test(value)
   }
 
-  export function evaluate(config: PermissionConfig | undefined, permission: string, value: string): PermissionAction {
-    if (config === undefined) return "allow"
-    if (typeof config === "string") return config
-    const fallback = typeof config["*"] === "string" ? config["*"] : "allow"
-    const rule = config[permission] ?? config["*"]
-    if (rule === undefined) return "allow"
-    if (typeof rule === "string") return rule
-    let action: PermissionAction | undefined
-    for (const [pattern, candidate] of Object.entries(rule)) if (matches(value, pattern)) action = candidate
-    return action ?? fallback
+  /** The last rule matching both the permission and the subject; `ask` when none does, as upstream. */
+  export function evaluate(rules: Rule[], permission: string, value: string): Rule["action"] {
+    const rule = rules.findLast((candidate) => matches(permission, candidate.permission) && matches(value, candidate.pattern))
+    return rule?.action ?? "ask"
   }
 
   /**
@@ -77,25 +73,26 @@ export namespace ToolPermission {
    */
   export async function check(
     ports: Ports,
-    call: { directory: string; sessionID: string; toolID: MachineToolID; args: ToolArgs<MachineToolID>; signal?: AbortSignal },
+    call: { directory: string; session: Session; agent?: string; toolID: ToolID; args: ToolArgs<ToolID>; signal?: AbortSignal },
   ): Promise<void> {
     const permission = PERMISSION[call.toolID]
     const value = subject(call.toolID, call.args)
-    const parsed = PermissionConfig.safeParse((await Configs.get(ports)).permission)
-    const action = evaluate(parsed.success ? parsed.data : undefined, permission, value)
+    const agent = await Agents.resolve(ports, call.agent)
+    const action = evaluate([...agent.permission, ...(call.session.permission ?? [])], permission, value)
     if (action === "allow") return
     if (action === "deny") {
-      throw new PermissionDeniedError({ message: `The config denies ${permission} for ${value}`, permission, pattern: value })
+      throw new PermissionDeniedError({ message: `The ${agent.name} agent may not ${permission} ${value}`, permission, pattern: value })
     }
-    const approvals = (await ports.records.get<Approval[]>(approvalsKey(call.sessionID))) ?? []
-    if (approvals.some((approval) => approval.permission === permission && matches(value, approval.pattern))) return
+    const sessionID = call.session.id
+    const approvals = (await ports.records.get<Rule[]>(approvalsKey(sessionID))) ?? []
+    if (evaluate(approvals, permission, value) === "allow") return
     // "always" approves this exact command for bash, and every subject of the other permissions.
     const always = call.toolID === "bash" ? value : "*"
     const reply = await Permissions.ask(
       ports,
       {
         directory: call.directory,
-        sessionID: call.sessionID,
+        sessionID,
         permission,
         patterns: [value],
         always: [always],
@@ -103,7 +100,9 @@ export namespace ToolPermission {
       },
       { signal: call.signal },
     )
-    if (reply === "always") await ports.records.put(approvalsKey(call.sessionID), [...approvals, { permission, pattern: always }])
+    if (reply === "always") {
+      await ports.records.put(approvalsKey(sessionID), [...approvals, { permission, pattern: always, action: "allow" }])
+    }
   }
 
   /** Forgets a session's "always" approvals (the session is gone). */

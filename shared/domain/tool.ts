@@ -11,6 +11,8 @@ import { ToolPermission } from "./tool-permission.ts"
 export interface ToolContext {
   directory: string
   sessionID?: string
+  /** The agent the call runs as (its permission rules apply); default: the config's default_agent, else build. */
+  agent?: string
   messageID?: string
   callID?: string
   /** The caller went away: a question or permission request it waits on is withdrawn. */
@@ -53,23 +55,20 @@ const SERVER_TOOLS: { [T in ServerToolID]: ServerTool<T> } = {
 }
 
 /**
- * Runs a built-in tool: machine tools on the machine, behind the config's permission rules when they run for a
- * session; server tools here, for a session they need.
+ * Runs a built-in tool: machine tools on the machine, server tools here (they need a session). A call made for
+ * a session goes through the agent's and session's permission rules first.
  */
 export namespace Tools {
   export async function execute(ports: Ports, context: ToolContext, toolID: ToolID, input: unknown): Promise<ToolResult> {
     const args = parseToolArguments(toolID, input)
-    if (context.sessionID !== undefined) await Sessions.get(ports, context.sessionID)
-    if (isMachineToolID(toolID)) {
-      if (context.sessionID !== undefined) {
-        await ToolPermission.check(ports, { ...context, sessionID: context.sessionID, toolID, args: args as ToolArgs<typeof toolID> })
-      }
-      return requireMachine(ports).tools.execute(context.directory, toolID, args)
-    }
     if (context.sessionID === undefined) {
+      if (isMachineToolID(toolID)) return requireMachine(ports).tools.execute(context.directory, toolID, args)
       throw new BadRequestError({ message: `The ${toolID} tool runs for a session: give ?sessionID=`, kind: "Query" })
     }
+    const session = await Sessions.get(ports, context.sessionID)
+    await ToolPermission.check(ports, { ...context, session, toolID, args })
+    if (isMachineToolID(toolID)) return requireMachine(ports).tools.execute(context.directory, toolID, args)
     const run = SERVER_TOOLS[toolID] as ServerTool<ServerToolID>
-    return run(ports, { ...context, sessionID: context.sessionID }, args as never)
+    return run(ports, { ...context, sessionID: session.id }, args as never)
   }
 }

@@ -20,7 +20,12 @@ import { TOOL_IDS, TOOLS, ToolInfo, ToolResult, isMachineToolID, isToolID } from
 
 const ToolParams = z.object({ id: z.string().min(1).describe("Tool id (GET /tool lists them)") })
 const ToolContextQuery = z.object({
-  sessionID: z.string().startsWith("ses").optional().describe("The session the call runs for: needed by server tools, and puts machine tools under the config's permission rules"),
+  sessionID: z
+    .string()
+    .startsWith("ses")
+    .optional()
+    .describe("The session the call runs for: server tools need one, and it puts the call under the agent's and session's permission rules"),
+  agent: z.string().optional().describe("The agent the call runs as (default: the config's default_agent, else build)"),
   messageID: z.string().optional().describe("The message that made the call (with callID, shown on a question)"),
   callID: z.string().optional().describe("The tool call's id (with messageID)"),
 })
@@ -57,7 +62,7 @@ export function toolRoutes(ports: Ports) {
         summary: "Run a built-in tool in the request's directory",
         description:
           "Machine tools (read, list, glob, grep, write, edit, bash) run on the machine with paths confined as /file's; " +
-          "given a session, the config's `permission` rules apply first (`ask` waits for the user's reply). Server tools " +
+          "given a session, the agent's and the session's permission rules apply first (`ask` waits for the user's reply). Server tools " +
           "(question, todowrite, todoread) need `sessionID`; `question` answers once the user replies (POST /question/:id/reply).",
         responses: {
           200: json("The tool's result", ToolResult),

@@ -25,10 +25,10 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
     expect(byName.get("plan")!.permission).toContainEqual({ permission: "edit", pattern: "*", action: "deny" })
   })
 
-  // Needs PATCH /config (issue 6 item 1); skipped, visibly, where that route is not there yet.
-  test("agents and commands from the stored config", async (ctx) => {
+  test("agents and commands from the stored config", async () => {
     const patch = await api(target(), "PATCH", "/config", {
       body: {
+        permission: { bash: { "git push *": "ask" } },
         agent: {
           reviewer: { description: "Reviews code", mode: "subagent", model: "anthropic/claude-x", temperature: 0.2, permission: { edit: "deny" } },
           general: { disable: true },
@@ -39,7 +39,6 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
         },
       },
     })
-    if (patch.status === 404 && patch.json?.data?.message === "No route for PATCH /config") ctx.skip()
     expect(patch.status, patch.text).toBe(200)
 
     const agents = (await api(target(), "GET", "/agent")).json as Array<Record<string, any>>
@@ -55,7 +54,12 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
       temperature: 0.2,
       options: {},
     })
-    expect(agents.find((agent) => agent.name === "reviewer")!.permission.at(-1)).toEqual({ permission: "edit", pattern: "*", action: "deny" })
+    // The config's own rules follow each agent's built-in ones; a config agent's rules come last.
+    expect(agents.find((agent) => agent.name === "reviewer")!.permission.slice(-2)).toEqual([
+      { permission: "bash", pattern: "git push *", action: "ask" },
+      { permission: "edit", pattern: "*", action: "deny" },
+    ])
+    expect(agents.find((agent) => agent.name === "build")!.permission.at(-1)).toEqual({ permission: "bash", pattern: "git push *", action: "ask" })
     expect(agents.find((agent) => agent.name === "plan")).toMatchObject({ color: "#FF5733", native: true })
 
     // /api/agent: the same agents in the v2 shape, as upstream migrates a config agent

@@ -185,7 +185,7 @@ describe("local agent: built-in tools", () => {
     expectNamedError(await run("teleport", {}), 404, "NotFoundError")
   })
 
-  test("permission rules apply to tool calls for a session: deny, ask (once, reject, always), allow", async () => {
+  test("permission rules apply to tool calls for a session: deny, ask (once, reject, always), allow, the agent's own rules", async () => {
     const patched = await api(target(), "PATCH", "/config", {
       body: { permission: { bash: { "*": "allow", "echo gated*": "ask", "rm *": "deny" }, edit: { "*": "allow", "guarded/*": "ask" } } },
     })
@@ -234,6 +234,26 @@ describe("local agent: built-in tools", () => {
     await api(target(), "POST", `/permission/${write.id}/reply`, { directory: project, body: { reply: "once" } })
     expect((await guarded).status).toBe(200)
     expect((await inSession("write", { filePath: "open.md", content: "free" })).status).toBe(200)
+
+    // The agent's rules: build asks before reading .env files (upstream's default); a config agent's rules come last.
+    await put(join(project, ".env"), "TOKEN=x\n")
+    const envRead = inSession("read", { filePath: ".env" })
+    const readRequest = await nextRequest()
+    expect(readRequest).toMatchObject({ permission: "read", patterns: [".env"] })
+    await api(target(), "POST", `/permission/${readRequest.id}/reply`, { directory: project, body: { reply: "once" } })
+    expect((await envRead).json.output).toContain("TOKEN=x")
+    await api(target(), "PATCH", "/config", { body: { agent: { careful: { permission: { edit: "deny" } } } } })
+    const careful = await api(target(), "POST", `/tool/write/execute?sessionID=${sessionID}&agent=careful`, {
+      body: { filePath: "open.md", content: "careful may not" },
+      directory: project,
+    })
+    expectNamedError(careful, 403, "PermissionDeniedError")
+    expect(await readFile(join(project, "open.md"), "utf8")).toBe("free")
+    expectNamedError(
+      await api(target(), "POST", `/tool/read/execute?sessionID=${sessionID}&agent=nobody`, { body: { filePath: "open.md" }, directory: project }),
+      400,
+      "BadRequest",
+    )
 
     // Without a session the call is the client's own: no rules, no request.
     expect((await run("bash", { command: "echo gated-direct" })).json.output).toBe("gated-direct\n")

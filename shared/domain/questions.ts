@@ -106,18 +106,19 @@ function withdrawn(requestID: string) {
 }
 
 /**
- * Withdraws every pending request of `directory` under `prefix`. A request is announced only when this call
- * removed its record, so a reply racing the disposal either wins or finds nothing (404): never both.
+ * Withdraws every pending request under `prefix` of `directory` (of every directory when undefined). A request
+ * is announced only when this call removed its record, so a reply racing the disposal either wins or finds
+ * nothing (404): never both.
  */
 async function withdrawAll<T extends { id: string; sessionID: string }>(
   ports: Ports,
   prefix: string,
-  directory: string,
-  announce: (request: T) => Promise<void>,
+  directory: string | undefined,
+  announce: (directory: string, request: T) => Promise<void>,
 ): Promise<void> {
   for (const [key, pending] of await ports.records.list<Pending<T>>(prefix)) {
-    if (pending.directory !== directory || !(await ports.records.delete(key))) continue
-    await announce(pending.request)
+    if ((directory !== undefined && pending.directory !== directory) || !(await ports.records.delete(key))) continue
+    await announce(pending.directory, pending.request)
   }
 }
 
@@ -182,9 +183,12 @@ export namespace Questions {
     await publish(ports, directory, "question.rejected", { sessionID: request.sessionID, requestID })
   }
 
-  /** Withdraws the directory's pending questions: `question.rejected` marked `disposed`, so askers end with RequestDisposedError. */
-  export function dispose(ports: Ports, directory: string): Promise<void> {
-    return withdrawAll<QuestionRequest>(ports, "question/", directory, (request) =>
+  /**
+   * Withdraws the directory's pending questions (every directory's without one): `question.rejected` marked
+   * `disposed`, so askers end with RequestDisposedError.
+   */
+  export function dispose(ports: Ports, directory?: string): Promise<void> {
+    return withdrawAll<QuestionRequest>(ports, "question/", directory, (directory, request) =>
       publish(ports, directory, "question.rejected", { sessionID: request.sessionID, requestID: request.id, disposed: true }),
     )
   }
@@ -241,16 +245,19 @@ export namespace Permissions {
     return listPending<PermissionRequest>(ports, "permission/", directory)
   }
 
-  /** Answers a pending request; `message` travels to the asker with a rejection (not in the public event). */
+  /** Answers a pending request; `message` (the user's words with a rejection) travels to the asker in the event. */
   export async function reply(ports: Ports, requestID: string, reply: PermissionReply, message?: string): Promise<void> {
     const { directory, request } = await take<PermissionRequest>(ports, key(requestID), requestID, "permission request")
     const properties = { sessionID: request.sessionID, requestID, reply, ...(message !== undefined ? { message } : {}) }
     await publish(ports, directory, "permission.replied", properties)
   }
 
-  /** Withdraws the directory's pending requests: `permission.replied` `reject` marked `disposed` (askers end with RequestDisposedError). */
-  export function dispose(ports: Ports, directory: string): Promise<void> {
-    return withdrawAll<PermissionRequest>(ports, "permission/", directory, (request) =>
+  /**
+   * Withdraws the directory's pending requests (every directory's without one): `permission.replied` `reject`
+   * marked `disposed`, so askers end with RequestDisposedError.
+   */
+  export function dispose(ports: Ports, directory?: string): Promise<void> {
+    return withdrawAll<PermissionRequest>(ports, "permission/", directory, (directory, request) =>
       publish(ports, directory, "permission.replied", { sessionID: request.sessionID, requestID: request.id, reply: "reject", disposed: true }),
     )
   }

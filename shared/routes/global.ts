@@ -4,6 +4,7 @@ import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { GlobalEvent } from "../schema/event.ts"
+import { Permissions, Questions } from "../domain/questions.ts"
 import { Bus } from "../domain/bus.ts"
 import { json, sse } from "../openapi.ts"
 import { eventStream } from "./events.ts"
@@ -33,9 +34,12 @@ export function globalRoutes(ports: Ports) {
       describeRoute({
         operationId: "global.dispose",
         summary: "Dispose every instance and tell subscribers",
+        description: "Withdraws every pending question and permission request (askers end with RequestDisposedError), then publishes global.disposed.",
         responses: { 200: json("Disposed", z.boolean()) },
       }),
       async (c) => {
+        await Questions.dispose(ports)
+        await Permissions.dispose(ports)
         await Bus.publish(ports, "global", "global.disposed", {})
         return c.json(true)
       },

@@ -46,7 +46,13 @@ export const EventDefinitions = {
   "question.rejected": z.object({ sessionID: z.string(), requestID: z.string(), disposed: Disposed }),
   "permission.asked": PermissionRequest,
   "todo.updated": z.object({ sessionID: z.string(), todos: z.array(Todo) }),
-  "permission.replied": z.object({ sessionID: z.string(), requestID: z.string(), reply: PermissionReply, disposed: Disposed }),
+  "permission.replied": z.object({
+    sessionID: z.string(),
+    requestID: z.string(),
+    reply: PermissionReply,
+    message: z.string().optional().describe("The user's words with a rejection, handed to whoever asked"),
+    disposed: Disposed,
+  }),
   ...TuiEventDefinitions,
 } as const
 

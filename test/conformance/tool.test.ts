@@ -122,7 +122,7 @@ describe.each(targetKinds())("tools [%s]", (kind) => {
     }
   })
 
-  test("disposing the instance withdraws its questions: the waiting call ends with RequestDisposedError", async () => {
+  test("disposing the instance (or every instance) withdraws its questions: the waiting call ends with RequestDisposedError", async () => {
     const disposed = uniqueDirectory("dispose-question")
     const session = await api(target(), "POST", "/session", { directory: disposed, body: {} })
     const sessionID = session.json.id as string
@@ -131,6 +131,13 @@ describe.each(targetKinds())("tools [%s]", (kind) => {
     expect((await api(target(), "POST", "/instance/dispose", { directory: disposed })).status).toBe(200)
     expectNamedError(await call, 410, "RequestDisposedError")
     expect((await api(target(), "GET", "/question", { directory: disposed })).json).toEqual([])
+
+    // POST /global/dispose withdraws every directory's.
+    const again = api(target(), "POST", `/tool/question/execute?sessionID=${sessionID}`, { directory: disposed, body: { questions: [QUESTION] } })
+    await pendingQuestion(target(), sessionID, disposed)
+    expect((await api(target(), "POST", "/global/dispose")).status).toBe(200)
+    expectNamedError(await again, 410, "RequestDisposedError")
+    expect((await api(target(), "GET", "/question")).json).toEqual([])
   })
 
   test("server tools need a known session and valid arguments", async () => {

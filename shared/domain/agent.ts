@@ -1,6 +1,6 @@
 import type { Ports } from "../ports.ts"
 import { BadRequestError } from "../error.ts"
-import type { Agent, AgentV2Info, Command } from "../schema/app-info.ts"
+import type { Agent, AgentV2Info, Command, CommandV2Info } from "../schema/app-info.ts"
 
 type Action = "allow" | "deny" | "ask"
 type Rule = Agent["permission"][number]
@@ -209,5 +209,18 @@ export namespace Commands {
       )
     }
     return commands
+  }
+
+  /** A command in `/api/command`'s v2 shape: the model as a reference, no hints or source. */
+  export function toV2(command: Command): CommandV2Info {
+    const model = parseModel(command.model)
+    return defined({
+      name: command.name,
+      template: command.template,
+      description: command.description,
+      agent: command.agent,
+      model: model && { id: model.modelID, providerID: model.providerID },
+      subtask: command.subtask,
+    })
   }
 }

@@ -4,8 +4,8 @@ import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { Path } from "../path.ts"
 import { Projects } from "../domain/project.ts"
-import { Agents } from "../domain/agent.ts"
-import { AgentV2Info } from "../schema/app-info.ts"
+import { Agents, Commands } from "../domain/agent.ts"
+import { AgentV2Info, CommandV2Info } from "../schema/app-info.ts"
 import { describeInstanceRoute, json } from "../openapi.ts"
 
 const LocationInfo = z
@@ -44,9 +44,17 @@ export function apiRoutes(ports: Ports) {
     }),
     async (c) => c.json({ location: await location(c), data: (await Agents.list(ports)).map(Agents.toV2) }),
   )
+  app.get(
+    "/command",
+    describeInstanceRoute({
+      operationId: "v2.command.list",
+      summary: "The commands (as GET /command lists them) in the v2 shape",
+      responses: { 200: json("The location and its commands", z.object({ location: LocationInfo, data: z.array(CommandV2Info) })) },
+    }),
+    async (c) => c.json({ location: await location(c), data: (await Commands.list(ports)).map(Commands.toV2) }),
+  )
   // Lists of things this server does not have yet: the truthful answer is an empty list.
   for (const [path, what] of [
-    ["/command", "commands"],
     ["/skill", "skills"],
     ["/reference", "references"],
     ["/provider", "providers"],

@@ -61,6 +61,19 @@ export const Command = z
   .meta({ ref: "Command" })
 export type Command = z.infer<typeof Command>
 
+/** The `/api/command` shape (v2 SDK `CommandV2Info`). */
+export const CommandV2Info = z
+  .object({
+    name: z.string(),
+    template: z.string(),
+    description: z.string().optional(),
+    agent: z.string().optional(),
+    model: z.object({ id: z.string(), providerID: z.string(), variant: z.string().optional() }).optional(),
+    subtask: z.boolean().optional(),
+  })
+  .meta({ ref: "CommandV2Info" })
+export type CommandV2Info = z.infer<typeof CommandV2Info>
+
 export const FormatterStatus = z
   .object({ name: z.string(), extensions: z.array(z.string()), enabled: z.boolean() })
   .meta({ ref: "FormatterStatus" })

@@ -35,7 +35,7 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
           plan: { color: "#FF5733" },
         },
         command: {
-          greet: { template: "Say hello to $1 about $ARGUMENTS", description: "Greets", agent: "build" },
+          greet: { template: "Say hello to $1 about $ARGUMENTS", description: "Greets", agent: "build", model: "anthropic/claude-x" },
         },
       },
     })
@@ -90,8 +90,19 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
         template: "Say hello to $1 about $ARGUMENTS",
         description: "Greets",
         agent: "build",
+        model: "anthropic/claude-x",
         source: "command",
         hints: ["$1", "$ARGUMENTS"],
+      },
+    ])
+    // /api/command: the same commands in the v2 shape (CommandV2Info)
+    expect((await api(target(), "GET", "/api/command")).json.data).toEqual([
+      {
+        name: "greet",
+        template: "Say hello to $1 about $ARGUMENTS",
+        description: "Greets",
+        agent: "build",
+        model: { id: "claude-x", providerID: "anthropic" },
       },
     ])
   })

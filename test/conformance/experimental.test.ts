@@ -27,6 +27,7 @@ describe.each(targetKinds())("what the terminal client asks at start [%s]", (kin
     const directory = uniqueDirectory("api")
     const location = (await api(target(), "GET", `/api/location?location[directory]=${encodeURIComponent(directory)}`)).json
     expect(location).toEqual({ directory, project: { id: expect.any(String), directory: expect.any(String) } })
+    // Empty here: this target's config has no commands (app-info.test.ts lists configured ones) and no providers.
     for (const list of ["command", "skill", "reference", "provider", "model", "integration"]) {
       const response = await api(target(), "GET", `/api/${list}?location[directory]=${encodeURIComponent(directory)}`)
       expect(response.json, list).toEqual({ location, data: [] })

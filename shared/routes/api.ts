@@ -6,6 +6,9 @@ import { Path } from "../path.ts"
 import { Projects } from "../domain/project.ts"
 import { Agents, Commands } from "../domain/agent.ts"
 import { AgentV2Info, CommandV2Info } from "../schema/app-info.ts"
+import { ModelV2Info, ProviderV2Info } from "../schema/config.ts"
+import { providers } from "../domain/config.ts"
+import { ProviderV2 } from "../domain/provider-v2.ts"
 import { describeInstanceRoute, json } from "../openapi.ts"
 
 const LocationInfo = z
@@ -53,12 +56,31 @@ export function apiRoutes(ports: Ports) {
     }),
     async (c) => c.json({ location: await location(c), data: (await Commands.list(ports)).map(Commands.toV2) }),
   )
+  app.get(
+    "/provider",
+    describeInstanceRoute({
+      operationId: "v2.provider.list",
+      summary: "The providers (as GET /provider lists them) in the v2 shape",
+      responses: { 200: json("The location and its providers", z.object({ location: LocationInfo, data: z.array(ProviderV2Info) })) },
+    }),
+    async (c) => c.json({ location: await location(c), data: (await providers(ports)).providers.map(ProviderV2.provider) }),
+  )
+  app.get(
+    "/model",
+    describeInstanceRoute({
+      operationId: "v2.model.list",
+      summary: "The models of every provider (as GET /provider lists them) in the v2 shape",
+      responses: { 200: json("The location and its models", z.object({ location: LocationInfo, data: z.array(ModelV2Info) })) },
+    }),
+    async (c) => {
+      const models = (await providers(ports)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model))
+      return c.json({ location: await location(c), data: models })
+    },
+  )
   // Lists of things this server does not have yet: the truthful answer is an empty list.
   for (const [path, what] of [
     ["/skill", "skills"],
     ["/reference", "references"],
-    ["/provider", "providers"],
-    ["/model", "models"],
     ["/integration", "integrations"],
   ] as const) {
     app.get(

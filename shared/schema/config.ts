@@ -190,3 +190,33 @@ export const Auth = z
 export type Auth = z.infer<typeof Auth>
 
 export const ProviderParam = z.object({ providerID: z.string().min(1).max(256) })
+
+/** How a v2 provider or model is reached: an AI SDK package (the only kind this server configures). */
+const ApiV2 = z.object({ type: z.literal("aisdk"), package: z.string(), url: z.string().optional(), settings: AnyRecord.optional() })
+const RequestV2 = z.object({ headers: StringRecord, body: AnyRecord })
+
+/** The `/api/provider` shape (v2 SDK `ProviderV2Info`). */
+export const ProviderV2Info = z
+  .object({ id: z.string(), name: z.string(), disabled: z.boolean().optional(), api: ApiV2, request: RequestV2 })
+  .meta({ ref: "ProviderV2Info" })
+export type ProviderV2Info = z.infer<typeof ProviderV2Info>
+
+/** The `/api/model` shape (v2 SDK `ModelV2Info`). */
+export const ModelV2Info = z
+  .object({
+    id: z.string(),
+    providerID: z.string(),
+    family: z.string().optional(),
+    name: z.string(),
+    api: ApiV2.extend({ id: z.string() }),
+    capabilities: z.object({ tools: z.boolean(), input: z.array(z.string()), output: z.array(z.string()) }),
+    request: RequestV2.extend({ variant: z.string().optional() }),
+    variants: z.array(RequestV2.extend({ id: z.string() })),
+    time: z.object({ released: z.number() }),
+    cost: z.array(Cost),
+    status: z.enum(["alpha", "beta", "deprecated", "active"]),
+    enabled: z.boolean(),
+    limit: z.object({ context: z.number(), input: z.number().optional(), output: z.number() }),
+  })
+  .meta({ ref: "ModelV2Info" })
+export type ModelV2Info = z.infer<typeof ModelV2Info>

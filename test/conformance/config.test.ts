@@ -105,6 +105,25 @@ describe.each(targetKinds())("config, providers and auth [%s]", (kind) => {
       other: [{ type: "api", label: "API key" }],
     })
 
+    // /api/provider and /api/model: the same providers and models in the v2 shapes
+    const v2Providers = (await api(target(), "GET", "/api/provider")).json.data as Array<Record<string, any>>
+    expect(v2Providers.map((p) => p.id).sort()).toEqual(["myllm", "other"])
+    expect(v2Providers.find((p) => p.id === "myllm")).toMatchObject({
+      name: "Renamed LLM",
+      api: { type: "aisdk", package: "@ai-sdk/openai-compatible" },
+      request: { headers: {}, body: {} },
+    })
+    const v2Models = (await api(target(), "GET", "/api/model")).json.data as Array<Record<string, any>>
+    expect(v2Models.map((m) => `${m.providerID}/${m.id}`).sort()).toEqual(["myllm/big-2", "myllm/small-1", "other/m"])
+    expect(v2Models.find((m) => m.id === "small-1")).toMatchObject({
+      name: "Small One",
+      api: { id: "small-1", type: "aisdk", package: "@ai-sdk/openai-compatible", url: "http://127.0.0.1:11434/v1" },
+      limit: { context: 8192, output: 1024 },
+      status: "active",
+      enabled: true,
+    })
+    expect(v2Models.find((m) => m.id === "big-2")!.capabilities.input).toEqual(expect.arrayContaining(["text", "image"]))
+
     // disabled_providers hides one
     await api(target(), "PATCH", "/config", { body: { disabled_providers: ["other"] } })
     expect((await sdk(target()).config.providers()).data!.providers.map((p) => p.id)).toEqual(["myllm"])

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { describe, expect, test } from "vitest"
 import { api, expectNamedError, sdk, useTarget, type ApiResponse } from "../support/http.ts"
 import { targetKinds, type Target } from "../support/targets.ts"
@@ -32,6 +34,18 @@ const customProvider = {
     "small-1": { name: "Small One", limit: { context: 8192, output: 1024 }, tool_call: true },
     "big-2": { name: "Big Two", reasoning: true, modalities: { input: ["text", "image"], output: ["text"] } },
   },
+}
+
+/** The files under `directory` whose bytes contain any of `needles`. */
+function filesHolding(directory: string, needles: string[]): string[] {
+  const holding: string[] = []
+  for (const entry of readdirSync(directory, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const path = join(entry.parentPath, entry.name)
+    const bytes = readFileSync(path)
+    if (needles.some((needle) => bytes.includes(needle))) holding.push(path)
+  }
+  return holding
 }
 
 describe.each(targetKinds())("config, providers and auth [%s]", (kind) => {
@@ -151,6 +165,12 @@ describe.each(targetKinds())("config, providers and auth [%s]", (kind) => {
     expect(oauth.data).toBe(true)
     const wellknown = await api(target(), "PUT", "/auth/wk", { body: { type: "wellknown", key: "ENV_NAME", token: SECRET } })
     expect(wellknown.json).toBe(true)
+
+    // Sealed at rest: the OAuth tokens only ever went through PUT /auth, and no file of the state holds them (the
+    // durable log locally, the Durable Objects' SQLite under wrangler dev), while the scan does find the apiKey the
+    // client put in the config itself, which is stored as written.
+    expect(filesHolding(target().stateDir, [SECRET]).length).toBeGreaterThan(0)
+    expect(filesHolding(target().stateDir, [OAUTH_REFRESH, OAUTH_ACCESS])).toEqual([])
 
     // bad credentials: 400, nothing stored
     expectNamedError(await api(target(), "PUT", "/auth/bad", { body: { type: "api" } }), 400, "BadRequest")

@@ -1,13 +1,13 @@
 import type { MiddlewareHandler } from "hono"
 import { PayloadTooLargeError } from "../error.ts"
 
-/** How much of an oversized chunked body is read and discarded before the rest is cancelled. */
+/** How much of an oversized body is read and discarded before the rest is cancelled. */
 const DISCARD_LIMIT = 64 * 1024 * 1024
 
 /**
  * Refuses bodies over `maxBytes` with 413. A declared Content-Length is checked up front; a chunked body
- * is counted as it arrives. On overflow the rest is read and discarded (up to DISCARD_LIMIT, then
- * cancelled): answering while the request stream is still open breaks the connection under workerd, and
+ * is counted as it arrives. Either way, the rest of an oversized body is read and discarded (up to
+ * DISCARD_LIMIT, then cancelled): answering while the request stream is still open breaks the connection under workerd, and
  * the next request on it fails ("worker restarted mid-request"). Hono's bodyLimit leaves the stream open.
  */
 export function bodyLimit(maxBytes: number): MiddlewareHandler {
@@ -19,7 +19,7 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
     const declared = c.req.header("content-length")
     if (declared !== undefined && !c.req.header("transfer-encoding")) {
       if (Number(declared) > maxBytes) {
-        await body.cancel().catch(() => {})
+        await discard(body.getReader())
         throw tooLarge()
       }
       return next()

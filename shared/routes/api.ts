@@ -38,60 +38,32 @@ export function apiRoutes(ports: Ports) {
     }),
     async (c) => c.json(await location(c)),
   )
-  app.get(
-    "/agent",
-    describeInstanceRoute({
-      operationId: "v2.agent.list",
-      summary: "The agents (as GET /agent lists them) in the v2 shape",
-      responses: { 200: json("The location and its agents", z.object({ location: LocationInfo, data: z.array(AgentV2Info) })) },
-    }),
-    async (c) => c.json({ location: await location(c), data: (await Agents.list(ports)).map(Agents.toV2) }),
-  )
-  app.get(
-    "/command",
-    describeInstanceRoute({
-      operationId: "v2.command.list",
-      summary: "The commands (as GET /command lists them) in the v2 shape",
-      responses: { 200: json("The location and its commands", z.object({ location: LocationInfo, data: z.array(CommandV2Info) })) },
-    }),
-    async (c) => c.json({ location: await location(c), data: (await Commands.list(ports)).map(Commands.toV2) }),
-  )
-  app.get(
-    "/provider",
-    describeInstanceRoute({
-      operationId: "v2.provider.list",
-      summary: "The providers (as GET /provider lists them) in the v2 shape",
-      responses: { 200: json("The location and its providers", z.object({ location: LocationInfo, data: z.array(ProviderV2Info) })) },
-    }),
-    async (c) => c.json({ location: await location(c), data: (await providers(ports)).providers.map(ProviderV2.provider) }),
-  )
-  app.get(
-    "/model",
-    describeInstanceRoute({
-      operationId: "v2.model.list",
-      summary: "The models of every provider (as GET /provider lists them) in the v2 shape",
-      responses: { 200: json("The location and its models", z.object({ location: LocationInfo, data: z.array(ModelV2Info) })) },
-    }),
-    async (c) => {
-      const models = (await providers(ports)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model))
-      return c.json({ location: await location(c), data: models })
-    },
-  )
-  // Lists of things this server does not have yet: the truthful answer is an empty list.
-  for (const [path, what] of [
-    ["/skill", "skills"],
-    ["/reference", "references"],
-    ["/integration", "integrations"],
-  ] as const) {
+  /** `GET /api/<name>`: `{location, data}` with what `load` lists, each item as `item` describes it. */
+  function list(name: string, summary: string, item: z.ZodType, load: () => Promise<unknown[]>) {
     app.get(
-      path,
+      `/${name}`,
       describeInstanceRoute({
-        operationId: `v2.${path.slice(1)}.list`,
-        summary: `The ${what} of the location (none on this server yet)`,
-        responses: { 200: json(`The location and its ${what}`, z.object({ location: LocationInfo, data: z.array(z.unknown()) })) },
+        operationId: `v2.${name}.list`,
+        summary,
+        responses: { 200: json(`The location and its ${name}s`, z.object({ location: LocationInfo, data: z.array(item) })) },
       }),
-      async (c) => c.json({ location: await location(c), data: [] }),
+      async (c) => c.json({ location: await location(c), data: await load() }),
     )
+  }
+
+  list("agent", "The agents (as GET /agent lists them) in the v2 shape", AgentV2Info, async () => (await Agents.list(ports)).map(Agents.toV2))
+  list("command", "The commands (as GET /command lists them) in the v2 shape", CommandV2Info, async () =>
+    (await Commands.list(ports)).map(Commands.toV2),
+  )
+  list("provider", "The providers (as GET /provider lists them) in the v2 shape", ProviderV2Info, async () =>
+    (await providers(ports)).providers.map(ProviderV2.provider),
+  )
+  list("model", "The models of every provider (as GET /provider lists them) in the v2 shape", ModelV2Info, async () =>
+    (await providers(ports)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model)),
+  )
+  // Things this server does not have yet: the truthful answer is an empty list.
+  for (const name of ["skill", "reference", "integration"]) {
+    list(name, `The ${name}s of the location (none on this server yet)`, z.unknown(), async () => [])
   }
   return app
 }

@@ -3,8 +3,8 @@ import type { Todo } from "../schema/app-info.ts"
 import { Bus } from "./bus.ts"
 
 /**
- * A session's todo list (records `todo/<sessionID>`); empty until the todowrite tool writes it
- * (publishing todo.updated). It lives and dies with its session: Sessions.remove deletes it, so callers check the session exists.
+ * A session's todo list (records `todo/<sessionID>`); empty until the todowrite tool writes it (publishing
+ * todo.updated). It lives and dies with its session: Sessions.remove deletes it, so callers check the session exists.
  */
 export namespace Todos {
   export const key = (sessionID: string) => `todo/${sessionID}`

@@ -7,7 +7,7 @@ import type { ToolArgs, ToolID } from "../tools.ts"
 import { Agents } from "./agent.ts"
 import { Permissions } from "./questions.ts"
 
-/** The config's permission rules refuse this tool call outright. */
+/** The permission rules (the agent's, the config's, the session's) refuse this tool call outright. */
 export const PermissionDeniedError = defineError(
   "PermissionDeniedError",
   z.object({ message: z.string(), permission: z.string(), pattern: z.string() }),

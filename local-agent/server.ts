@@ -11,7 +11,6 @@ import { Bus } from "../shared/domain/bus.ts"
 import { MemoryControlQueue } from "../shared/domain/tui-control.ts"
 import { nodeResponseTransport } from "./sse.ts"
 import { createLogger, type LogLevel } from "./log.ts"
-import { createProjectResolver } from "./project.ts"
 import { openStore } from "./store/index.ts"
 import { fileSealer } from "./sealer.ts"
 
@@ -59,7 +58,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     runner: noProviderRunner,
     clock,
     log: createLogger(options.logLevel),
-    resolveProject: createProjectResolver(),
+    resolveProject: (directory) => local.machine.vcs.project(directory),
     background(task) {
       inFlight.add(task)
       task.finally(() => inFlight.delete(task)).catch(() => {})

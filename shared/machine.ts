@@ -17,6 +17,7 @@ import type {
   VcsInfo,
 } from "./schema/machine.ts"
 import type { ToolResult } from "./tools.ts"
+import type { ProjectIdentity } from "./ports.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
@@ -77,6 +78,8 @@ export interface FileService {
 export interface VcsService {
   info(directory: string): Promise<VcsInfo>
   paths(directory: string): Promise<PathInfo>
+  /** The directory's project as upstream names it: the git root commit and toplevel, else the global project. */
+  project(directory: string): Promise<ProjectIdentity>
 }
 
 /**

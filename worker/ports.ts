@@ -8,6 +8,7 @@ import { numberVar, type Env } from "./env.ts"
 import { DurableObjectHub } from "./hub.ts"
 import { Objects } from "./objects.ts"
 import { machineObjectName } from "./names.ts"
+import { rememberedProjectResolver } from "./project.ts"
 import { createRemoteMachine } from "./remote-machine.ts"
 import { webCryptoSealer } from "./sealer.ts"
 import { durableProjectStore, durableRecordStore, durableSessionStore, durableTuiControl } from "./store.ts"
@@ -20,11 +21,13 @@ const log: Logger = {
 
 /**
  * The edge's ports for one tenant. Its machine is the one paired with the tenant, reached through the tunnel
- * (503 MachineUnavailable while none is connected); every directory belongs to the global project for now.
+ * (503 MachineUnavailable while none is connected), which also names the directories' projects.
  */
 export function createWorkerPorts(env: Env, tenant: string, options: { passwordAuth: boolean }): Ports {
   const objects = new Objects(env, tenant)
   const password = env.OPENCODE_SERVER_PASSWORD
+  const records = durableRecordStore(objects)
+  const machine = createRemoteMachine(tenant, () => env.MACHINES.getByName(machineObjectName(tenant)))
   return {
     config: {
       version: VERSION,
@@ -37,7 +40,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     },
     sessions: durableSessionStore(objects),
     projects: durableProjectStore(objects),
-    records: durableRecordStore(objects),
+    records,
     sealer: webCryptoSealer(env.OPENCODE_SECRETS_KEY, tenant),
     tuiControl: durableTuiControl(objects),
     hub: new DurableObjectHub(objects),
@@ -45,9 +48,9 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     runner: noProviderRunner,
     clock: { now: () => Date.now() },
     log,
-    resolveProject: async () => ({ id: "global", worktree: "/" }),
+    resolveProject: rememberedProjectResolver(records, machine),
     upgradeWebSocket,
-    machine: createRemoteMachine(tenant, () => env.MACHINES.getByName(machineObjectName(tenant))),
+    machine,
     background: waitUntil,
   }
 }

@@ -103,6 +103,10 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
     vcs: {
       info: (directory) => call("GET", "/vcs", { directory }),
       paths: (directory) => call("GET", "/path", { directory }),
+      async project(directory) {
+        const project = await call<{ id: string; worktree: string; vcs?: "git" }>("GET", "/project/current", { directory })
+        return { id: project.id, worktree: project.worktree, ...(project.vcs ? { vcs: project.vcs } : {}) }
+      },
     },
     lsp: {
       status: (directory) => call("GET", "/lsp", { directory }),

@@ -64,6 +64,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const watchedVcs: VcsService = {
     info: (directory) => (ensureWatcher(directory), vcs.info(directory)),
     paths: (directory) => (ensureWatcher(directory), vcs.paths(directory)),
+    project: vcs.project,
   }
   const pty = createPtyService(options.publish)
   const tools = createToolService()

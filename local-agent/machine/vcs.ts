@@ -3,6 +3,7 @@ import { join } from "node:path"
 import type { VcsService } from "../../shared/machine.ts"
 import type { PathInfo, VcsInfo } from "../../shared/schema/machine.ts"
 import { gitMaybe } from "./git.ts"
+import { createProjectResolver } from "./project.ts"
 
 export interface VcsServiceOptions {
   /** The agent's state directory (`--state`), reported as `state` by GET /path. */
@@ -29,6 +30,7 @@ async function defaultBranch(directory: string): Promise<string | undefined> {
 /** Version control and well-known paths for a directory on this machine, from git. */
 export function createVcsService(options: VcsServiceOptions): VcsService {
   return {
+    project: createProjectResolver(),
     async info(directory: string): Promise<VcsInfo> {
       const branch = await currentBranch(directory)
       if (branch === undefined) return {}

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
@@ -152,6 +152,29 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     expect(found.json.map((hit: { path: { text: string } }) => hit.path.text)).toEqual(["notes.md"])
     expectNamedError(await asClient("GET", "/file/content?path=../../etc/passwd"), 403, "PathOutsideDirectoryError")
     expectNamedError(await asClient("GET", "/file/content?path=missing.md"), 404, "NotFoundError")
+  })
+
+  test("the edge names a directory's project as the machine does (git root commit), and remembers it", async () => {
+    const repo = realpathSync(mkdtempSync(join(tmpdir(), "oc-tunnel-repo-")))
+    const git = (...args: string[]) => run("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: repo })
+    await git("init", "-q")
+    await git("commit", "-q", "--allow-empty", "-m", "root")
+    const root = (await git("rev-list", "--max-parents=0", "HEAD")).stdout.trim()
+    const inRepo = (method: string, path: string, body?: unknown) =>
+      api(edge(), method, path, { noAuth: true, directory: repo, headers: { Authorization: `Bearer ${token}` }, ...(body ? { body } : {}) })
+
+    const current = await inRepo("GET", "/project/current")
+    expect(current.json).toMatchObject({ id: root, worktree: repo, vcs: "git" })
+    expect((await inRepo("POST", "/session", {})).json.projectID).toBe(root)
+    expect(((await inRepo("GET", "/project")).json as { id: string }[]).map((project) => project.id)).toContain(root)
+    // outside git: the global project, as upstream
+    expect((await asClient("GET", "/project/current")).json).toMatchObject({ id: "global" })
+
+    // remembered: the project stays while the machine is away
+    tunnel!.kill9()
+    await until(async () => ((await asClient("GET", "/file/content?path=notes.md")).status === 503 ? true : undefined))
+    expect((await inRepo("GET", "/project/current")).json.id).toBe(root)
+    await tunnel!.start()
   })
 
   test("built-in tools run on the machine through the edge, confined to the directory", async () => {

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
-import type { ProjectIdentity } from "../shared/ports.ts"
+import type { ProjectIdentity } from "../../shared/ports.ts"
 
 const run = promisify(execFile)
 const GLOBAL: ProjectIdentity = { id: "global", worktree: "/" }

@@ -5,7 +5,8 @@ import { createLspService } from "./lsp.ts"
 import { createPtyService } from "./pty.ts"
 import { createToolService } from "./tools.ts"
 import { createVcsService } from "./vcs.ts"
-import { watchDirectory, type DirectoryWatcher } from "./watcher.ts"
+import { watchDirectory, type DirectoryWatcher, type WatchedEvent } from "./watcher.ts"
+import type { EventProperties } from "../../shared/schema/event.ts"
 
 export interface LocalMachineOptions {
   /** The agent's state directory, reported by GET /path. */
@@ -41,7 +42,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       watchers.delete(oldest)
       void watcher.then((w) => w?.close())
     }
-    const started = watchDirectory(directory, (type, properties) => options.publish(directory, type, properties), {
+    const started = watchDirectory(directory, (type, properties) => (refreshOpen(type, properties), options.publish(directory, type, properties)), {
       onError: (message) => options.log?.warn(message, { directory }),
     }).catch(() => {
       // the directory does not exist (yet): try again on its next request
@@ -69,6 +70,12 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const pty = createPtyService(options.publish)
   const tools = createToolService()
   const lsp = createLspService({ publish: options.publish, log: options.log })
+  // A file open in a language server changed on disk (an editor, a tool, git): the server gets its new text.
+  const refreshOpen = (type: WatchedEvent, properties: EventProperties<WatchedEvent>) => {
+    if (type !== "file.watcher.updated" || closed) return
+    const { file, event } = properties as EventProperties<"file.watcher.updated">
+    if (event === "change") lsp.refresh(file).catch((error) => options.log?.warn(`lsp: ${error.message}`, { file }))
+  }
   const touch = (directory: string, path: string) => {
     if (!closed && lsp.handles(path)) lsp.touch(directory, path).catch((error) => options.log?.warn(`lsp: ${error.message}`, { directory, path }))
   }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process"
 import { accessSync, constants, existsSync } from "node:fs"
-import { readFile } from "node:fs/promises"
+import { readFile, realpath } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { delimiter, dirname, extname, join, relative, sep } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -474,6 +474,8 @@ export interface LspManager extends LspService {
   diagnostics(directory: string, path: string): LspDiagnostic[]
   /** Whether a file's extension has a language server in the table (installed or not). */
   handles(path: string): boolean
+  /** Sends a file's new text to every server that has it open (the file changed on disk, `file` absolute). */
+  refresh(file: string): Promise<void>
   closeAll(): Promise<void>
 }
 
@@ -532,6 +534,17 @@ export function createLspService(options: { publish: MachinePublish; log?: Logge
       }
       client.directories.add(directory)
       await client.touch(resolved.real, resolved.absolute)
+    },
+
+    async refresh(file) {
+      if (closed) return
+      const real = await realpath(file).catch(() => undefined)
+      if (!real) return
+      const uri = pathToFileURL(real).href
+      for (const client of clients.values()) {
+        const known = client.open.get(uri)
+        if (known) await client.touch(real, known.path)
+      }
     },
 
     diagnostics(directory, path) {

@@ -88,6 +88,22 @@ describe("LSP on the local agent", () => {
   )
 
   test(
+    "a change on disk to an open file reaches its server (the file watcher sends the new text)",
+    async () => {
+      writeFileSync(file, "export function computeGrandTotal(items: number[]): number {\n  return items.length\n}\n")
+      const renamed = await until(
+        async () => {
+          const response = await api(target(), "GET", "/find/symbol?query=computeGrand", { directory })
+          return (response.json as { name: string }[]).find((symbol) => symbol.name === "computeGrandTotal")
+        },
+        { timeoutMs: LSP_WAIT_MS, intervalMs: 500, what: "the renamed symbol computeGrandTotal" },
+      )
+      expect(renamed).toMatchObject({ location: { uri: expect.stringMatching(/broken\.ts$/) } })
+    },
+    LSP_WAIT_MS * 2,
+  )
+
+  test(
     "a language server that crashes is started again and reports diagnostics again",
     async () => {
       const crashed = processesIn(directory)

@@ -3,6 +3,7 @@ import type { Logger } from "../../shared/ports.ts"
 import { createFileService, type FileServiceOptions } from "./files.ts"
 import { createLspService } from "./lsp.ts"
 import { createPtyService } from "./pty.ts"
+import { withDiagnostics } from "./tool-diagnostics.ts"
 import { createToolService } from "./tools.ts"
 import { createVcsService } from "./vcs.ts"
 import { watchDirectory, type DirectoryWatcher, type WatchedEvent } from "./watcher.ts"
@@ -81,7 +82,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   }
 
   return {
-    machine: { connected: async () => true, pty, files: watchedFiles, vcs: watchedVcs, lsp, tools },
+    machine: { connected: async () => true, pty, files: watchedFiles, vcs: watchedVcs, lsp, tools: withDiagnostics(tools, lsp) },
     async close() {
       closed = true
       pty.closeAll()

@@ -236,6 +236,10 @@ class LspClient {
   readonly diagnostics = new Map<string, LspDiagnostic[]>()
   /** Directories whose streams hear about this server. */
   readonly directories = new Set<string>()
+  /** Paths (as the client knows them) whose latest text was sent and not yet answered with diagnostics. */
+  private readonly unanswered = new Set<string>()
+  /** Called once when the next diagnostics for a path arrive. */
+  private readonly awaiting = new Map<string, Set<() => void>>()
 
   constructor(
     readonly server: ServerDefinition,
@@ -364,18 +368,42 @@ class LspClient {
       }
     }
     this.diagnostics.set(path, Array.isArray(params.diagnostics) ? params.diagnostics : [])
+    this.unanswered.delete(path)
+    const waiters = this.awaiting.get(path)
+    this.awaiting.delete(path)
+    for (const wake of waiters ?? []) wake()
     for (const directory of this.directories) {
       void this.publish(directory, "lsp.client.diagnostics", { serverID: this.server.id, path }).catch(() => {})
     }
   }
 
   private sendOpen(uri: string, file: OpenFile) {
+    this.unanswered.add(file.path)
     const languageId = LANGUAGE_IDS[extname(file.path)] ?? "plaintext"
     this.connection?.notify("textDocument/didOpen", { textDocument: { uri, languageId, version: file.version, text: file.text } })
   }
 
+  /**
+   * Resolves once the server has answered the latest text of `path` with diagnostics (at once when it has), or
+   * after `ms`. Whoever sent that text (a tool, the file watcher) does not matter.
+   */
+  answered(path: string, ms: number): Promise<void> {
+    if (!this.unanswered.has(path)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const waiters = this.awaiting.get(path) ?? new Set()
+      const wake = () => {
+        clearTimeout(timer)
+        waiters.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      waiters.add(wake)
+      this.awaiting.set(path, waiters)
+    })
+  }
+
   /** Opens a file (real path `real`, known to the client as `path`), or sends its new text if it changed. */
-  async touch(real: string, path: string) {
+  async touch(real: string, path: string): Promise<void> {
     await this.start()
     const text = await readFile(real, "utf8")
     const uri = pathToFileURL(real).href
@@ -384,14 +412,16 @@ class LspClient {
       const file = { path, version: 1, text }
       this.open.set(uri, file)
       this.sendOpen(uri, file)
-    } else if (known.text !== text) {
-      known.version++
-      known.text = text
-      this.connection?.notify("textDocument/didChange", {
-        textDocument: { uri, version: known.version },
-        contentChanges: [{ text }],
-      })
+      return
     }
+    if (known.text === text) return
+    known.version++
+    known.text = text
+    this.unanswered.add(known.path)
+    this.connection?.notify("textDocument/didChange", {
+      textDocument: { uri, version: known.version },
+      contentChanges: [{ text }],
+    })
   }
 
   async symbols(query: string): Promise<LspSymbol[]> {
@@ -470,8 +500,11 @@ export interface LspDiagnostic {
 export interface LspManager extends LspService {
   /** Opens (or refreshes) a file in the server for its language, starting that server if needed. */
   touch(directory: string, path: string): Promise<void>
-  /** The diagnostics last published for a file (path relative to the directory, or absolute). */
-  diagnostics(directory: string, path: string): LspDiagnostic[]
+  /**
+   * Opens or refreshes a file in its server like `touch`, then waits (at most `waitMs`) for the diagnostics
+   * that answer it; resolves with the file's diagnostics (none for a file no server handles).
+   */
+  diagnose(directory: string, path: string, waitMs: number): Promise<LspDiagnostic[]>
   /** Whether a file's extension has a language server in the table (installed or not). */
   handles(path: string): boolean
   /** Sends a file's new text to every server that has it open (the file changed on disk, `file` absolute). */
@@ -495,6 +528,22 @@ export function createLspService(options: { publish: MachinePublish; log?: Logge
     } catch {
       return directory
     }
+  }
+
+  /** The client for a file's language and root (made, not yet started, when new), with the file's paths. */
+  const clientFor = async (directory: string, path: string) => {
+    const server = serverFor(path)
+    if (closed || !server) return undefined
+    const resolved = await resolveInside(directory, path)
+    const root = findRoot(resolved.real, resolved.realDirectory, server.markers)
+    const key = `${server.id}\0${root}`
+    let client = clients.get(key)
+    if (!client) {
+      client = new LspClient(server, root, options.publish, options.log)
+      clients.set(key, client)
+    }
+    client.directories.add(directory)
+    return { client, real: resolved.real, absolute: resolved.absolute }
   }
 
   return {
@@ -521,19 +570,18 @@ export function createLspService(options: { publish: MachinePublish; log?: Logge
     },
 
     async touch(directory, path) {
-      if (closed) return
-      const server = serverFor(path)
-      if (!server) return
-      const resolved = await resolveInside(directory, path)
-      const root = findRoot(resolved.real, resolved.realDirectory, server.markers)
-      const key = `${server.id}\0${root}`
-      let client = clients.get(key)
-      if (!client) {
-        client = new LspClient(server, root, options.publish, options.log)
-        clients.set(key, client)
-      }
-      client.directories.add(directory)
-      await client.touch(resolved.real, resolved.absolute)
+      const found = await clientFor(directory, path)
+      await found?.client.touch(found.real, found.absolute)
+    },
+
+    async diagnose(directory, path, waitMs) {
+      const found = await clientFor(directory, path)
+      if (!found) return []
+      await found.client.touch(found.real, found.absolute)
+      // The path the file was first opened under (another directory may name it differently) keys its diagnostics.
+      const known = found.client.open.get(pathToFileURL(found.real).href)?.path ?? found.absolute
+      await found.client.answered(known, waitMs)
+      return found.client.diagnostics.get(known) ?? []
     },
 
     async refresh(file) {
@@ -547,14 +595,6 @@ export function createLspService(options: { publish: MachinePublish; log?: Logge
       }
     },
 
-    diagnostics(directory, path) {
-      const absolute = path.startsWith("/") ? path : join(directory, path)
-      for (const client of clients.values()) {
-        const found = client.diagnostics.get(absolute)
-        if (found) return found
-      }
-      return []
-    },
 
     async closeAll() {
       closed = true

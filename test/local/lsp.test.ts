@@ -104,6 +104,26 @@ describe("LSP on the local agent", () => {
   )
 
   test(
+    "write and edit report the errors the language server finds in what they wrote",
+    async () => {
+      const tool = (id: string, args: unknown) => api(target(), "POST", `/tool/${id}/execute`, { directory, body: args })
+      const written = await tool("write", { filePath: "typo.ts", content: 'export const y: number = "b"\n' })
+      expect(written.status, written.text).toBe(200)
+      expect(written.json.output).toContain('LSP errors detected in this file, please fix:\n<diagnostics file="typo.ts">\nERROR [1:14] Type')
+      expect(written.json.metadata.diagnostics).toEqual([expect.objectContaining({ severity: 1, range: expect.any(Object) })])
+
+      const fixed = await tool("edit", { filePath: "typo.ts", oldString: '"b"', newString: "2" })
+      expect(fixed.status, fixed.text).toBe(200)
+      expect(fixed.json.output).not.toContain("LSP errors")
+      expect(fixed.json.metadata.diagnostics).toEqual([])
+
+      const notes = await tool("write", { filePath: "notes.md", content: "no server for this\n" })
+      expect(notes.json.metadata.diagnostics).toBeUndefined()
+    },
+    LSP_WAIT_MS * 2,
+  )
+
+  test(
     "a language server that crashes is started again and reports diagnostics again",
     async () => {
       const crashed = processesIn(directory)

@@ -55,10 +55,29 @@ export namespace ToolPermission {
     )
   }
 
-  /** `*` matches any run of characters, `?` one; everything else literally. */
+  /**
+   * `*` matches any run of characters, `?` one; everything else literally. A two-pointer walk that backtracks
+   * only to the last `*`, so it stays O(value × pattern) whatever the pattern (a regex of several `.*` does not).
+   */
   export function matches(value: string, pattern: string): boolean {
-    const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[\\s\\S]*").replace(/\?/g, "[\\s\\S]")
-    return new RegExp(`^${source}$`).test(value)
+    let v = 0
+    let p = 0
+    let star = -1
+    let resume = 0
+    while (v < value.length) {
+      if (p < pattern.length && (pattern[p] === "?" || pattern[p] === value[v])) {
+        v++
+        p++
+      } else if (p < pattern.length && pattern[p] === "*") {
+        star = p++
+        resume = v
+      } else if (star >= 0) {
+        p = star + 1
+        v = ++resume
+      } else return false
+    }
+    while (pattern[p] === "*") p++
+    return p === pattern.length
   }
 
   /** The last rule matching both the permission and the subject; `ask` when none does, as upstream. */

@@ -56,21 +56,23 @@ export namespace ToolPermission {
   }
 
   /**
-   * `*` matches any run of characters, `?` one; everything else literally. A two-pointer walk that backtracks
-   * only to the last `*`, so it stays O(value × pattern) whatever the pattern (a regex of several `.*` does not).
+   * `*` matches any run of characters, `?` one; everything else literally (a `*` in the value is just a
+   * character). As upstream, a pattern ending in " *" also matches the bare command (`git *` matches `git`).
+   * A two-pointer walk that backtracks only to the last `*`: O(value × pattern) whatever the pattern.
    */
   export function matches(value: string, pattern: string): boolean {
+    if (pattern.endsWith(" *") && value === pattern.slice(0, -2)) return true
     let v = 0
     let p = 0
     let star = -1
     let resume = 0
     while (v < value.length) {
-      if (p < pattern.length && (pattern[p] === "?" || pattern[p] === value[v])) {
-        v++
-        p++
-      } else if (p < pattern.length && pattern[p] === "*") {
+      if (pattern[p] === "*") {
         star = p++
         resume = v
+      } else if (p < pattern.length && (pattern[p] === "?" || pattern[p] === value[v])) {
+        v++
+        p++
       } else if (star >= 0) {
         p = star + 1
         v = ++resume

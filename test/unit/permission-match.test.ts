@@ -6,7 +6,7 @@ describe("permission patterns (upstream's wildcards)", () => {
     ["git push origin main", "git push *", true],
     ["git pull", "git push *", false],
     ["rm -rf build", "rm *", true],
-    ["rm", "rm *", false],
+    ["rm", "rm *", true],
     ["src/a.env", "*.env", true],
     [".env", "*.env", true],
     ["x.env.example", "*.env.*", true],
@@ -20,6 +20,11 @@ describe("permission patterns (upstream's wildcards)", () => {
     ["line1\nline2", "line1*", true],
     ["abcabd", "*abd", true],
     ["aaaa", "*a*a*a*a*a", false],
+    ["rm *.log", "rm *", true],
+    ["a*b", "a*b", true],
+    ["a*b", "a\\*b", false],
+    ["git", "git *", true],
+    ["gitx", "git *", false],
   ])("%j against %j: %s", (value, pattern, expected) => {
     expect(ToolPermission.matches(value, pattern)).toBe(expected)
   })

@@ -4,7 +4,9 @@ import { defineError } from "../error.ts"
 import type { Agent } from "../schema/app-info.ts"
 import type { Session } from "../schema/session.ts"
 import type { ToolArgs, ToolID } from "../tools.ts"
+import { Path } from "../path.ts"
 import { Agents } from "./agent.ts"
+import { ShellCommand } from "./shell-command.ts"
 import { Permissions } from "./questions.ts"
 
 /** The permission rules (the agent's, the config's, the session's) refuse this tool call outright. */
@@ -16,14 +18,19 @@ export const PermissionDeniedError = defineError(
 
 /**
  * Upstream's permission rules around tool calls made for a session: each tool maps to a permission (write and
- * edit are both `edit`; the server tools are their own) and a subject (the command, the file, the pattern). The
- * ruleset is the agent's (upstream's defaults, the agent's own, then the config's `permission`, then the config
- * agent's), then the session's; the last rule whose permission and pattern both match decides. `ask` puts a
- * permission request to the session's user and waits; "always" approves the same subject for the rest of the
- * session.
+ * edit are both `edit`; the server tools are their own) and subjects: each simple command of a bash line, the
+ * path relative to the directory, the pattern. The ruleset is the agent's (upstream's defaults, the agent's own,
+ * then the config's `permission`, then the config agent's), then the session's; for each subject the last rule
+ * whose permission and pattern both match decides, and one denied subject denies the call. `ask` puts a
+ * permission request to the session's user and waits; "always" approves for the rest of the session.
  */
 export namespace ToolPermission {
   type Rule = Agent["permission"][number]
+  /** An "always" reply: every subject of the permission, or (bash) one exact command, compared literally. */
+  interface Approval {
+    permission: string
+    subject?: string
+  }
   const approvalsKey = (sessionID: string) => `permission-always/${sessionID}`
 
   const PERMISSION: Record<ToolID, string> = {
@@ -39,10 +46,26 @@ export namespace ToolPermission {
     todoread: "todoread",
   }
 
-  function subject(toolID: ToolID, args: ToolArgs<ToolID>): string {
+  /** A path argument as the rules see it: relative to the directory and normalised (`./a`, `x/../a`, `/dir/a` are `a`). */
+  function pathSubject(directory: string, path: string): string {
+    const base = Path.normalize(directory)
+    const absolute = Path.normalize(Path.isAbsolute(path) ? path : `${base}/${path}`)
+    const relative = Path.relativeInside(base, absolute)
+    return relative === undefined ? absolute : relative || "."
+  }
+
+  /** What the rules judge: each simple command of a bash line, a tool's path or pattern, else "*". */
+  function subjects(directory: string, toolID: ToolID, args: ToolArgs<ToolID>): string[] {
     const fields = args as Record<string, unknown>
-    const value = toolID === "bash" ? fields.command : (fields.filePath ?? fields.pattern ?? fields.path)
-    return typeof value === "string" ? value : "*"
+    if (toolID === "bash") {
+      const command = fields.command as string
+      const parts = ShellCommand.parts(command)
+      return parts.length ? parts : [command]
+    }
+    if (toolID === "glob" || toolID === "grep") return [fields.pattern as string]
+    const path = fields.filePath ?? fields.path
+    if (typeof path === "string") return [pathSubject(directory, path)]
+    return toolID === "list" ? ["."] : ["*"]
   }
 
   /** The call's arguments for the user to judge, long texts (a file's new content) cut to a preview. */
@@ -97,32 +120,45 @@ export namespace ToolPermission {
     call: { directory: string; session: Session; agent?: string; toolID: ToolID; args: ToolArgs<ToolID>; signal?: AbortSignal },
   ): Promise<void> {
     const permission = PERMISSION[call.toolID]
-    const value = subject(call.toolID, call.args)
     const agent = await Agents.resolve(ports, call.agent)
-    const action = evaluate([...agent.permission, ...(call.session.permission ?? [])], permission, value)
-    if (action === "allow") return
-    if (action === "deny") {
-      throw new PermissionDeniedError({ message: `The ${agent.name} agent may not ${permission} ${value}`, permission, pattern: value })
+    const rules = [...agent.permission, ...(call.session.permission ?? [])]
+    const asking: string[] = []
+    for (const subject of subjects(call.directory, call.toolID, call.args)) {
+      const action = evaluate(rules, permission, subject)
+      if (action === "deny") {
+        throw new PermissionDeniedError({ message: `The ${agent.name} agent may not ${permission} ${subject}`, permission, pattern: subject })
+      }
+      if (action === "ask") asking.push(subject)
     }
+    if (asking.length === 0) return
     const sessionID = call.session.id
-    const approvals = (await ports.records.get<Rule[]>(approvalsKey(sessionID))) ?? []
-    if (evaluate(approvals, permission, value) === "allow") return
-    // "always" approves this exact command for bash, and every subject of the other permissions.
-    const always = call.toolID === "bash" ? value : "*"
+    const approvals = (await ports.records.get<Approval[]>(approvalsKey(sessionID))) ?? []
+    const approved = (subject: string) =>
+      approvals.some((approval) => approval.permission === permission && (approval.subject === undefined || approval.subject === subject))
+    const unapproved = asking.filter((subject) => !approved(subject))
+    if (unapproved.length === 0) return
+    // "always" approves these exact commands for bash, and every subject of the other permissions.
+    const always: Approval[] = call.toolID === "bash" ? unapproved.map((subject) => ({ permission, subject })) : [{ permission }]
     const reply = await Permissions.ask(
       ports,
       {
         directory: call.directory,
         sessionID,
         permission,
-        patterns: [value],
-        always: [always],
+        patterns: unapproved,
+        always: always.map((approval) => approval.subject ?? "*"),
         metadata: { tool: call.toolID, ...shown(call.args as Record<string, unknown>) },
       },
       { signal: call.signal },
     )
-    if (reply === "always") {
-      await ports.records.put(approvalsKey(sessionID), [...approvals, { permission, pattern: always, action: "allow" }])
+    if (reply === "always") await approve(ports, sessionID, always)
+  }
+
+  /** Adds approvals for the rest of the session; compare-and-swap, so two "always" replies at once both land. */
+  async function approve(ports: Ports, sessionID: string, added: Approval[]): Promise<void> {
+    for (;;) {
+      const stored = await ports.records.get<Approval[]>(approvalsKey(sessionID))
+      if (await ports.records.swap(approvalsKey(sessionID), stored, [...(stored ?? []), ...added])) return
     }
   }
 

@@ -65,10 +65,12 @@ export namespace Tools {
       if (isMachineToolID(toolID)) return requireMachine(ports).tools.execute(context.directory, toolID, args)
       throw new BadRequestError({ message: `The ${toolID} tool runs for a session: give ?sessionID=`, kind: "Query" })
     }
+    // A call for a session runs where the session lives, whatever directory the request names.
     const session = await Sessions.get(ports, context.sessionID)
-    await ToolPermission.check(ports, { ...context, session, toolID, args })
-    if (isMachineToolID(toolID)) return requireMachine(ports).tools.execute(context.directory, toolID, args)
+    const call = { ...context, directory: session.directory, sessionID: session.id }
+    await ToolPermission.check(ports, { ...call, session, toolID, args })
+    if (isMachineToolID(toolID)) return requireMachine(ports).tools.execute(call.directory, toolID, args)
     const run = SERVER_TOOLS[toolID] as ServerTool<ServerToolID>
-    return run(ports, { ...context, sessionID: session.id }, args as never)
+    return run(ports, call, args as never)
   }
 }

@@ -24,7 +24,9 @@ const ToolContextQuery = z.object({
     .string()
     .startsWith("ses")
     .optional()
-    .describe("The session the call runs for: server tools need one, and it puts the call under the agent's and session's permission rules"),
+    .describe(
+      "The session the call runs for, in the session's directory: server tools need one, and it puts the call under the agent's and session's permission rules",
+    ),
   agent: z.string().optional().describe("The agent the call runs as (default: the config's default_agent, else build)"),
   messageID: z.string().optional().describe("The message that made the call (with callID, shown on a question)"),
   callID: z.string().optional().describe("The tool call's id (with messageID)"),

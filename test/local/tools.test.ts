@@ -204,6 +204,10 @@ describe("local agent: built-in tools", () => {
     const denied = await inSession("bash", { command: "rm keep.txt" })
     expectNamedError(denied, 403, "PermissionDeniedError")
     expect(denied.json.data).toMatchObject({ permission: "bash", pattern: "rm keep.txt" })
+    // Each simple command of a line is judged: a denied one hidden behind another, or in a substitution, is denied.
+    for (const command of ["true && rm keep.txt", "echo ok; X=1 rm keep.txt", "echo $(rm keep.txt)", "(rm *.txt)"]) {
+      expectNamedError(await inSession("bash", { command }), 403, "PermissionDeniedError")
+    }
     expect(await exists(join(project, "keep.txt"))).toBe(true)
 
     const once = inSession("bash", { command: "echo gated-once" })
@@ -226,14 +230,28 @@ describe("local agent: built-in tools", () => {
     expect((await always).json.output).toBe("gated-always\n")
     // Approved for the rest of the session: the same command runs without a request.
     expect((await inSession("bash", { command: "echo gated-always" })).json.output).toBe("gated-always\n")
+    // An approved command is compared literally: its * approves no other command.
+    const starred = inSession("bash", { command: "echo gated-*" })
+    await api(target(), "POST", `/permission/${(await nextRequest()).id}/reply`, { directory: project, body: { reply: "always" } })
+    expect((await starred).status).toBe(200)
+    const other = inSession("bash", { command: "echo gated-other" })
+    const again = await nextRequest()
+    expect(again.patterns).toEqual(["echo gated-other"])
+    await api(target(), "POST", `/permission/${again.id}/reply`, { directory: project, body: { reply: "once" } })
+    expect((await other).status).toBe(200)
 
-    const guarded = inSession("write", { filePath: "guarded/notes.md", content: "x".repeat(5000) })
+    const guarded = inSession("write", { filePath: "./guarded/notes.md", content: "x".repeat(5000) })
     const write = await nextRequest()
     expect(write).toMatchObject({ permission: "edit", patterns: ["guarded/notes.md"], always: ["*"] })
     expect(write.metadata.content).toBe(`${"x".repeat(4096)}… (5000 characters)`)
     await api(target(), "POST", `/permission/${write.id}/reply`, { directory: project, body: { reply: "once" } })
     expect((await guarded).status).toBe(200)
     expect((await inSession("write", { filePath: "open.md", content: "free" })).status).toBe(200)
+    // A call for a session runs in the session's directory, whatever directory the request names.
+    const elsewhere = await api(target(), "POST", `/tool/write/execute?sessionID=${sessionID}`, { body: { filePath: "moved.md", content: "here" }, directory: outside })
+    expect(elsewhere.status, elsewhere.text).toBe(200)
+    expect(await exists(join(project, "moved.md"))).toBe(true)
+    expect(await exists(join(outside, "moved.md"))).toBe(false)
 
     // The agent's rules: build asks before reading .env files (upstream's default); a config agent's rules come last.
     await put(join(project, ".env"), "TOKEN=x\n")

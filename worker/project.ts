@@ -5,9 +5,10 @@ const GLOBAL: ProjectIdentity = { id: "global", worktree: "/" }
 
 /**
  * The edge names a directory's project as its machine does (the git root commit), asking through the tunnel
- * once and remembering the answer in the tenant's records, so the project stays the same while the machine
- * is away. Without a machine (or when it cannot answer) a directory is in the global project, not remembered:
- * the machine names it once it connects.
+ * and remembering a git project in the tenant's records, so it stays the same while the machine is away.
+ * "Not in git" is not remembered: a later `git init` and first commit are seen. Without a machine a directory
+ * is in the global project; a connected machine that fails to answer fails the request (its tunnel error)
+ * rather than filing sessions under the wrong project for good.
  */
 export function rememberedProjectResolver(records: KeyValueStore, machine: Machine) {
   return async (directory: string): Promise<ProjectIdentity> => {
@@ -15,9 +16,8 @@ export function rememberedProjectResolver(records: KeyValueStore, machine: Machi
     const known = await records.get<ProjectIdentity>(key)
     if (known) return known
     if (!(await machine.connected())) return GLOBAL
-    const identity = await machine.vcs.project(directory).catch(() => undefined)
-    if (!identity) return GLOBAL
-    await records.put(key, identity)
+    const identity = await machine.vcs.project(directory)
+    if (identity.id !== GLOBAL.id) await records.put(key, identity)
     return identity
   }
 }

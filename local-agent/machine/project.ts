@@ -15,21 +15,24 @@ async function git(directory: string, ...args: string[]): Promise<string> {
  * or the global project for a directory outside git (or one with no commits yet).
  */
 export function createProjectResolver() {
+  // Git projects only: a directory outside git is asked again, so a later `git init` and first commit count.
   const cache = new Map<string, Promise<ProjectIdentity>>()
   return (directory: string): Promise<ProjectIdentity> => {
-    let identity = cache.get(directory)
-    if (!identity) {
-      identity = (async () => {
-        try {
-          const worktree = await git(directory, "rev-parse", "--show-toplevel")
-          const roots = (await git(directory, "rev-list", "--max-parents=0", "--all")).split("\n").filter(Boolean).sort()
-          return roots[0] ? { id: roots[0], worktree, vcs: "git" as const } : GLOBAL
-        } catch {
-          return GLOBAL
-        }
-      })()
-      cache.set(directory, identity)
-    }
+    const cached = cache.get(directory)
+    if (cached) return cached
+    const identity = (async (): Promise<ProjectIdentity> => {
+      try {
+        const worktree = await git(directory, "rev-parse", "--show-toplevel")
+        const roots = (await git(directory, "rev-list", "--max-parents=0", "--all")).split("\n").filter(Boolean).sort()
+        return roots[0] ? { id: roots[0], worktree, vcs: "git" as const } : GLOBAL
+      } catch {
+        return GLOBAL
+      }
+    })()
+    cache.set(directory, identity)
+    void identity.then((resolved) => {
+      if (resolved === GLOBAL) cache.delete(directory)
+    })
     return identity
   }
 }

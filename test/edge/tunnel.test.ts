@@ -167,8 +167,15 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     expect(current.json).toMatchObject({ id: root, worktree: repo, vcs: "git" })
     expect((await inRepo("POST", "/session", {})).json.projectID).toBe(root)
     expect(((await inRepo("GET", "/project")).json as { id: string }[]).map((project) => project.id)).toContain(root)
-    // outside git: the global project, as upstream
+    // outside git: the global project, as upstream, and not remembered: a first commit later is seen
     expect((await asClient("GET", "/project/current")).json).toMatchObject({ id: "global" })
+    const later = realpathSync(mkdtempSync(join(tmpdir(), "oc-tunnel-later-")))
+    const inLater = () => api(edge(), "GET", "/project/current", { noAuth: true, directory: later, headers: { Authorization: `Bearer ${token}` } })
+    expect((await inLater()).json.id).toBe("global")
+    const gitLater = (...args: string[]) => run("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: later })
+    await gitLater("init", "-q")
+    await gitLater("commit", "-q", "--allow-empty", "-m", "first")
+    expect((await inLater()).json.id).toBe((await gitLater("rev-list", "--max-parents=0", "HEAD")).stdout.trim())
 
     // remembered: the project stays while the machine is away
     tunnel!.kill9()

@@ -302,7 +302,7 @@ class LspClient {
           workspace: { configuration: true, workspaceFolders: true, symbol: { dynamicRegistration: false } },
           textDocument: {
             synchronization: { didOpen: true, didChange: true, dynamicRegistration: false },
-            publishDiagnostics: { relatedInformation: true, versionSupport: false },
+            publishDiagnostics: { relatedInformation: true, versionSupport: true },
           },
         },
       })
@@ -359,7 +359,8 @@ class LspClient {
 
   private notification(method: string, params: any) {
     if (method !== "textDocument/publishDiagnostics" || typeof params?.uri !== "string") return
-    let path = this.open.get(params.uri)?.path
+    const open = this.open.get(params.uri)
+    let path = open?.path
     if (!path) {
       try {
         path = fileURLToPath(params.uri)
@@ -368,10 +369,14 @@ class LspClient {
       }
     }
     this.diagnostics.set(path, Array.isArray(params.diagnostics) ? params.diagnostics : [])
-    this.unanswered.delete(path)
-    const waiters = this.awaiting.get(path)
-    this.awaiting.delete(path)
-    for (const wake of waiters ?? []) wake()
+    // Diagnostics of an older text (servers that say which version) do not answer the latest one.
+    const stale = open !== undefined && typeof params.version === "number" && params.version < open.version
+    if (!stale) {
+      this.unanswered.delete(path)
+      const waiters = this.awaiting.get(path)
+      this.awaiting.delete(path)
+      for (const wake of waiters ?? []) wake()
+    }
     for (const directory of this.directories) {
       void this.publish(directory, "lsp.client.diagnostics", { serverID: this.server.id, path }).catch(() => {})
     }
@@ -501,8 +506,8 @@ export interface LspManager extends LspService {
   /** Opens (or refreshes) a file in the server for its language, starting that server if needed. */
   touch(directory: string, path: string): Promise<void>
   /**
-   * Opens or refreshes a file in its server like `touch`, then waits (at most `waitMs`) for the diagnostics
-   * that answer it; resolves with the file's diagnostics (none for a file no server handles).
+   * Opens or refreshes a file in its server like `touch`, then waits for the diagnostics that answer it, all
+   * within `waitMs`; resolves with the file's diagnostics (none for a file no server handles, or none in time).
    */
   diagnose(directory: string, path: string, waitMs: number): Promise<LspDiagnostic[]>
   /** Whether a file's extension has a language server in the table (installed or not). */
@@ -577,10 +582,19 @@ export function createLspService(options: { publish: MachinePublish; log?: Logge
     async diagnose(directory, path, waitMs) {
       const found = await clientFor(directory, path)
       if (!found) return []
-      await found.client.touch(found.real, found.absolute)
+      // One deadline for all of it: a server still starting (its initialize may take long) counts against it.
+      const deadline = Date.now() + waitMs
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const touched = found.client.touch(found.real, found.absolute).then(() => true)
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)))
+      const inTime = await Promise.race([touched, late]).finally(() => clearTimeout(timer))
+      if (!inTime) {
+        touched.catch(() => {})
+        return []
+      }
       // The path the file was first opened under (another directory may name it differently) keys its diagnostics.
       const known = found.client.open.get(pathToFileURL(found.real).href)?.path ?? found.absolute
-      await found.client.answered(known, waitMs)
+      await found.client.answered(known, Math.max(0, deadline - Date.now()))
       return found.client.diagnostics.get(known) ?? []
     },
 

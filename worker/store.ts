@@ -1,6 +1,6 @@
 import type { KeyValueStore, ProjectStore, SessionStore, TuiControlQueue } from "../shared/ports.ts"
 import type { TuiRequest } from "../shared/schema/tui.ts"
-import { TuiControlTimeoutError } from "../shared/error.ts"
+import { TooManyRequestsError, TuiControlTimeoutError } from "../shared/error.ts"
 import type { Objects } from "./objects.ts"
 
 /** The session store over Durable Objects: records in each session's object, the index in its directory's. */
@@ -58,8 +58,9 @@ export function durableRecordStore(objects: Objects): KeyValueStore {
 export function durableTuiControl(objects: Objects): TuiControlQueue {
   return {
     async call(request, timeoutMs) {
-      const result = (await objects.global().tuiCall(request, timeoutMs)) as { body: unknown } | { timeout: string }
+      const result = (await objects.global().tuiCall(request, timeoutMs)) as { body: unknown } | { timeout: string } | { busy: string }
       if ("timeout" in result) throw new TuiControlTimeoutError({ message: result.timeout })
+      if ("busy" in result) throw new TooManyRequestsError({ message: result.busy })
       return result.body
     },
     next: async (timeoutMs) => ((await objects.global().tuiNext(timeoutMs)) as TuiRequest | undefined) ?? undefined,

@@ -1,6 +1,9 @@
 import type { TuiRequest } from "../schema/tui.ts"
 import type { TuiControlQueue } from "../ports.ts"
-import { TuiControlTimeoutError } from "../error.ts"
+import { TooManyRequestsError, TuiControlTimeoutError } from "../error.ts"
+
+/** Requests waiting for a TUI to fetch them; more are refused (429). */
+const MAX_QUEUED = 100
 
 /**
  * The TUI control queue (upstream's `callTui`): server-side code puts a request to the attached TUI and
@@ -16,17 +19,19 @@ export class MemoryControlQueue implements TuiControlQueue {
   private readonly pollers: ((entry: (typeof this.queued)[number] | undefined) => void)[] = []
 
   call(request: TuiRequest, timeoutMs?: number): Promise<unknown> {
+    if (this.queued.length >= MAX_QUEUED) {
+      return Promise.reject(new TooManyRequestsError({ message: `${MAX_QUEUED} requests already wait for the TUI` }))
+    }
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined
       const settle = { resolve: (body: unknown) => (clearTimeout(timer), resolve(body)), reject }
       const entry = { request, ...settle }
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          // Taken back whether it still waits in the queue or was handed out and never answered.
+          // Taken back while it still waits in the queue. Once handed out it keeps its place among the
+          // delivered: the TUI's late answer is then used up by it, not given to the next caller.
           const queuedAt = this.queued.indexOf(entry)
           if (queuedAt >= 0) this.queued.splice(queuedAt, 1)
-          const deliveredAt = this.delivered.indexOf(settle)
-          if (deliveredAt >= 0) this.delivered.splice(deliveredAt, 1)
           reject(new TuiControlTimeoutError({ message: `The TUI did not answer ${request.path} within ${timeoutMs} ms` }))
         }, timeoutMs)
       }

@@ -2,7 +2,7 @@ import { Hono } from "hono"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
-import { BadRequestError, NotFoundError, TuiControlTimeoutError } from "../error.ts"
+import { BadRequestError, NotFoundError, TooManyRequestsError, TuiControlTimeoutError } from "../error.ts"
 import { TuiEventDefinitions, TuiRequest, type TuiEventType } from "../schema/tui.ts"
 import { Bus } from "../domain/bus.ts"
 import { Sessions } from "../domain/session.ts"
@@ -159,7 +159,7 @@ export function tuiRoutes(ports: Ports) {
           "The server-side end of the control queue (upstream's callTui) as a route, so an editor or script can drive a " +
           "TUI that long-polls /tui/control/next and learn its answer: queues {path, body}, and answers with the body the " +
           "TUI posts to /tui/control/response; 504 TuiControlTimeoutError when none comes within `timeout`.",
-        responses: { 200: json("The TUI's answer", z.unknown()), ...errors(TuiControlTimeoutError) },
+        responses: { 200: json("The TUI's answer", z.unknown()), ...errors(TooManyRequestsError, TuiControlTimeoutError) },
       }),
       validate("json", TuiControlRequestInput),
       async (c) => {

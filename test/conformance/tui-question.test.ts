@@ -97,6 +97,27 @@ describe.each(targetKinds())("tui, question, permission [%s]", (kind) => {
     expect({ status: result.status, json: result.json }, result.text).toEqual({ status: 200, json: { opened: "help" } })
   })
 
+  test("control request: a TUI's late answer to a request that timed out goes to that request, not the next", async () => {
+    const first = api(target(), "POST", "/tui/control/request", { body: { path: "/tui/first", timeout: 300 } })
+    const taken = await until(async () => {
+      const polled = await api(target(), "GET", "/tui/control/next?timeout=1000")
+      return polled.status === 200 ? polled : undefined
+    })
+    expect(taken.json.path).toBe("/tui/first")
+    expectNamedError(await first, 504, "TuiControlTimeoutError")
+
+    // The TUI takes the second request, then answers the first (late), then the second.
+    const second = api(target(), "POST", "/tui/control/request", { body: { path: "/tui/second", timeout: 20_000 } })
+    const next = await until(async () => {
+      const polled = await api(target(), "GET", "/tui/control/next?timeout=1000")
+      return polled.status === 200 ? polled : undefined
+    })
+    expect(next.json.path).toBe("/tui/second")
+    expect((await api(target(), "POST", "/tui/control/response", { body: "late answer to first" })).json).toBe(true)
+    await api(target(), "POST", "/tui/control/response", { body: "answer to second" })
+    expect((await second).json).toBe("answer to second")
+  })
+
   test("control request: 504 TuiControlTimeoutError when no TUI answers, 400 for a bad request", async () => {
     expectNamedError(await api(target(), "POST", "/tui/control/request", { body: { path: "/tui/open-help", timeout: 100 } }), 504, "TuiControlTimeoutError")
     expect((await api(target(), "GET", "/tui/control/next?timeout=0")).status).toBe(204)

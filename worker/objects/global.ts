@@ -1,6 +1,7 @@
 import type { Project } from "../../shared/schema/project.ts"
 import { StreamObject } from "./stream-object.ts"
 import { MemoryControlQueue } from "../../shared/domain/tui-control.ts"
+import { TooManyRequestsError } from "../../shared/error.ts"
 import type { TuiRequest } from "../../shared/schema/tui.ts"
 
 /** One per tenant: the project registry, the message-id index, the tenant's named records and the /global/event stream. */
@@ -11,11 +12,13 @@ export class GlobalObject extends StreamObject {
    */
   private readonly tuiControl = new MemoryControlQueue()
 
-  async tuiCall(request: TuiRequest, timeoutMs?: number): Promise<{ body: unknown } | { timeout: string }> {
+  /** The TUI's answer, or why there is none (errors do not keep their class across RPC). */
+  async tuiCall(request: TuiRequest, timeoutMs?: number): Promise<{ body: unknown } | { timeout: string } | { busy: string }> {
     try {
       return { body: await this.tuiControl.call(request, timeoutMs) }
     } catch (error) {
-      return { timeout: (error as Error).message }
+      const message = (error as Error).message
+      return error instanceof TooManyRequestsError ? { busy: message } : { timeout: message }
     }
   }
 

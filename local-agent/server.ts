@@ -7,6 +7,7 @@ import type { Ports, ServerConfig } from "../shared/ports.ts"
 import type { MachinePublish } from "../shared/machine.ts"
 import { MemoryHub } from "./hub.ts"
 import { createLocalMachine } from "./machine/index.ts"
+import { Permissions, Questions } from "../shared/domain/questions.ts"
 import { Bus } from "../shared/domain/bus.ts"
 import { MemoryControlQueue } from "../shared/domain/tui-control.ts"
 import { nodeResponseTransport } from "./sse.ts"
@@ -64,6 +65,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       task.finally(() => inFlight.delete(task)).catch(() => {})
     },
   }
+  // Whoever asked a question or a permission before a restart waited in the old process: nobody waits now.
+  await Questions.dispose(ports)
+  await Permissions.dispose(ports)
   const app = createApp(ports)
   webSockets.app = app
   const server = await new Promise<ServerType>((resolve, reject) => {

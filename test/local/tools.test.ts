@@ -299,6 +299,19 @@ describe("local agent: built-in tools", () => {
     })
   })
 
+  test("a restart withdraws the questions nobody waits for any more", async () => {
+    const sessionID = (await api(target(), "POST", "/session", { directory: project, body: {} })).json.id as string
+    const question = { question: "Still there?", header: "Still", options: [{ label: "Yes", description: "Yes" }] }
+    const call = api(target(), "POST", `/tool/question/execute?sessionID=${sessionID}`, { directory: project, body: { questions: [question] } }).catch(
+      (error: Error) => error,
+    )
+    const pending = () => api(target(), "GET", "/question", { directory: project }).then((r) => r.json as { sessionID: string }[])
+    await until(async () => ((await pending()).some((request) => request.sessionID === sessionID) ? true : undefined))
+    await target().restart()
+    await call
+    expect(await pending()).toEqual([])
+  })
+
   test("experimental tool routes", async () => {
     expect((await api(target(), "GET", "/experimental/tool/ids")).json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread"])
     const tools = await api(target(), "GET", "/experimental/tool?provider=anthropic&model=claude", { directory: project })

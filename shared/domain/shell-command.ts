@@ -23,28 +23,18 @@ export namespace ShellCommand {
       const char = line[i]!
       if (char === "\\" && quote !== "'" && i + 1 < line.length) {
         current += char + line[++i]
-        continue
-      }
-      if (quote) {
-        if (char === quote) quote = undefined
-        else if (quote === '"' && (char === "`" || (char === "$" && line[i + 1] === "("))) {
-          const end = substitutionEnd(line, i)
-          found.push(...parts(line.slice(i + (char === "`" ? 1 : 2), end)))
-          current += line.slice(i, end + 1)
-          i = end
-          continue
-        }
-        current += char
-        continue
-      }
-      if (char === "'" || char === '"') {
-        quote = char
-        current += char
-      } else if (char === "`" || (char === "$" && line[i + 1] === "(")) {
+      } else if (quote !== "'" && (char === "`" || (char === "$" && line[i + 1] === "("))) {
+        // A substitution runs its own commands, inside double quotes too; its text stays in this one.
         const end = substitutionEnd(line, i)
         found.push(...parts(line.slice(i + (char === "`" ? 1 : 2), end)))
         current += line.slice(i, end + 1)
         i = end
+      } else if (quote) {
+        if (char === quote) quote = undefined
+        current += char
+      } else if (char === "'" || char === '"') {
+        quote = char
+        current += char
       } else if (SEPARATORS.has(char)) finish()
       else current += char
     }

@@ -64,7 +64,7 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
   afterEach(() => tui?.stop())
 
   test(
-    "home screen, session list, an opened session's messages, a title changed over HTTP shows up live, a toast and prompt text sent over /tui",
+    "home screen, session list, an opened session's messages, live title, /tui toast and prompt, and a permission request and a question answered in the client",
     async () => {
       const directory = mkdtempSync(join(tmpdir(), "oc-tui-project-"))
       const session = (await api(target(), "POST", "/session", { directory, body: { title: "Visible from the TUI" } })).json
@@ -94,6 +94,31 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
       await tui.waitFor("Toast over HTTP")
       expect((await api(target(), "POST", "/tui/append-prompt", { directory, body: { text: "typed over HTTP" } })).json).toBe(true)
       await tui.waitFor("typed over HTTP")
+      await tui.keys("C-u")
+
+      // A tool call for the session that needs permission: the client shows the request, Enter allows it once.
+      await api(target(), "PATCH", "/config", { body: { permission: { todowrite: "ask" } } })
+      const todos = [{ content: "Ship it", status: "pending", priority: "high" }]
+      const gated = api(target(), "POST", `/tool/todowrite/execute?sessionID=${session.id}`, { directory, body: { todos } })
+      await tui.waitFor("Permission required")
+      await tui.keys("Enter")
+      const written = await gated
+      expect({ status: written.status, title: written.json?.title }, written.text).toEqual({ status: 200, title: "1 todos" })
+
+      // A question from the question tool: the client lists the options; the second one is chosen.
+      const question = {
+        question: "Which database?",
+        header: "Database",
+        options: [
+          { label: "SQLite", description: "One file" },
+          { label: "Postgres", description: "A server" },
+        ],
+      }
+      const asked = api(target(), "POST", `/tool/question/execute?sessionID=${session.id}`, { directory, body: { questions: [question] } })
+      await tui.waitFor("Which database?")
+      await tui.keys("Down", "Enter")
+      const answered = await asked
+      expect(answered.json?.metadata, answered.text).toEqual({ answers: [["Postgres"]] })
     },
     SCREEN_WAIT_MS * 5,
   )

@@ -1,6 +1,7 @@
 import { z } from "zod"
 import type { Ports } from "../ports.ts"
-import { ConflictError, defineError, NotFoundError } from "../error.ts"
+import { defineError, NotFoundError } from "../error.ts"
+import { Records } from "./records.ts"
 import type { Auth, Config, Model, Provider, ProviderAuthMethod, ProviderConfig, ProviderModelConfig } from "../schema/config.ts"
 
 /**
@@ -12,8 +13,6 @@ import type { Auth, Config, Model, Provider, ProviderAuthMethod, ProviderConfig,
 export const SecretsUnavailableError = defineError("SecretsUnavailableError", z.object({ message: z.string() }), 503)
 
 const CONFIG_KEY = "config"
-/** Each failed swap means another update succeeded, so this bounds only a storm of concurrent PATCHes. */
-const MAX_UPDATE_ATTEMPTS = 100
 const AUTH_PREFIX = "auth/"
 
 interface SealedRecord {
@@ -40,17 +39,9 @@ export const Configs = {
     return (await ports.records.get<Config>(CONFIG_KEY)) ?? {}
   },
 
-  /**
-   * Merges `patch` into the stored config. Compare-and-swap, so a concurrent PATCH is never lost: when another
-   * one lands between the read and the write, merge again onto what it left.
-   */
+  /** Merges `patch` into the stored config; a concurrent PATCH is never lost (Records.update). */
   async update(ports: Ports, patch: Config): Promise<Config> {
-    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-      const stored = await ports.records.get<Config>(CONFIG_KEY)
-      const merged = mergeDeep(stored ?? {}, patch) as Config
-      if (await ports.records.swap(CONFIG_KEY, stored, merged)) return merged
-    }
-    throw new ConflictError({ message: `The config kept changing under ${MAX_UPDATE_ATTEMPTS} attempts to update it; try again` })
+    return Records.update<Config>(ports.records, CONFIG_KEY, (stored) => mergeDeep(stored ?? {}, patch) as Config)
   },
 }
 

@@ -6,6 +6,7 @@ import type { Session } from "../schema/session.ts"
 import type { ToolArgs, ToolID } from "../tools.ts"
 import { Path } from "../path.ts"
 import { Agents } from "./agent.ts"
+import { Records } from "./records.ts"
 import { ShellCommand } from "./shell-command.ts"
 import { Permissions } from "./questions.ts"
 
@@ -151,15 +152,8 @@ export namespace ToolPermission {
       },
       { signal: call.signal },
     )
-    if (reply === "always") await approve(ports, sessionID, always)
-  }
-
-  /** Adds approvals for the rest of the session; compare-and-swap, so two "always" replies at once both land. */
-  async function approve(ports: Ports, sessionID: string, added: Approval[]): Promise<void> {
-    for (;;) {
-      const stored = await ports.records.get<Approval[]>(approvalsKey(sessionID))
-      if (await ports.records.swap(approvalsKey(sessionID), stored, [...(stored ?? []), ...added])) return
-    }
+    // Two "always" replies at once both land (Records.update).
+    if (reply === "always") await Records.update<Approval[]>(ports.records, approvalsKey(sessionID), (stored) => [...(stored ?? []), ...always])
   }
 
   /** Forgets a session's "always" approvals (the session is gone). */

@@ -60,6 +60,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     clock,
     log: createLogger(options.logLevel),
     resolveProject: (directory) => local.machine.vcs.project(directory),
+    env: (name) => process.env[name],
+    fetch: globalThis.fetch,
     background(task) {
       inFlight.add(task)
       task.finally(() => inFlight.delete(task)).catch(() => {})

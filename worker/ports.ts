@@ -51,6 +51,11 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     resolveProject: rememberedProjectResolver(records, machine),
     upgradeWebSocket,
     machine,
+    env: (name) => {
+      const value = (env as unknown as Record<string, unknown>)[name]
+      return typeof value === "string" ? value : undefined
+    },
+    fetch: (input, init) => fetch(input, init),
     background: waitUntil,
   }
 }

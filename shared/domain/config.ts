@@ -2,7 +2,7 @@ import { z } from "zod"
 import type { Ports } from "../ports.ts"
 import { defineError, NotFoundError } from "../error.ts"
 import { Records } from "./records.ts"
-import type { Auth, Config, Model, Provider, ProviderAuthMethod, ProviderConfig, ProviderModelConfig } from "../schema/config.ts"
+import type { Auth, Config } from "../schema/config.ts"
 
 /**
  * The tenant's config (records key `config`) and provider credentials (records keys `auth/<providerID>`,
@@ -35,7 +35,7 @@ export function mergeDeep(base: unknown, patch: unknown): unknown {
 }
 
 export const Configs = {
-  async get(ports: Ports): Promise<Config> {
+  async get(ports: Ports, _directory?: string): Promise<Config> {
     return (await ports.records.get<Config>(CONFIG_KEY)) ?? {}
   },
 
@@ -57,105 +57,15 @@ export const Credentials = {
     }
   },
 
+  /** The stored credentials of a provider, unsealed, for calling it; never for a route's answer. */
+  async get(ports: Ports, providerID: string): Promise<Auth | undefined> {
+    const record = await ports.records.get<SealedRecord>(AUTH_PREFIX + providerID)
+    return record && (JSON.parse(await ports.sealer.open(record.sealed)) as Auth)
+  },
+
   /** Provider ids with stored credentials (the credentials themselves stay sealed). */
   async connected(ports: Ports): Promise<string[]> {
     const entries = await ports.records.list<SealedRecord>(AUTH_PREFIX)
     return entries.map(([key]) => key.slice(AUTH_PREFIX.length))
   },
-}
-
-const MODALITIES = ["text", "audio", "image", "video", "pdf"] as const
-
-function modalities(list: readonly string[] | undefined, fallback: readonly string[]) {
-  const present = new Set(list ?? fallback)
-  return Object.fromEntries(MODALITIES.map((name) => [name, present.has(name)])) as Record<(typeof MODALITIES)[number], boolean>
-}
-
-function toModel(providerID: string, provider: ProviderConfig, key: string, model: ProviderModelConfig): Model {
-  const id = model.id ?? key
-  const interleaved = model.interleaved
-  return {
-    id,
-    providerID,
-    api: {
-      id,
-      url: model.provider?.api ?? provider.api ?? "",
-      npm: model.provider?.npm ?? provider.npm ?? "@ai-sdk/openai-compatible",
-    },
-    name: model.name ?? key,
-    ...(model.family !== undefined ? { family: model.family } : {}),
-    capabilities: {
-      temperature: model.temperature ?? false,
-      reasoning: model.reasoning ?? false,
-      attachment: model.attachment ?? false,
-      toolcall: model.tool_call ?? true,
-      input: modalities(model.modalities?.input, ["text"]),
-      output: modalities(model.modalities?.output, ["text"]),
-      interleaved: typeof interleaved === "string" ? { field: interleaved } : (interleaved ?? false),
-    },
-    cost: {
-      input: model.cost?.input ?? 0,
-      output: model.cost?.output ?? 0,
-      cache: { read: model.cost?.cache_read ?? 0, write: model.cost?.cache_write ?? 0 },
-    },
-    limit: {
-      context: model.limit?.context ?? 0,
-      ...(model.limit?.input !== undefined ? { input: model.limit.input } : {}),
-      output: model.limit?.output ?? 0,
-    },
-    status: model.status ?? "active",
-    options: model.options ?? {},
-    headers: model.headers ?? {},
-    release_date: model.release_date ?? "",
-    ...(model.variants !== undefined ? { variants: model.variants } : {}),
-  }
-}
-
-export interface ProviderView {
-  providers: Provider[]
-  default: Record<string, string>
-  connected: string[]
-}
-
-/**
- * The providers this server knows: those the config declares (there is no model catalogue yet), minus
- * `disabled_providers`, within `enabled_providers` when set. No route shows a stored key: `key` is left
- * out and an `apiKey` option is dropped.
- */
-export async function providers(ports: Ports): Promise<ProviderView> {
-  const [config, connected] = await Promise.all([Configs.get(ports), Credentials.connected(ports)])
-  const disabled = new Set(config.disabled_providers ?? [])
-  const enabled = config.enabled_providers ? new Set(config.enabled_providers) : undefined
-  const [preferredProvider, ...preferredModel] = (config.model ?? "").split("/")
-  const list: Provider[] = []
-  const defaults: Record<string, string> = {}
-  for (const [providerID, provider] of Object.entries(config.provider ?? {})) {
-    if (disabled.has(providerID) || (enabled && !enabled.has(providerID))) continue
-    const { apiKey: _hidden, ...options } = provider.options ?? {}
-    const models: Record<string, Model> = {}
-    for (const [key, model] of Object.entries(provider.models ?? {})) {
-      if (provider.whitelist && !provider.whitelist.includes(key)) continue
-      if (provider.blacklist?.includes(key)) continue
-      models[key] = toModel(providerID, provider, key, model)
-    }
-    list.push({
-      id: providerID,
-      name: provider.name ?? providerID,
-      source: connected.includes(providerID) ? "api" : "config",
-      env: provider.env ?? [],
-      options,
-      models,
-    })
-    const preferred = preferredProvider === providerID ? preferredModel.join("/") : undefined
-    const first = Object.keys(models)[0]
-    if (preferred && models[preferred]) defaults[providerID] = preferred
-    else if (first !== undefined) defaults[providerID] = first
-  }
-  return { providers: list, default: defaults, connected }
-}
-
-/** Every known provider takes an API key through `PUT /auth/:providerID`; no OAuth flows exist yet. */
-export async function authMethods(ports: Ports): Promise<Record<string, ProviderAuthMethod[]>> {
-  const { providers: list } = await providers(ports)
-  return Object.fromEntries(list.map((provider) => [provider.id, [{ type: "api" as const, label: "API key" }]]))
 }

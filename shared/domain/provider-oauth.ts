@@ -1,7 +1,7 @@
 import { z } from "zod"
 import type { Ports } from "../ports.ts"
 import { defineError, NotFoundError } from "../error.ts"
-import { authMethods } from "./config.ts"
+import { Providers } from "../provider/provider.ts"
 
 /** The provider has no OAuth method at the index asked for (upstream's name for a flow that cannot start or finish). */
 export const ProviderAuthOauthMissing = defineError(
@@ -13,12 +13,12 @@ export const ProviderAuthOauthMissing = defineError(
 /**
  * OAuth sign-in for a provider (`/provider/:providerID/oauth/authorize|callback`) needs the provider's OAuth
  * method at the index the client names. Upstream's OAuth flows come from auth plugins; this server runs none,
- * so every provider it knows takes an API key (`authMethods`) and the lookup always fails, truthfully rather
+ * so every provider it knows takes an API key (`Providers.authMethods`) and the lookup always fails, truthfully rather
  * than with an invented URL: 404 for a provider this server does not know, else ProviderAuthOauthMissing.
  * A plugin that brings a flow turns this into a lookup that can succeed.
  */
-export async function oauthMethod(ports: Ports, providerID: string, index: number): Promise<never> {
-  const methods = (await authMethods(ports))[providerID]
+export async function oauthMethod(ports: Ports, directory: string, providerID: string, index: number): Promise<never> {
+  const methods = (await Providers.authMethods(ports, directory))[providerID]
   if (!methods) throw new NotFoundError({ message: `Unknown provider: ${providerID}` })
   const offered = methods.map((method, i) => `${i}: ${method.type}`).join(", ")
   throw new ProviderAuthOauthMissing({

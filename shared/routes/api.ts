@@ -7,7 +7,7 @@ import { Projects } from "../domain/project.ts"
 import { Agents, Commands } from "../domain/agent.ts"
 import { AgentV2Info, CommandV2Info } from "../schema/app-info.ts"
 import { ModelV2Info, ProviderV2Info } from "../schema/config.ts"
-import { providers } from "../domain/config.ts"
+import { Providers } from "../provider/provider.ts"
 import { ProviderV2 } from "../domain/provider-v2.ts"
 import { describeInstanceRoute, json } from "../openapi.ts"
 
@@ -39,7 +39,7 @@ export function apiRoutes(ports: Ports) {
     async (c) => c.json(await location(c)),
   )
   /** `GET /api/<name>`: `{location, data}` with what `load` lists, each item as `item` describes it. */
-  function list(name: string, summary: string, item: z.ZodType, load: () => Promise<unknown[]>) {
+  function list(name: string, summary: string, item: z.ZodType, load: (directory: string) => Promise<unknown[]>) {
     app.get(
       `/${name}`,
       describeInstanceRoute({
@@ -47,7 +47,10 @@ export function apiRoutes(ports: Ports) {
         summary,
         responses: { 200: json(`The location and its ${name}s`, z.object({ location: LocationInfo, data: z.array(item) })) },
       }),
-      async (c) => c.json({ location: await location(c), data: await load() }),
+      async (c) => {
+        const where = await location(c)
+        return c.json({ location: where, data: await load(where.directory) })
+      },
     )
   }
 
@@ -55,11 +58,11 @@ export function apiRoutes(ports: Ports) {
   list("command", "The commands (as GET /command lists them) in the v2 shape", CommandV2Info, async () =>
     (await Commands.list(ports)).map(Commands.toV2),
   )
-  list("provider", "The providers (as GET /provider lists them) in the v2 shape", ProviderV2Info, async () =>
-    (await providers(ports)).providers.map(ProviderV2.provider),
+  list("provider", "The providers (as GET /provider lists them) in the v2 shape", ProviderV2Info, async (directory) =>
+    (await Providers.list(ports, directory)).providers.map(ProviderV2.provider),
   )
-  list("model", "The models of every provider (as GET /provider lists them) in the v2 shape", ModelV2Info, async () =>
-    (await providers(ports)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model)),
+  list("model", "The models of every provider (as GET /provider lists them) in the v2 shape", ModelV2Info, async (directory) =>
+    (await Providers.list(ports, directory)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model)),
   )
   // Things this server does not have yet: the truthful answer is an empty list.
   for (const name of ["skill", "reference", "integration"]) {

@@ -4,7 +4,8 @@ import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { ConflictError, NotFoundError, PayloadTooLargeError } from "../error.ts"
 import { Auth, Config, ConfigProviders, ProviderAuthMethods, ProviderList, ProviderParam } from "../schema/config.ts"
-import { authMethods, Configs, Credentials, providers, SecretsUnavailableError } from "../domain/config.ts"
+import { Configs, Credentials, SecretsUnavailableError } from "../domain/config.ts"
+import { Providers } from "../provider/provider.ts"
 import { oauthMethod, ProviderAuthOauthMissing } from "../domain/provider-oauth.ts"
 import { OauthAuthorizeInput, OauthCallbackInput, ProviderAuthAuthorization } from "../schema/provider-oauth.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
@@ -38,11 +39,11 @@ export function configRoutes(ports: Ports) {
       "/config/providers",
       describeInstanceRoute({
         operationId: "config.providers",
-        summary: "Providers from the config and each one's default model",
+        summary: "The providers a turn can use now (a credential, or a configured endpoint) and each one's default model",
         responses: { 200: json("Providers", ConfigProviders) },
       }),
       async (c) => {
-        const view = await providers(ports)
+        const view = await Providers.available(ports, c.var.directory)
         return c.json({ providers: view.providers, default: view.default })
       },
     )
@@ -50,11 +51,11 @@ export function configRoutes(ports: Ports) {
       "/provider",
       describeInstanceRoute({
         operationId: "provider.list",
-        summary: "All providers, default models, and the providers with stored credentials",
+        summary: "Every known provider (bundled catalogue and config), default models, and the connected ones",
         responses: { 200: json("Providers", ProviderList) },
       }),
       async (c) => {
-        const view = await providers(ports)
+        const view = await Providers.list(ports, c.var.directory)
         return c.json({ all: view.providers, default: view.default, connected: view.connected })
       },
     )
@@ -65,7 +66,7 @@ export function configRoutes(ports: Ports) {
         summary: "How each provider authenticates",
         responses: { 200: json("Auth methods by provider id", ProviderAuthMethods) },
       }),
-      async (c) => c.json(await authMethods(ports)),
+      async (c) => c.json(await Providers.authMethods(ports, c.var.directory)),
     )
     .post(
       "/provider/:providerID/oauth/authorize",
@@ -79,7 +80,7 @@ export function configRoutes(ports: Ports) {
       }),
       validate("param", ProviderParam),
       validate("json", OauthAuthorizeInput),
-      async (c) => c.json(await oauthMethod(ports, c.req.valid("param").providerID, c.req.valid("json").method)),
+      async (c) => c.json(await oauthMethod(ports, c.var.directory, c.req.valid("param").providerID, c.req.valid("json").method)),
     )
     .post(
       "/provider/:providerID/oauth/callback",
@@ -93,7 +94,7 @@ export function configRoutes(ports: Ports) {
       }),
       validate("param", ProviderParam),
       validate("json", OauthCallbackInput),
-      async (c) => c.json(await oauthMethod(ports, c.req.valid("param").providerID, c.req.valid("json").method)),
+      async (c) => c.json(await oauthMethod(ports, c.var.directory, c.req.valid("param").providerID, c.req.valid("json").method)),
     )
     .put(
       "/auth/:providerID",

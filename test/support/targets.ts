@@ -117,10 +117,13 @@ process.once("exit", () => {
   }
 })
 
-/** The test runner's environment without any OPENCODE_* setting (only a target's own options reach it), plus `env`. */
+/** Settings a target must not inherit: our own, and model providers' keys (a developer's key would connect a provider). */
+const PRIVATE_SETTING = /^OPENCODE_|_API_KEY$|_TOKEN$|_ACCESS_KEY$/
+
+/** The test runner's environment without OPENCODE_* settings or provider keys (only a target's own options reach it), plus `env`. */
 function childEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("OPENCODE_")) out[name] = value
+  for (const [name, value] of Object.entries(process.env)) if (!PRIVATE_SETTING.test(name)) out[name] = value
   return { ...out, ...env }
 }
 

@@ -1,0 +1,159 @@
+import { z } from "zod"
+import type { Ports } from "../ports.ts"
+import { defineError } from "../error.ts"
+import { Configs, Credentials, mergeDeep } from "../domain/config.ts"
+import type { Config, Model, Provider, ProviderAuthMethod, ProviderConfig } from "../schema/config.ts"
+import { CATALOGUE } from "./catalogue.ts"
+import { sortModels, toModel } from "./model-info.ts"
+
+/** A prompt, agent or config named a model no known provider has (upstream's name). */
+export const ProviderModelNotFoundError = defineError(
+  "ProviderModelNotFoundError",
+  z.object({ providerID: z.string(), modelID: z.string(), message: z.string(), suggestions: z.array(z.string()).optional() }),
+  400,
+)
+
+export interface ModelRef {
+  providerID: string
+  modelID: string
+}
+
+/** One provider as this server can use it: its public info, its merged settings and the credential to call it with. */
+export interface ResolvedProvider {
+  info: Provider
+  settings: ProviderConfig
+  /** The API key, when one exists (config `options.apiKey`, then `PUT /auth`, then the provider's environment variables). */
+  key?: string
+  /** Usable: a credential exists, or the config declares the provider with its own endpoint (a local server needs no key). */
+  connected: boolean
+}
+
+export interface ProviderView {
+  providers: Provider[]
+  /** The preferred model of each provider. */
+  default: Record<string, string>
+  connected: string[]
+}
+
+/** Splits `provider/model` (the model part may itself contain slashes). */
+export function parseModelRef(value: string | undefined): ModelRef | undefined {
+  const slash = value?.indexOf("/") ?? -1
+  if (!value || slash <= 0 || slash === value.length - 1) return undefined
+  return { providerID: value.slice(0, slash), modelID: value.slice(slash + 1) }
+}
+
+/**
+ * The providers of a directory: the bundled catalogue, extended and overridden by the config's `provider`
+ * section, minus `disabled_providers`, within `enabled_providers`. No route shows a key: `key` is left out of
+ * the info and an `apiKey` option is dropped.
+ */
+export namespace Providers {
+  export async function resolve(ports: Ports, directory: string): Promise<Map<string, ResolvedProvider>> {
+    const config = await Configs.get(ports, directory)
+    const stored = new Set(await Credentials.connected(ports))
+    const disabled = new Set(config.disabled_providers ?? [])
+    const enabled = config.enabled_providers ? new Set(config.enabled_providers) : undefined
+    const ids = new Set([...CATALOGUE.keys(), ...Object.keys(config.provider ?? {})])
+    const out = new Map<string, ResolvedProvider>()
+    for (const providerID of ids) {
+      if (disabled.has(providerID) || (enabled && !enabled.has(providerID))) continue
+      const declared = config.provider?.[providerID]
+      const settings = mergeDeep(CATALOGUE.get(providerID) ?? {}, declared ?? {}) as ProviderConfig
+      const key = await credential(ports, providerID, settings, stored.has(providerID))
+      const endpoint = typeof settings.options?.baseURL === "string" || (declared?.api !== undefined)
+      const connected = key !== undefined || (declared !== undefined && endpoint)
+      out.set(providerID, { info: info(providerID, settings, key, stored.has(providerID), declared !== undefined), settings, key, connected })
+    }
+    return out
+  }
+
+  /** `GET /provider`: every provider, the connected ones, and each one's preferred model. */
+  export async function list(ports: Ports, directory: string): Promise<ProviderView> {
+    const [resolved, config] = await Promise.all([resolve(ports, directory), Configs.get(ports, directory)])
+    const providers = [...resolved.values()].map((provider) => provider.info)
+    return {
+      providers,
+      default: defaults(providers, config),
+      connected: [...resolved.values()].filter((provider) => provider.connected).map((provider) => provider.info.id),
+    }
+  }
+
+  /** `GET /config/providers`: the providers a turn can use now. */
+  export async function available(ports: Ports, directory: string): Promise<ProviderView> {
+    const view = await list(ports, directory)
+    const providers = view.providers.filter((provider) => view.connected.includes(provider.id))
+    return { ...view, providers, default: Object.fromEntries(Object.entries(view.default).filter(([id]) => view.connected.includes(id))) }
+  }
+
+  /** The provider and model `ref` names; 400 ProviderModelNotFoundError when either is unknown. */
+  export async function model(ports: Ports, directory: string, ref: ModelRef): Promise<{ provider: ResolvedProvider; model: Model }> {
+    const provider = (await resolve(ports, directory)).get(ref.providerID)
+    const model = provider?.info.models[ref.modelID]
+    if (!provider || !model) {
+      const suggestions = provider ? Object.keys(provider.info.models).filter((id) => id.includes(ref.modelID) || ref.modelID.includes(id)) : []
+      throw new ProviderModelNotFoundError({
+        providerID: ref.providerID,
+        modelID: ref.modelID,
+        message: provider ? `Model not found: ${ref.providerID}/${ref.modelID}` : `Provider not found: ${ref.providerID}`,
+        ...(suggestions.length ? { suggestions: suggestions.slice(0, 5) } : {}),
+      })
+    }
+    return { provider, model }
+  }
+
+  /** The config's `model`, else the preferred model of the first connected provider the config declares (or any). */
+  export async function defaultModel(ports: Ports, directory: string): Promise<ModelRef | undefined> {
+    const config = await Configs.get(ports, directory)
+    const configured = parseModelRef(config.model)
+    if (configured) return configured
+    const resolved = [...(await resolve(ports, directory)).values()].filter((provider) => provider.connected)
+    const declared = Object.keys(config.provider ?? {})
+    const provider = resolved.find((entry) => declared.includes(entry.info.id)) ?? resolved[0]
+    const model = provider && sortModels(Object.values(provider.info.models))[0]
+    return model ? { providerID: provider.info.id, modelID: model.id } : undefined
+  }
+
+  /** Every provider takes an API key through `PUT /auth/:providerID`; no OAuth flows exist here. */
+  export async function authMethods(ports: Ports, directory: string): Promise<Record<string, ProviderAuthMethod[]>> {
+    const { providers } = await list(ports, directory)
+    return Object.fromEntries(providers.map((provider) => [provider.id, [{ type: "api" as const, label: "API key" }]]))
+  }
+}
+
+async function credential(ports: Ports, providerID: string, settings: ProviderConfig, hasStored: boolean): Promise<string | undefined> {
+  const configured = settings.options?.apiKey
+  if (typeof configured === "string" && configured) return configured
+  if (hasStored) {
+    const auth = await Credentials.get(ports, providerID)
+    if (auth && auth.type === "api") return auth.key
+    if (auth && auth.type === "oauth") return auth.access
+    if (auth && auth.type === "wellknown") return auth.token
+  }
+  for (const name of settings.env ?? []) {
+    const value = ports.env(name)
+    if (value) return value
+  }
+  return undefined
+}
+
+function info(providerID: string, settings: ProviderConfig, key: string | undefined, stored: boolean, declared: boolean): Provider {
+  const { apiKey: _hidden, ...options } = settings.options ?? {}
+  const models: Record<string, Model> = {}
+  for (const [id, model] of Object.entries(settings.models ?? {})) {
+    if (settings.whitelist && !settings.whitelist.includes(id)) continue
+    if (settings.blacklist?.includes(id)) continue
+    models[id] = toModel(providerID, settings, id, model)
+  }
+  const source = declared ? "config" : stored ? "api" : key !== undefined ? "env" : "custom"
+  return { id: providerID, name: settings.name ?? providerID, source, env: settings.env ?? [], options, models }
+}
+
+function defaults(providers: Provider[], config: Config): Record<string, string> {
+  const preferred = parseModelRef(config.model)
+  const out: Record<string, string> = {}
+  for (const provider of providers) {
+    const chosen = preferred?.providerID === provider.id && provider.models[preferred.modelID] ? preferred.modelID : sortModels(Object.values(provider.models))[0]?.id
+    if (chosen !== undefined) out[provider.id] = chosen
+  }
+  return out
+}

@@ -139,6 +139,8 @@ async function main() {
       maxBodyBytes: positiveInt("OPENCODE_MAX_BODY_BYTES", env.OPENCODE_MAX_BODY_BYTES, 10 * 1024 * 1024),
       heartbeatMs: positiveInt("OPENCODE_HEARTBEAT_MS", env.OPENCODE_HEARTBEAT_MS, 30_000),
       maxSubscriberBufferBytes: positiveInt("OPENCODE_SSE_BUFFER_BYTES", env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024),
+      platform: process.platform,
+      modelRetries: env.OPENCODE_MODEL_RETRIES === "0" ? 0 : positiveInt("OPENCODE_MODEL_RETRIES", env.OPENCODE_MODEL_RETRIES, 4),
     },
   })
   process.stdout.write(`opencode server listening on ${server.url}\n`)

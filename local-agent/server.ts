@@ -2,7 +2,8 @@ import { serve, type ServerType } from "@hono/node-server"
 import { createNodeWebSocket } from "@hono/node-ws"
 import type { Hono } from "hono"
 import { createApp, type App } from "../shared/app.ts"
-import { noProviderRunner } from "../shared/domain/runner.ts"
+import { inProcessRunner } from "../shared/turn/runner.ts"
+import { AgentLoop } from "../shared/turn/loop.ts"
 import type { Ports, ServerConfig } from "../shared/ports.ts"
 import type { MachinePublish } from "../shared/machine.ts"
 import { MemoryHub } from "./hub.ts"
@@ -56,7 +57,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     sseTransport: nodeResponseTransport,
     upgradeWebSocket,
     machine: local.machine,
-    runner: noProviderRunner,
+    runner: inProcessRunner,
     clock,
     log: createLogger(options.logLevel),
     resolveProject: (directory) => local.machine.vcs.project(directory),
@@ -70,6 +71,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Whoever asked a question or a permission before a restart waited in the old process: nobody waits now.
   await Questions.dispose(ports)
   await Permissions.dispose(ports)
+  // A turn the previous process was running died with it: close its message and idle the session.
+  await AgentLoop.recover(ports)
   const app = createApp(ports)
   webSockets.app = app
   const server = await new Promise<ServerType>((resolve, reject) => {

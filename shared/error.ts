@@ -72,6 +72,28 @@ export const ProviderAuthError = defineError(
   500,
 )
 export const MessageAbortedError = defineError("MessageAbortedError", Message, 500)
+/** The provider's API answered with an error (upstream's shape); `isRetryable` for 429, 5xx and network faults. */
+export const APIError = defineError(
+  "APIError",
+  z.object({
+    message: z.string(),
+    statusCode: z.number().optional(),
+    isRetryable: z.boolean(),
+    responseHeaders: z.record(z.string(), z.string()).optional(),
+    responseBody: z.string().optional(),
+  }),
+  502,
+)
+/** The model stopped at its output limit. */
+export const MessageOutputLengthError = defineError("MessageOutputLengthError", z.object({ message: z.string() }), 500)
+/** The conversation no longer fits the model's context. */
+export const ContextOverflowError = defineError(
+  "ContextOverflowError",
+  z.object({ message: z.string(), responseBody: z.string().optional() }),
+  500,
+)
+/** `format: json_schema` was asked for and the answer did not validate. */
+export const StructuredOutputError = defineError("StructuredOutputError", z.object({ message: z.string(), retries: z.number() }), 500)
 
 /** Shorthand for the declared error responses of a route in the OpenAPI document. */
 export type ErrorClass = { Schema: z.ZodType; errorName: string; status: ContentfulStatusCode }

@@ -32,8 +32,6 @@ export interface SessionStore {
 
   status(directory: string): Promise<Record<string, SessionStatus>>
   setStatus(directory: string, sessionID: string, status: SessionStatus): Promise<void>
-  /** Marks the session busy unless it already is not idle, atomically; false when another turn holds it. */
-  claimTurn(directory: string, sessionID: string): Promise<boolean>
 }
 
 /**
@@ -106,21 +104,15 @@ export interface EventHub {
   subscribe(key: StreamKey, lastEventId: string | undefined, sink: StreamSink): Promise<() => void>
 }
 
-export interface Turn {
-  session: Session
-  userMessage: Message
-  parts: Part[]
-  signal: AbortSignal
-}
-
-/** Runs one assistant turn after a user message and returns the assistant message it produced. */
+/**
+ * Runs agent turns (shared/turn/loop.ts) where this runtime keeps them: in the local agent's process, in the
+ * session's Durable Object on the edge, so a turn outlives the request that started it.
+ */
 export interface Runner {
-  run(turn: Turn, context: RunnerContext): Promise<MessageWithParts>
-}
-
-export interface RunnerContext {
-  ports: Ports
-  directory: string
+  /** Resolves with the assistant message that answers `userID`: starts the session's turn, or waits for the running one. */
+  run(ports: Ports, sessionID: string, userID: string): Promise<MessageWithParts>
+  /** Stops the session's turn and drops its queue; false when no turn runs. */
+  abort(ports: Ports, sessionID: string): Promise<boolean>
 }
 
 export interface Clock {
@@ -144,6 +136,10 @@ export interface ServerConfig {
   heartbeatMs: number
   /** Per-subscriber bound on bytes queued for a slow SSE client before it is closed. */
   maxSubscriberBufferBytes: number
+  /** Where tools run, as the model is told (`linux`, `darwin`...). */
+  platform: string
+  /** How many times a model call that failed with 429, 5xx or a network fault is tried again. */
+  modelRetries: number
 }
 
 export interface Ports {

@@ -20,6 +20,8 @@ export interface Env {
   OPENCODE_HEARTBEAT_MS?: string
   OPENCODE_REPLAY_WINDOW?: string
   OPENCODE_SSE_BUFFER_BYTES?: string
+  /** Retries of a model call that failed with 429, 5xx or a network fault (default 4; 0 turns them off). */
+  OPENCODE_MODEL_RETRIES?: string
   /**
    * The tenant of requests that carry no client token. Unset (the default, and right for a deployed edge),
    * such requests get 401; `npm run dev` sets it so a local edge works without pairing.

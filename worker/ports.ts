@@ -1,6 +1,5 @@
 import { waitUntil } from "cloudflare:workers"
 import { upgradeWebSocket } from "./websocket.ts"
-import { noProviderRunner } from "../shared/domain/runner.ts"
 import type { Logger, Ports } from "../shared/ports.ts"
 import { webStreamTransport } from "../shared/event/sse.ts"
 import { VERSION } from "../shared/version.ts"
@@ -37,6 +36,8 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
       maxBodyBytes: numberVar(env.OPENCODE_MAX_BODY_BYTES, 10 * 1024 * 1024),
       heartbeatMs: numberVar(env.OPENCODE_HEARTBEAT_MS, 30_000),
       maxSubscriberBufferBytes: numberVar(env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024),
+      platform: "the paired machine's (tools run there, through the edge)",
+      modelRetries: env.OPENCODE_MODEL_RETRIES === "0" ? 0 : numberVar(env.OPENCODE_MODEL_RETRIES, 4),
     },
     sessions: durableSessionStore(objects),
     projects: durableProjectStore(objects),
@@ -45,7 +46,11 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     tuiControl: durableTuiControl(objects),
     hub: new DurableObjectHub(objects),
     sseTransport: webStreamTransport,
-    runner: noProviderRunner,
+    // A turn runs in its session's Durable Object: it outlives the request, and abort reaches it from any Worker.
+    runner: {
+      run: (_ports, sessionID, userID) => objects.session(sessionID).runTurn(tenant, sessionID, userID),
+      abort: (_ports, sessionID) => objects.session(sessionID).abortTurn(sessionID),
+    },
     clock: { now: () => Date.now() },
     log,
     resolveProject: rememberedProjectResolver(records, machine),

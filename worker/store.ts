@@ -26,7 +26,6 @@ export function durableSessionStore(objects: Objects): SessionStore {
     },
     status: (directory) => objects.directory(directory).statuses(),
     setStatus: (directory, sessionID, status) => objects.directory(directory).setStatus(sessionID, status),
-    claimTurn: (directory, sessionID) => objects.directory(directory).claimTurn(sessionID),
   }
 }
 

@@ -106,12 +106,6 @@ export class State {
     return Object.fromEntries(this.statuses.get(directory) ?? [])
   }
 
-  claimTurn(directory: string, sessionID: string): boolean {
-    if (this.statuses.get(directory)?.has(sessionID)) return false
-    this.setStatus(directory, sessionID, { type: "busy" })
-    return true
-  }
-
   setStatus(directory: string, sessionID: string, status: SessionStatus): void {
     const statuses = getOrCreate(this.statuses, directory, () => new Map())
     if (status.type === "idle") statuses.delete(sessionID)
@@ -158,9 +152,6 @@ export function storePorts(state: State, commit: (mutation: Mutation) => Promise
     },
     async setStatus(directory, sessionID, status) {
       state.setStatus(directory, sessionID, status)
-    },
-    async claimTurn(directory, sessionID) {
-      return state.claimTurn(directory, sessionID)
     },
   }
   const projects: ProjectStore = {

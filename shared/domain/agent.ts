@@ -123,6 +123,7 @@ function fromConfig(name: string, entry: Json, base: Agent | undefined, global: 
       variant: str(entry.variant),
       prompt: str(entry.prompt),
       steps: num(entry.steps) ?? num(entry.maxSteps),
+      tools: isObject(entry.tools) ? (Object.fromEntries(Object.entries(entry.tools).filter(([, on]) => typeof on === "boolean")) as Record<string, boolean>) : undefined,
     }),
     name,
     permission: [...(base?.permission ?? [...DEFAULTS, ...global]), ...permissionRules(entry.permission)],

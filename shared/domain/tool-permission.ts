@@ -3,7 +3,7 @@ import type { Ports } from "../ports.ts"
 import { defineError } from "../error.ts"
 import type { Agent } from "../schema/app-info.ts"
 import type { Session } from "../schema/session.ts"
-import type { ToolArgs, ToolID } from "../tools.ts"
+import { isToolID, type ToolArgs, type ToolID } from "../tools.ts"
 import { Path } from "../path.ts"
 import { Agents } from "./agent.ts"
 import { Records } from "./records.ts"
@@ -112,13 +112,30 @@ export namespace ToolPermission {
     return rule?.action ?? "ask"
   }
 
+  /** Whether the rules deny the tool's permission for every subject (the last rule for it is `deny` on `*`): it is not offered to the model. */
+  export function deniedOutright(rules: Rule[], toolID: string): boolean {
+    const permission = isToolID(toolID) ? PERMISSION[toolID] : toolID
+    const rule = rules.findLast((candidate) => matches(permission, candidate.permission))
+    return rule?.action === "deny" && rule.pattern === "*"
+  }
+
   /**
    * Resolves when the call may run; throws PermissionDeniedError (403), or the reply's PermissionRejectedError
    * (409), or RequestDisposedError (410) when the request is withdrawn (`signal`, dispose).
    */
   export async function check(
     ports: Ports,
-    call: { directory: string; session: Session; agent?: string; toolID: ToolID; args: ToolArgs<ToolID>; signal?: AbortSignal },
+    call: {
+      directory: string
+      session: Session
+      agent?: string
+      toolID: ToolID
+      args: ToolArgs<ToolID>
+      signal?: AbortSignal
+      /** The turn's tool call this is, so clients show the request with it. */
+      messageID?: string
+      callID?: string
+    },
   ): Promise<void> {
     const permission = PERMISSION[call.toolID]
     const agent = await Agents.resolve(ports, call.agent)
@@ -149,11 +166,41 @@ export namespace ToolPermission {
         patterns: unapproved,
         always: always.map((approval) => approval.subject ?? "*"),
         metadata: { tool: call.toolID, ...shown(call.args as Record<string, unknown>) },
+        ...(call.messageID && call.callID ? { tool: { messageID: call.messageID, callID: call.callID } } : {}),
       },
       { signal: call.signal },
     )
     // Two "always" replies at once both land (Records.update).
     if (reply === "always") await Records.update<Approval[]>(ports.records, approvalsKey(sessionID), (stored) => [...(stored ?? []), ...always])
+  }
+
+  /**
+   * The same call for the third time in a row: the `doom_loop` permission decides whether it runs (upstream asks by
+   * default), so a model stuck repeating itself is stopped by the user rather than looping to the step limit.
+   */
+  export async function checkRepeat(
+    ports: Ports,
+    call: { directory: string; session: Session; agent: Agent; toolID: string; args: unknown; messageID: string; callID: string; signal?: AbortSignal },
+  ): Promise<void> {
+    const rules = [...call.agent.permission, ...(call.session.permission ?? [])]
+    const action = evaluate(rules, "doom_loop", call.toolID)
+    if (action === "allow") return
+    if (action === "deny") {
+      throw new PermissionDeniedError({ message: `The ${call.toolID} call repeats for the third time in a row`, permission: "doom_loop", pattern: call.toolID })
+    }
+    await Permissions.ask(
+      ports,
+      {
+        directory: call.directory,
+        sessionID: call.session.id,
+        permission: "doom_loop",
+        patterns: [call.toolID],
+        always: [call.toolID],
+        metadata: { tool: call.toolID, input: call.args },
+        tool: { messageID: call.messageID, callID: call.callID },
+      },
+      { signal: call.signal },
+    )
   }
 
   /** Forgets a session's "always" approvals (the session is gone). */

@@ -22,6 +22,8 @@ export const Agent = z
     prompt: z.string().optional(),
     options: z.record(z.string(), z.unknown()),
     steps: z.number().optional(),
+    /** Tools switched on or off for this agent (upstream's v1 `tools` map; `*` wildcards allowed). */
+    tools: z.record(z.string(), z.boolean()).optional(),
   })
   .meta({ ref: "Agent" })
 export type Agent = z.infer<typeof Agent>

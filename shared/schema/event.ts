@@ -1,5 +1,5 @@
 import { z } from "zod"
-import { Session, SessionStatus } from "./session.ts"
+import { FileDiff, Session, SessionStatus } from "./session.ts"
 import { Message, MessageError, Part } from "./message.ts"
 import { Project } from "./project.ts"
 import { Pty } from "./machine.ts"
@@ -28,10 +28,23 @@ export const EventDefinitions = {
   "session.deleted": z.object({ sessionID: z.string(), info: Session }),
   "session.status": z.object({ sessionID: z.string(), status: SessionStatus }),
   "session.idle": z.object({ sessionID: z.string() }),
+  "session.diff": z.object({ sessionID: z.string(), diff: z.array(FileDiff) }),
   "session.error": z.object({ sessionID: z.string().optional(), error: MessageError.optional() }),
   "message.updated": z.object({ sessionID: z.string(), info: Message }),
   "message.removed": z.object({ sessionID: z.string(), messageID: z.string() }),
-  "message.part.updated": z.object({ sessionID: z.string(), part: Part, time: z.number() }),
+  "message.part.updated": z.object({
+    sessionID: z.string(),
+    part: Part,
+    time: z.number(),
+    delta: z.string().optional().describe("The text this update added to a streaming text or reasoning part (the seed's form)"),
+  }),
+  "message.part.delta": z.object({
+    sessionID: z.string(),
+    messageID: z.string(),
+    partID: z.string(),
+    field: z.string(),
+    delta: z.string(),
+  }),
   "message.part.removed": z.object({ sessionID: z.string(), messageID: z.string(), partID: z.string() }),
   "pty.created": z.object({ info: Pty }),
   "pty.updated": z.object({ info: Pty }),

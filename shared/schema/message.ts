@@ -1,6 +1,14 @@
 import { z } from "zod"
 import { FileDiff, Tokens } from "./session.ts"
-import { MessageAbortedError, ProviderAuthError, UnknownError } from "../error.ts"
+import {
+  APIError,
+  ContextOverflowError,
+  MessageAbortedError,
+  MessageOutputLengthError,
+  ProviderAuthError,
+  StructuredOutputError,
+  UnknownError,
+} from "../error.ts"
 
 export const ModelRef = z.object({ providerID: z.string(), modelID: z.string() })
 
@@ -29,7 +37,15 @@ export const UserMessage = z
   .meta({ ref: "UserMessage" })
 export type UserMessage = z.infer<typeof UserMessage>
 
-export const MessageError = z.union([ProviderAuthError.Schema, UnknownError.Schema, MessageAbortedError.Schema])
+export const MessageError = z.union([
+  ProviderAuthError.Schema,
+  UnknownError.Schema,
+  MessageAbortedError.Schema,
+  APIError.Schema,
+  MessageOutputLengthError.Schema,
+  ContextOverflowError.Schema,
+  StructuredOutputError.Schema,
+])
 export type MessageError = z.infer<typeof MessageError>
 
 export const AssistantMessage = z
@@ -50,6 +66,8 @@ export const AssistantMessage = z
     tokens: Tokens.extend({ total: z.number().optional() }),
     variant: z.string().optional(),
     finish: z.string().optional(),
+    /** The answer to `format: json_schema`, validated. */
+    structured: z.unknown().optional(),
   })
   .meta({ ref: "AssistantMessage" })
 export type AssistantMessage = z.infer<typeof AssistantMessage>
@@ -99,16 +117,6 @@ const partFields = {
   },
 }
 
-const ApiError = z.object({
-  name: z.literal("APIError"),
-  data: z.object({
-    message: z.string(),
-    statusCode: z.number().optional(),
-    isRetryable: z.boolean(),
-    responseHeaders: z.record(z.string(), z.string()).optional(),
-    responseBody: z.string().optional(),
-  }),
-})
 
 const time = { start: z.number(), end: z.number() }
 const ToolState = z.discriminatedUnion("status", [
@@ -179,7 +187,7 @@ export const Part = z
       ...PartBase,
       type: z.literal("retry"),
       attempt: z.number(),
-      error: ApiError,
+      error: APIError.Schema,
       time: z.object({ created: z.number() }),
     }),
     z.object({ ...PartBase, type: z.literal("compaction"), auto: z.boolean(), overflow: z.boolean().optional() }),

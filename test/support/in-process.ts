@@ -28,6 +28,8 @@ export function useInProcessServer(options: { replayWindow?: number; maxSubscrib
         maxBodyBytes: 10 * 1024 * 1024,
         heartbeatMs: 60_000,
         maxSubscriberBufferBytes: options.maxSubscriberBufferBytes ?? 4 * 1024 * 1024,
+        platform: process.platform,
+        modelRetries: 0,
       },
     })
   })

@@ -39,12 +39,6 @@ export class DirectoryObject extends StreamObject {
     else this.sql.exec("INSERT OR REPLACE INTO session_status (session_id, data) VALUES (?, ?)", sessionID, JSON.stringify(status))
   }
 
-  claimTurn(sessionID: string): boolean {
-    if (this.sql.exec("SELECT 1 FROM session_status WHERE session_id = ?", sessionID).toArray().length > 0) return false
-    this.setStatus(sessionID, { type: "busy" })
-    return true
-  }
-
   getProject(): Project | undefined {
     const row = this.sql.exec<{ data: string }>("SELECT data FROM project WHERE id = 1").toArray()[0]
     return row && (JSON.parse(row.data) as Project)

@@ -1,16 +1,48 @@
 import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
 import type { Session } from "../../shared/schema/session.ts"
+import { AgentLoop } from "../../shared/turn/loop.ts"
+import { createWorkerPorts } from "../ports.ts"
 import { StreamObject } from "./stream-object.ts"
 
-/** One session: its record, messages, parts and event stream. Named by tenant and session id. */
+/** While a turn runs, an alarm comes this often: it keeps the object alive and, after a restart, closes the turn. */
+const TURN_WATCHDOG_MS = 15_000
+
+/**
+ * One session: its record, messages, parts and event stream, and its agent turns, which run here rather than in
+ * the Worker request that asked for them. Named by tenant and session id.
+ */
 export class SessionObject extends StreamObject {
   protected createTables(): void {
     this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS turn_owner (id INTEGER PRIMARY KEY CHECK (id = 1), tenant TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS session (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS message (id TEXT PRIMARY KEY, data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS part (id TEXT PRIMARY KEY, message_id TEXT NOT NULL, data TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS part_by_message ON part (message_id, id);
     `)
+  }
+
+  /** Runs (or joins) the session's turn and resolves with the assistant message that answers `userID`. */
+  async runTurn(tenant: string, sessionID: string, userID: string): Promise<MessageWithParts> {
+    this.sql.exec("INSERT OR REPLACE INTO turn_owner (id, tenant) VALUES (1, ?)", tenant)
+    await this.ctx.storage.setAlarm(Date.now() + TURN_WATCHDOG_MS)
+    return AgentLoop.run(createWorkerPorts(this.env, tenant, { passwordAuth: false }), sessionID, userID)
+  }
+
+  abortTurn(sessionID: string): boolean {
+    return AgentLoop.abort(sessionID)
+  }
+
+  /** The turn watchdog: re-armed while the turn runs; a turn that died with the object is closed with an error. */
+  override async alarm(): Promise<void> {
+    const tenant = this.sql.exec<{ tenant: string }>("SELECT tenant FROM turn_owner WHERE id = 1").toArray()[0]?.tenant
+    const session = this.getSession()
+    if (!tenant || !session) return
+    if (AgentLoop.running(session.id)) {
+      await this.ctx.storage.setAlarm(Date.now() + TURN_WATCHDOG_MS)
+      return
+    }
+    await AgentLoop.recover(createWorkerPorts(this.env, tenant, { passwordAuth: false }), session.id)
   }
 
   getSession(): Session | undefined {

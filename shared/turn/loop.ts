@@ -1,0 +1,267 @@
+import type { LanguageModel } from "ai"
+import { Bus } from "../domain/bus.ts"
+import { Agents } from "../domain/agent.ts"
+import { Configs } from "../domain/config.ts"
+import { Projects } from "../domain/project.ts"
+import { Sessions } from "../domain/session.ts"
+import { Identifier } from "../id.ts"
+import type { Ports } from "../ports.ts"
+import { Providers } from "../provider/provider.ts"
+import type { Agent } from "../schema/app-info.ts"
+import type { Model } from "../schema/config.ts"
+import type { AssistantMessage, MessageError, MessageWithParts, UserMessage } from "../schema/message.ts"
+import type { Session } from "../schema/session.ts"
+import { aborted, isRetryable, messageError, retryAfterMs } from "./errors.ts"
+import { modelMessages } from "./history.ts"
+import { languageModel } from "./language.ts"
+import { StepParts } from "./parts.ts"
+import { runStep } from "./step.ts"
+import { systemPrompt } from "./system.ts"
+import { generateTitle, hasDefaultTitle } from "./title.ts"
+import { modelTools } from "./tools.ts"
+import { addTokens, NO_TOKENS } from "./usage.ts"
+import { MessageOutputLengthError } from "../error.ts"
+
+/** Steps a turn may take when the agent sets no `steps`. */
+const DEFAULT_MAX_STEPS = 200
+const LAST_STEP_NOTE =
+  "You have reached the most steps this turn may take. Tools are no longer available: answer with what you have, and say what is left to do."
+
+/**
+ * The agent loop of a session, written once for both runtimes (the local agent runs it in its process; the edge
+ * in the session's Durable Object). One loop per session at a time: a prompt that arrives while it runs is
+ * stored and answered by the next turn, which takes the newest user message, as upstream.
+ */
+export namespace AgentLoop {
+  interface Waiter {
+    userID: string
+    resolve(message: MessageWithParts): void
+    reject(error: unknown): void
+  }
+  interface Loop {
+    controller: AbortController
+    waiters: Waiter[]
+  }
+  const loops = new Map<string, Loop>()
+  const turnKey = (sessionID: string) => `turn/${sessionID}`
+
+  /** Resolves with the assistant message that answers `userID` (the last one of its turn). */
+  export function run(ports: Ports, sessionID: string, userID: string): Promise<MessageWithParts> {
+    return new Promise((resolve, reject) => {
+      const waiter = { userID, resolve, reject }
+      const current = loops.get(sessionID)
+      if (current) {
+        current.waiters.push(waiter)
+        return
+      }
+      const loop: Loop = { controller: new AbortController(), waiters: [waiter] }
+      loops.set(sessionID, loop)
+      void drive(ports, sessionID, loop).finally(() => loops.delete(sessionID))
+    })
+  }
+
+  /** Whether this process (or object) runs a turn of the session. */
+  export function running(sessionID: string): boolean {
+    return loops.has(sessionID)
+  }
+
+  /** Stops the running turn at once and drops the queued prompts; false when no turn runs here. */
+  export function abort(sessionID: string): boolean {
+    const loop = loops.get(sessionID)
+    if (!loop) return false
+    loop.controller.abort(new Error("aborted"))
+    return true
+  }
+
+  /**
+   * Closes what a turn left open when its process (or object) died: the interrupted assistant message gets an
+   * error and the session goes idle. Only for sessions with no loop running here.
+   */
+  export async function recover(ports: Ports, sessionID?: string): Promise<void> {
+    const entries = sessionID
+      ? [[turnKey(sessionID), await ports.records.get<{ directory: string }>(turnKey(sessionID))] as const]
+      : await ports.records.list<{ directory: string }>("turn/")
+    for (const [key, record] of entries) {
+      const id = key.slice("turn/".length)
+      if (!record || loops.has(id)) continue
+      const session = await ports.sessions.get(id)
+      if (session) {
+        for (const { info, parts } of await ports.sessions.messages(id, { limit: 20 })) {
+          if (info.role !== "assistant" || info.time.completed !== undefined) continue
+          const error = messageError(new Error("The server stopped while this turn ran"), info.providerID)
+          const closed: AssistantMessage = { ...info, error, time: { ...info.time, completed: ports.clock.now() } }
+          const openParts = parts.filter((part) => part.type === "tool" && (part.state.status === "pending" || part.state.status === "running"))
+          for (const part of openParts) {
+            if (part.type !== "tool") continue
+            const start = "time" in part.state ? part.state.time.start : closed.time.created
+            part.state = { status: "error", input: part.state.input, error: "The server stopped while this tool ran", time: { start, end: ports.clock.now() } }
+          }
+          await ports.sessions.putMessage(closed, openParts)
+          await Bus.publish(ports, session.directory, "message.updated", { sessionID: id, info: closed })
+        }
+        await Sessions.setStatus(ports, session, { type: "idle" })
+      }
+      await ports.records.delete(key)
+    }
+  }
+
+  async function drive(ports: Ports, sessionID: string, loop: Loop): Promise<void> {
+    let session = await Sessions.get(ports, sessionID).catch((error) => (settle(loop, undefined, error), undefined))
+    if (!session) return
+    await ports.records.put(turnKey(sessionID), { directory: session.directory })
+    await Sessions.setStatus(ports, session, { type: "busy" })
+    let answered: string | undefined
+    try {
+      while (!loop.controller.signal.aborted) {
+        const history = await ports.sessions.messages(sessionID, {})
+        const user = history.findLast((entry) => entry.info.role === "user")
+        if (!user || (answered !== undefined && user.info.id <= answered)) break
+        answered = user.info.id
+        const result = await turn(ports, session, user.info as UserMessage, history, loop.controller.signal)
+        settle(loop, result)
+        session = await Sessions.get(ports, sessionID)
+      }
+    } catch (error) {
+      ports.log.error("turn failed", { sessionID, error: error instanceof Error ? error.stack ?? error.message : String(error) })
+      settle(loop, undefined, error)
+    } finally {
+      loops.delete(sessionID)
+      // Whoever still waits (the queue dropped by an abort, or a failure) gets the last word there is.
+      const last = (await ports.sessions.messages(sessionID, { limit: 1 }).catch(() => []))[0]
+      for (const waiter of loop.waiters.splice(0)) last ? waiter.resolve(last) : waiter.reject(new Error("The turn ended without a reply"))
+      await Sessions.setStatus(ports, session, { type: "idle" }).catch(() => {})
+      await ports.records.delete(turnKey(sessionID)).catch(() => {})
+    }
+  }
+
+  /** Answers the waiters of user messages up to the one this turn answered. */
+  function settle(loop: Loop, result: MessageWithParts | undefined, error?: unknown) {
+    const answers = result?.info.role === "assistant" ? result.info.parentID : undefined
+    for (const waiter of [...loop.waiters]) {
+      if (error !== undefined) waiter.reject(error)
+      else if (result && answers !== undefined && waiter.userID <= answers) waiter.resolve(result)
+      else continue
+      loop.waiters.splice(loop.waiters.indexOf(waiter), 1)
+    }
+  }
+
+  /** One turn: steps until the model stops calling tools (or the step limit, or an error), for `user`. */
+  async function turn(ports: Ports, session: Session, user: UserMessage, history: MessageWithParts[], signal: AbortSignal): Promise<MessageWithParts> {
+    const directory = session.directory
+    const project = await Projects.current(ports, directory)
+    const agent = await Agents.resolve(ports, user.agent).catch(() => Agents.resolve(ports, undefined))
+    const base: AssistantMessage = {
+      id: "",
+      sessionID: session.id,
+      role: "assistant",
+      time: { created: 0 },
+      parentID: user.id,
+      modelID: user.model.modelID,
+      providerID: user.model.providerID,
+      mode: agent.name,
+      agent: agent.name,
+      path: { cwd: directory, root: project.worktree },
+      cost: 0,
+      tokens: { ...NO_TOKENS },
+      ...(user.model.variant !== undefined ? { variant: user.model.variant } : {}),
+    }
+    const newMessage = async () => {
+      const now = ports.clock.now()
+      const parts = new StepParts(ports, directory, { ...base, id: Identifier.ascending("message", now), time: { created: now } })
+      await parts.saveMessage(parts.info)
+      return parts
+    }
+
+    let model: Model
+    let language: LanguageModel
+    try {
+      const resolved = await Providers.model(ports, directory, user.model)
+      model = resolved.model
+      language = languageModel(ports, resolved.provider, resolved.model)
+    } catch (error) {
+      const parts = await newMessage()
+      return finishWithError(ports, session, parts, messageError(error, user.model.providerID))
+    }
+
+    const config = await Configs.get(ports, directory)
+    const firstPrompt = history.filter((entry) => entry.info.role === "user").length === 1
+    if (firstPrompt && !session.parentID && hasDefaultTitle(session)) {
+      const small = await titleModel(ports, directory, config.small_model).catch(() => undefined)
+      const text = history.at(-1)?.parts.flatMap((part) => (part.type === "text" && !part.synthetic ? [part.text] : [])).join("\n") ?? ""
+      if (text) ports.background(generateTitle(ports, session, small ?? language, text, signal))
+    }
+
+    const tools = model.capabilities.toolcall ? modelTools(config, agent, user.tools) : {}
+    const maxSteps = agent.steps !== undefined && agent.steps > 0 ? agent.steps : DEFAULT_MAX_STEPS
+    const calls: string[] = []
+    let totals = { tokens: { ...NO_TOKENS }, cost: 0 }
+    let last: StepParts | undefined
+    for (let step = 1; ; step++) {
+      const final = step >= maxSteps
+      const parts = await newMessage()
+      last = parts
+      const messages = await modelMessages(ports, directory, await ports.sessions.messages(session.id, {}), model)
+      const system = await systemPrompt(ports, { directory, agent, model, extra: [user.system, final ? LAST_STEP_NOTE : undefined].filter(Boolean).join("\n\n") || undefined })
+      let outcome = await runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
+      for (let attempt = 1; outcome.error && !outcome.produced && isRetryable(outcome.error) && attempt <= ports.config.modelRetries; attempt++) {
+        if (!(await waitToRetry(ports, session, attempt, outcome.error, signal))) {
+          outcome = { ...outcome, error: aborted() }
+          break
+        }
+        outcome = await runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
+      }
+      totals = { tokens: addTokens(totals.tokens, outcome.tokens), cost: totals.cost + outcome.cost }
+      const lengthError = outcome.finish === "length" ? (new MessageOutputLengthError({ message: "The model stopped at its output limit" }).toObject() as MessageError) : undefined
+      const error = outcome.error ?? lengthError
+      const finished: AssistantMessage = {
+        ...parts.info,
+        tokens: outcome.tokens,
+        cost: outcome.cost,
+        ...(outcome.finish !== undefined ? { finish: outcome.finish } : {}),
+        ...(error ? { error } : {}),
+      }
+      await parts.saveMessage(finished)
+      await parts.saveMessage({ ...finished, time: { ...finished.time, completed: ports.clock.now() } })
+      if (error) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
+      if (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final) break
+    }
+    const current = await Sessions.get(ports, session.id)
+    await Sessions.save(ports, {
+      ...current,
+      cost: (current.cost ?? 0) + totals.cost,
+      tokens: addTokens(current.tokens ?? NO_TOKENS, totals.tokens),
+      model: { id: user.model.modelID, providerID: user.model.providerID, ...(user.model.variant ? { variant: user.model.variant } : {}) },
+      time: { ...current.time, updated: ports.clock.now() },
+    })
+    return { info: last.info, parts: last.list() }
+  }
+
+  async function finishWithError(ports: Ports, session: Session, parts: StepParts, error: MessageError): Promise<MessageWithParts> {
+    await parts.saveMessage({ ...parts.info, error, time: { ...parts.info.time, completed: ports.clock.now() } })
+    await Bus.publish(ports, session.directory, "session.error", { sessionID: session.id, error })
+    return { info: parts.info, parts: [] }
+  }
+
+  async function titleModel(ports: Ports, directory: string, smallModel: string | undefined): Promise<LanguageModel | undefined> {
+    const ref = smallModel?.includes("/") ? { providerID: smallModel.split("/")[0]!, modelID: smallModel.slice(smallModel.indexOf("/") + 1) } : undefined
+    if (!ref) return undefined
+    const resolved = await Providers.model(ports, directory, ref)
+    return languageModel(ports, resolved.provider, resolved.model)
+  }
+
+  /** Shows `retry` status until the next attempt; false when the turn was aborted meanwhile. */
+  async function waitToRetry(ports: Ports, session: Session, attempt: number, error: MessageError, signal: AbortSignal): Promise<boolean> {
+    const now = ports.clock.now()
+    const delay = Math.min(retryAfterMs(error, now) ?? 2_000 * 2 ** (attempt - 1), 60_000)
+    const message = (error.data as { message?: string }).message ?? error.name
+    await Sessions.setStatus(ports, session, { type: "retry", attempt, message, next: now + delay })
+    const waited = await new Promise<boolean>((resolve) => {
+      if (signal.aborted) return resolve(false)
+      const timer = setTimeout(() => (signal.removeEventListener("abort", stop), resolve(true)), delay)
+      const stop = () => (clearTimeout(timer), resolve(false))
+      signal.addEventListener("abort", stop, { once: true })
+    })
+    if (waited) await Sessions.setStatus(ports, session, { type: "busy" })
+    return waited
+  }
+}

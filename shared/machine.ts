@@ -18,6 +18,7 @@ import type {
 } from "./schema/machine.ts"
 import type { ToolResult } from "./tools.ts"
 import type { ProjectIdentity } from "./ports.ts"
+import type { ConfigSource } from "./config/source.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
@@ -35,6 +36,7 @@ export interface Machine {
   vcs: VcsService
   lsp: LspService
   tools: ToolService
+  config: ConfigFileService
 }
 
 /** One client connected to a PTY: raw output as text frames, control frames as binary. */
@@ -97,6 +99,19 @@ export interface LspService {
 export interface ToolService {
   /** Runs a machine tool, checking its arguments (400); 404 for any other tool. */
   execute(directory: string, toolID: string, args: unknown): Promise<ToolResult>
+}
+
+/**
+ * The user's config files, which live on the machine: found from the directory (as upstream looks for them)
+ * and read there, with `{env:}` and `{file:}` substituted from the machine's environment and files.
+ */
+export interface ConfigFileService {
+  /**
+   * The sources that apply to `directory`, lowest precedence first: the global file, `OPENCODE_CONFIG`, the
+   * project's files from the worktree root to the directory, `OPENCODE_CONFIG_CONTENT`, then the `.opencode`
+   * directories' files, agents and commands. A `{file:}` that cannot be read is ConfigInvalidError.
+   */
+  sources(directory: string): Promise<ConfigSource[]>
 }
 
 export function machineUnavailable() {

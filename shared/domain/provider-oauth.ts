@@ -17,8 +17,8 @@ export const ProviderAuthOauthMissing = defineError(
  * than with an invented URL: 404 for a provider this server does not know, else ProviderAuthOauthMissing.
  * A plugin that brings a flow turns this into a lookup that can succeed.
  */
-export async function oauthMethod(ports: Ports, providerID: string, index: number): Promise<never> {
-  const methods = (await authMethods(ports))[providerID]
+export async function oauthMethod(ports: Ports, directory: string, providerID: string, index: number): Promise<never> {
+  const methods = (await authMethods(ports, directory))[providerID]
   if (!methods) throw new NotFoundError({ message: `Unknown provider: ${providerID}` })
   const offered = methods.map((method, i) => `${i}: ${method.type}`).join(", ")
   throw new ProviderAuthOauthMissing({

@@ -24,9 +24,10 @@ import type { ConfigSource } from "./config/source.ts"
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
 
 /**
- * What only a machine has: terminals, files, search, version control. The local agent implements it with
- * real processes; the edge has none until a machine is paired (its routes answer 503 MachineUnavailable).
- * Every path argument is relative to (and confined in) the request's directory.
+ * What only a machine has: terminals, files, search, version control, the user's config files. The local agent
+ * implements it with real processes; the edge has none until a machine is paired (its routes answer 503
+ * MachineUnavailable; the config is then the stored layer alone). Every path argument is relative to (and
+ * confined in) the request's directory; only the config files are looked for beyond it, where upstream looks.
  */
 export interface Machine {
   /** Whether the machine can be reached now (always, locally; over the edge, while its tunnel is up). */

@@ -8,6 +8,8 @@ import type { Ports, ServerConfig } from "../shared/ports.ts"
 import type { MachinePublish } from "../shared/machine.ts"
 import { MemoryHub } from "./hub.ts"
 import { createLocalMachine } from "./machine/index.ts"
+import type { ConfigEnvironment } from "./machine/config.ts"
+import { machineRoutes } from "./machine-routes.ts"
 import { Permissions, Questions } from "../shared/domain/questions.ts"
 import { Bus } from "../shared/domain/bus.ts"
 import { MemoryControlQueue } from "../shared/domain/tui-control.ts"
@@ -23,6 +25,8 @@ export interface LocalServerOptions {
   config: ServerConfig
   logLevel: LogLevel
   replayWindow: number
+  /** Whose config files are read (default: this process's environment and home folder). */
+  configEnvironment?: ConfigEnvironment
 }
 
 export interface LocalServer {
@@ -40,7 +44,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const hub = new MemoryHub(options.replayWindow, clock)
   const inFlight = new Set<Promise<unknown>>()
   const publish: MachinePublish = (directory, type, properties) => Bus.publish(ports, directory, type, properties)
-  const local = createLocalMachine({ stateDirectory: options.stateDirectory, publish })
+  const local = createLocalMachine({ stateDirectory: options.stateDirectory, publish, configEnvironment: options.configEnvironment })
   // @hono/node-ws needs the app only when a socket upgrades, after the app (which needs the ports) exists.
   const webSockets: { app?: App } = {}
   const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({
@@ -74,6 +78,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // A turn the previous process was running died with it: close its message and idle the session.
   await AgentLoop.recover(ports)
   const app = createApp(ports)
+  app.route("/", machineRoutes(local.machine))
   webSockets.app = app
   const server = await new Promise<ServerType>((resolve, reject) => {
     const instance = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname }, () => resolve(instance))

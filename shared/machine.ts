@@ -18,14 +18,16 @@ import type {
 } from "./schema/machine.ts"
 import type { ToolResult } from "./tools.ts"
 import type { ProjectIdentity } from "./ports.ts"
+import type { ConfigSource } from "./config/source.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
 
 /**
- * What only a machine has: terminals, files, search, version control. The local agent implements it with
- * real processes; the edge has none until a machine is paired (its routes answer 503 MachineUnavailable).
- * Every path argument is relative to (and confined in) the request's directory.
+ * What only a machine has: terminals, files, search, version control, the user's config files. The local agent
+ * implements it with real processes; the edge has none until a machine is paired (its routes answer 503
+ * MachineUnavailable; the config is then the stored layer alone). Every path argument is relative to (and
+ * confined in) the request's directory; only the config files are looked for beyond it, where upstream looks.
  */
 export interface Machine {
   /** Whether the machine can be reached now (always, locally; over the edge, while its tunnel is up). */
@@ -35,6 +37,7 @@ export interface Machine {
   vcs: VcsService
   lsp: LspService
   tools: ToolService
+  config: ConfigFileService
 }
 
 /** One client connected to a PTY: raw output as text frames, control frames as binary. */
@@ -97,6 +100,19 @@ export interface LspService {
 export interface ToolService {
   /** Runs a machine tool, checking its arguments (400); 404 for any other tool. */
   execute(directory: string, toolID: string, args: unknown): Promise<ToolResult>
+}
+
+/**
+ * The user's config files, which live on the machine: found from the directory (as upstream looks for them)
+ * and read there, with `{env:}` and `{file:}` substituted from the machine's environment and files.
+ */
+export interface ConfigFileService {
+  /**
+   * The sources that apply to `directory`, lowest precedence first: the global file, `OPENCODE_CONFIG`, the
+   * project's files from the worktree root to the directory, `OPENCODE_CONFIG_CONTENT`, then the `.opencode`
+   * directories' files, agents and commands. A `{file:}` that cannot be read is ConfigInvalidError.
+   */
+  sources(directory: string): Promise<ConfigSource[]>
 }
 
 export function machineUnavailable() {

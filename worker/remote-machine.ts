@@ -2,6 +2,7 @@ import { MachineUnavailableError, NamedError, NotFoundError } from "../shared/er
 import type { Machine, PtyAttachment, PtyClient } from "../shared/machine.ts"
 import { Tunnel } from "../shared/tunnel.ts"
 import { BASH_DEFAULT_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS } from "../shared/tools.ts"
+import { CONFIG_SOURCES_PATH, ConfigSource } from "../shared/config/source.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
 import type { MachineObject, TunnelResult } from "./objects/machine.ts"
@@ -115,6 +116,10 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
     tools: {
       execute: (directory, toolID, args) =>
         call("POST", `/tool/${encodeURIComponent(toolID)}/execute`, { directory }, args, toolID === "bash" ? bashWaitMs(args) : undefined),
+    },
+    // The machine finds, reads and substitutes its files; the edge checks their shape, then parses and merges them as the agent does.
+    config: {
+      sources: async (directory) => ConfigSource.array().parse(await call("GET", CONFIG_SOURCES_PATH, { directory })),
     },
   }
 }

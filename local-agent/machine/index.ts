@@ -1,6 +1,7 @@
 import type { FileService, Machine, MachinePublish, VcsService } from "../../shared/machine.ts"
 import type { Logger } from "../../shared/ports.ts"
 import { createFileService, type FileServiceOptions } from "./files.ts"
+import { createConfigFileService, type ConfigEnvironment } from "./config.ts"
 import { createLspService } from "./lsp.ts"
 import { createPtyService } from "./pty.ts"
 import { withDiagnostics } from "./tool-diagnostics.ts"
@@ -19,6 +20,8 @@ export interface LocalMachineOptions {
   ripgrep?: FileServiceOptions["ripgrep"]
   /** Directories watched at once; the least recently started watcher stops beyond it (default 32). */
   maxWatchedDirectories?: number
+  /** Whose config files are read (default: this process's environment and home folder). */
+  configEnvironment?: ConfigEnvironment
 }
 
 export interface LocalMachine {
@@ -28,8 +31,8 @@ export interface LocalMachine {
 }
 
 /**
- * This machine: terminals (node-pty), files, search and git. A directory gets a file watcher the first time
- * a file or vcs request names it; `close()` stops them all.
+ * This machine: terminals (node-pty), files, search, git and the user's config files. A directory gets a file
+ * watcher the first time a file or vcs request names it; `close()` stops them all.
  */
 export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const maxWatched = options.maxWatchedDirectories ?? 32
@@ -82,7 +85,15 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   }
 
   return {
-    machine: { connected: async () => true, pty, files: watchedFiles, vcs: watchedVcs, lsp, tools: withDiagnostics(tools, lsp) },
+    machine: {
+      connected: async () => true,
+      pty,
+      files: watchedFiles,
+      vcs: watchedVcs,
+      lsp,
+      tools: withDiagnostics(tools, lsp),
+      config: createConfigFileService(options.configEnvironment),
+    },
     async close() {
       closed = true
       pty.closeAll()

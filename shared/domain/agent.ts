@@ -1,5 +1,6 @@
 import type { Ports } from "../ports.ts"
 import { BadRequestError } from "../error.ts"
+import { Configs } from "./config.ts"
 import type { Agent, AgentV2Info, Command, CommandV2Info } from "../schema/app-info.ts"
 
 type Action = "allow" | "deny" | "ask"
@@ -11,17 +12,16 @@ const isAction = (value: unknown): value is Action => typeof value === "string" 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
- * The stored config (records key `config`), read defensively: it may be absent, and its sections are
- * owned by the config routes, so anything malformed here is skipped rather than failing the route.
+ * A section of the directory's config (Configs.get: its files, then the stored layer), read defensively: a
+ * section the schema does not check closely is skipped where malformed rather than failing the route.
  */
-export async function readConfigSection(ports: Ports, section: string): Promise<Json> {
-  const value = (await readConfig(ports))[section]
+export async function readConfigSection(ports: Ports, directory: string, section: string): Promise<Json> {
+  const value = (await readConfig(ports, directory))[section]
   return isObject(value) ? value : {}
 }
 
-async function readConfig(ports: Ports): Promise<Json> {
-  const config = await ports.records.get<unknown>("config")
-  return isObject(config) ? config : {}
+async function readConfig(ports: Ports, directory: string): Promise<Json> {
+  return (await Configs.get(ports, directory)) as Json
 }
 
 /** A permission config (`"allow"`, or `{edit: "deny", bash: {"git *": "allow"}}`) as a ruleset. */
@@ -148,13 +148,13 @@ function agentsOf(config: Json): Agent[] {
 
 export namespace Agents {
   /** The built-in agents, then those of the config's `agent` section; `disable: true` removes one. */
-  export async function list(ports: Ports): Promise<Agent[]> {
-    return agentsOf(await readConfig(ports))
+  export async function list(ports: Ports, directory: string): Promise<Agent[]> {
+    return agentsOf(await readConfig(ports, directory))
   }
 
   /** The named agent, else the config's `default_agent`, else build; 400 for a name no agent has. */
-  export async function resolve(ports: Ports, name: string | undefined): Promise<Agent> {
-    const config = await readConfig(ports)
+  export async function resolve(ports: Ports, directory: string, name: string | undefined): Promise<Agent> {
+    const config = await readConfig(ports, directory)
     const agents = agentsOf(config)
     const wanted = name ?? str(config.default_agent) ?? "build"
     const agent = agents.find((candidate) => candidate.name === wanted) ?? (name === undefined ? agents.find((a) => a.name === "build") : undefined)
@@ -192,9 +192,9 @@ export function commandHints(template: string): string[] {
 
 export namespace Commands {
   /** The config's `command` section; entries without a string template are skipped. */
-  export async function list(ports: Ports): Promise<Command[]> {
+  export async function list(ports: Ports, directory: string): Promise<Command[]> {
     const commands: Command[] = []
-    for (const [name, entry] of Object.entries(await readConfigSection(ports, "command"))) {
+    for (const [name, entry] of Object.entries(await readConfigSection(ports, directory, "command"))) {
       if (!isObject(entry) || typeof entry.template !== "string") continue
       commands.push(
         defined({

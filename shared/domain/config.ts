@@ -1,12 +1,15 @@
 import { z } from "zod"
 import type { Ports } from "../ports.ts"
-import { defineError, NotFoundError } from "../error.ts"
+import { defineError, MachineUnavailableError, NotFoundError } from "../error.ts"
 import { Records } from "./records.ts"
+import { ConfigFiles } from "../config/files.ts"
+import { ConfigMerge } from "../config/merge.ts"
 import type { Auth, Config } from "../schema/config.ts"
 
 /**
- * The tenant's config (records key `config`) and provider credentials (records keys `auth/<providerID>`,
- * sealed by the runtime's sealer). Credentials go in and never come out of any route.
+ * The config: the user's files on the machine (shared/config/), under the layer `PATCH /config` stores (records
+ * key `config`); and provider credentials (records keys `auth/<providerID>`, sealed by the runtime's sealer).
+ * Credentials go in and never come out of any route.
  */
 
 /** The runtime cannot keep credentials safely (on the edge: no `OPENCODE_SECRETS_KEY` secret). */
@@ -19,29 +22,41 @@ interface SealedRecord {
   sealed: string
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
+/**
+ * The machine's config files for `directory`, merged. No machine (or one not connected, as on the edge before
+ * pairing or while the agent is away) has no files: the stored layer is the whole config then. A broken file
+ * throws its ConfigJsonError, ConfigFrontmatterError or ConfigInvalidError.
+ */
+async function fileLayer(ports: Ports, directory: string): Promise<Config> {
+  if (!ports.machine) return {}
+  try {
+    return ConfigFiles.merge(await ports.machine.config.sources(directory))
+  } catch (error) {
+    // Asking is how the edge learns the machine is away: one round trip instead of connected() and then sources().
+    if (error instanceof MachineUnavailableError) return {}
+    throw error
+  }
 }
 
-/** Objects merge key by key, recursively; anything else (arrays included) in `patch` replaces. */
-export function mergeDeep(base: unknown, patch: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(patch)) return patch
-  const out: Record<string, unknown> = { ...base }
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) continue
-    out[key] = key in base ? mergeDeep(base[key], value) : value
-  }
-  return out
+async function storedLayer(ports: Ports): Promise<Config> {
+  return (await ports.records.get<Config>(CONFIG_KEY)) ?? {}
 }
 
 export const Configs = {
-  async get(ports: Ports, _directory?: string): Promise<Config> {
-    return (await ports.records.get<Config>(CONFIG_KEY)) ?? {}
+  /** The config for `directory`: its files, then what PATCH /config stored on top. */
+  async get(ports: Ports, directory: string): Promise<Config> {
+    const [files, stored] = await Promise.all([fileLayer(ports, directory), storedLayer(ports)])
+    return ConfigMerge.layer(files, stored)
   },
 
-  /** Merges `patch` into the stored config; a concurrent PATCH is never lost (Records.update). */
-  async update(ports: Ports, patch: Config): Promise<Config> {
-    return Records.update<Config>(ports.records, CONFIG_KEY, (stored) => mergeDeep(stored ?? {}, patch) as Config)
+  /**
+   * Merges `patch` into the stored layer (a concurrent PATCH is never lost: Records.update) and answers the config
+   * for `directory`. The files are read first, so a broken file fails the PATCH before anything is stored.
+   */
+  async update(ports: Ports, directory: string, patch: Config): Promise<Config> {
+    const files = await fileLayer(ports, directory)
+    const stored = await Records.update<Config>(ports.records, CONFIG_KEY, (current) => ConfigMerge.deep(current ?? {}, patch) as Config)
+    return ConfigMerge.layer(files, stored)
   },
 }
 

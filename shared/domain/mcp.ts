@@ -18,9 +18,9 @@ export namespace Mcp {
     return { status: "failed", error: NOT_SUPPORTED }
   }
 
-  async function servers(ports: Ports): Promise<Map<string, McpConfig>> {
+  async function servers(ports: Ports, directory: string): Promise<Map<string, McpConfig>> {
     const out = new Map<string, McpConfig>()
-    for (const [name, entry] of Object.entries(await readConfigSection(ports, "mcp"))) {
+    for (const [name, entry] of Object.entries(await readConfigSection(ports, directory, "mcp"))) {
       const parsed = McpConfig.safeParse(entry)
       if (parsed.success) out.set(name, parsed.data)
     }
@@ -31,21 +31,21 @@ export namespace Mcp {
     return out
   }
 
-  export async function statuses(ports: Ports): Promise<Record<string, McpStatus>> {
+  export async function statuses(ports: Ports, directory: string): Promise<Record<string, McpStatus>> {
     const out: Record<string, McpStatus> = {}
-    for (const [name, config] of [...(await servers(ports))].sort(([a], [b]) => a.localeCompare(b))) out[name] = status(config)
+    for (const [name, config] of [...(await servers(ports, directory))].sort(([a], [b]) => a.localeCompare(b))) out[name] = status(config)
     return out
   }
 
-  export async function add(ports: Ports, name: string, config: McpConfig): Promise<Record<string, McpStatus>> {
+  export async function add(ports: Ports, directory: string, name: string, config: McpConfig): Promise<Record<string, McpStatus>> {
     await ports.records.put(PREFIX + name, config)
     ports.log.info("mcp server registered", { name, type: config.type })
-    return statuses(ports)
+    return statuses(ports, directory)
   }
 
   /** Switches a server on or off (stored); 404 when no server has that name. */
-  export async function setEnabled(ports: Ports, name: string, enabled: boolean): Promise<void> {
-    const config = (await servers(ports)).get(name)
+  export async function setEnabled(ports: Ports, directory: string, name: string, enabled: boolean): Promise<void> {
+    const config = (await servers(ports, directory)).get(name)
     if (!config) throw new NotFoundError({ message: `MCP server not found: ${name}` })
     await ports.records.put(PREFIX + name, { ...config, enabled })
   }

@@ -27,7 +27,7 @@ export namespace Prompt {
     if (input.messageID && (await ports.sessions.message(sessionID, input.messageID))) {
       throw new ConflictError({ message: `Message ${input.messageID} already exists in session ${sessionID}` })
     }
-    const agent = await Agents.resolve(ports, input.agent ?? session.agent)
+    const agent = await Agents.resolve(ports, session.directory, input.agent ?? session.agent)
     const model = await chooseModel(ports, session, input.model ?? agent.model)
     return storeUserMessage(ports, session, input, agent.name, model)
   }

@@ -138,7 +138,7 @@ export namespace ToolPermission {
     },
   ): Promise<void> {
     const permission = PERMISSION[call.toolID]
-    const agent = await Agents.resolve(ports, call.agent)
+    const agent = await Agents.resolve(ports, call.directory, call.agent)
     const rules = [...agent.permission, ...(call.session.permission ?? [])]
     const asking: string[] = []
     for (const subject of subjects(call.directory, call.toolID, call.args)) {

@@ -1,7 +1,8 @@
 import { z } from "zod"
 import type { Ports } from "../ports.ts"
 import { defineError } from "../error.ts"
-import { Configs, Credentials, mergeDeep } from "../domain/config.ts"
+import { Configs, Credentials } from "../domain/config.ts"
+import { ConfigMerge } from "../config/merge.ts"
 import type { Config, Model, Provider, ProviderAuthMethod, ProviderConfig } from "../schema/config.ts"
 import { CATALOGUE } from "./catalogue.ts"
 import { sortModels, toModel } from "./model-info.ts"
@@ -58,7 +59,7 @@ export namespace Providers {
     for (const providerID of ids) {
       if (disabled.has(providerID) || (enabled && !enabled.has(providerID))) continue
       const declared = config.provider?.[providerID]
-      const settings = mergeDeep(CATALOGUE.get(providerID) ?? {}, declared ?? {}) as ProviderConfig
+      const settings = ConfigMerge.deep(CATALOGUE.get(providerID) ?? {}, declared ?? {}) as ProviderConfig
       const key = await credential(ports, providerID, settings, stored.has(providerID))
       const endpoint = typeof settings.options?.baseURL === "string" || (declared?.api !== undefined)
       const connected = key !== undefined || (declared !== undefined && endpoint)

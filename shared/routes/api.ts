@@ -9,7 +9,9 @@ import { AgentV2Info, CommandV2Info } from "../schema/app-info.ts"
 import { ModelV2Info, ProviderV2Info } from "../schema/config.ts"
 import { Providers } from "../provider/provider.ts"
 import { ProviderV2 } from "../domain/provider-v2.ts"
-import { describeInstanceRoute, json } from "../openapi.ts"
+import { describeInstanceRoute, errors, json } from "../openapi.ts"
+import type { ErrorClass } from "../error.ts"
+import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
 const LocationInfo = z
   .object({
@@ -38,14 +40,26 @@ export function apiRoutes(ports: Ports) {
     }),
     async (c) => c.json(await location(c)),
   )
-  /** `GET /api/<name>`: `{location, data}` with what `load` lists, each item as `item` describes it. */
-  function list(name: string, summary: string, item: z.ZodType, load: (directory: string) => Promise<unknown[]>) {
+  /**
+   * `GET /api/<name>`: `{location, data}` with what `load` lists for the location's directory, each item as `item`
+   * describes it; `failures` are the errors `load` may answer.
+   */
+  function list(
+    name: string,
+    summary: string,
+    item: z.ZodType,
+    load: (directory: string) => Promise<unknown[]>,
+    failures: readonly ErrorClass[] = [],
+  ) {
     app.get(
       `/${name}`,
       describeInstanceRoute({
         operationId: `v2.${name}.list`,
         summary,
-        responses: { 200: json(`The location and its ${name}s`, z.object({ location: LocationInfo, data: z.array(item) })) },
+        responses: {
+          200: json(`The location and its ${name}s`, z.object({ location: LocationInfo, data: z.array(item) })),
+          ...errors(...failures),
+        },
       }),
       async (c) => {
         const where = await location(c)
@@ -54,15 +68,33 @@ export function apiRoutes(ports: Ports) {
     )
   }
 
-  list("agent", "The agents (as GET /agent lists them) in the v2 shape", AgentV2Info, async () => (await Agents.list(ports)).map(Agents.toV2))
-  list("command", "The commands (as GET /command lists them) in the v2 shape", CommandV2Info, async () =>
-    (await Commands.list(ports)).map(Commands.toV2),
+  list(
+    "agent",
+    "The agents (as GET /agent lists them) in the v2 shape",
+    AgentV2Info,
+    async (directory) => (await Agents.list(ports, directory)).map(Agents.toV2),
+    CONFIG_FILE_ERRORS,
   )
-  list("provider", "The providers (as GET /provider lists them) in the v2 shape", ProviderV2Info, async (directory) =>
-    (await Providers.list(ports, directory)).providers.map(ProviderV2.provider),
+  list(
+    "command",
+    "The commands (as GET /command lists them) in the v2 shape",
+    CommandV2Info,
+    async (directory) => (await Commands.list(ports, directory)).map(Commands.toV2),
+    CONFIG_FILE_ERRORS,
   )
-  list("model", "The models of every provider (as GET /provider lists them) in the v2 shape", ModelV2Info, async (directory) =>
-    (await Providers.list(ports, directory)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model)),
+  list(
+    "provider",
+    "The providers (as GET /provider lists them) in the v2 shape",
+    ProviderV2Info,
+    async (directory) => (await Providers.list(ports, directory)).providers.map(ProviderV2.provider),
+    CONFIG_FILE_ERRORS,
+  )
+  list(
+    "model",
+    "The models of every provider (as GET /provider lists them) in the v2 shape",
+    ModelV2Info,
+    async (directory) => (await Providers.list(ports, directory)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model)),
+    CONFIG_FILE_ERRORS,
   )
   // Things this server does not have yet: the truthful answer is an empty list.
   for (const name of ["skill", "reference", "integration"]) {

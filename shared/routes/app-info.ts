@@ -8,6 +8,7 @@ import { Agents, Commands } from "../domain/agent.ts"
 import { Bus } from "../domain/bus.ts"
 import { Permissions, Questions } from "../domain/questions.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
+import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
 /** `/agent`, `/command`, `/formatter`, `/log` and `/instance/dispose`. */
 export function appInfoRoutes(ports: Ports) {
@@ -17,18 +18,18 @@ export function appInfoRoutes(ports: Ports) {
       describeInstanceRoute({
         operationId: "app.agents",
         summary: "The agents: built-in build, plan and general, then those of the config's agent section",
-        responses: { 200: json("Agents", z.array(Agent)) },
+        responses: { 200: json("Agents", z.array(Agent)), ...errors(...CONFIG_FILE_ERRORS) },
       }),
-      async (c) => c.json(await Agents.list(ports)),
+      async (c) => c.json(await Agents.list(ports, c.var.directory)),
     )
     .get(
       "/command",
       describeInstanceRoute({
         operationId: "command.list",
         summary: "The commands of the config's command section",
-        responses: { 200: json("Commands", z.array(Command)) },
+        responses: { 200: json("Commands", z.array(Command)), ...errors(...CONFIG_FILE_ERRORS) },
       }),
-      async (c) => c.json(await Commands.list(ports)),
+      async (c) => c.json(await Commands.list(ports, c.var.directory)),
     )
     .get(
       "/formatter",

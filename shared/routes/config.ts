@@ -9,8 +9,13 @@ import { Providers } from "../provider/provider.ts"
 import { oauthMethod, ProviderAuthOauthMissing } from "../domain/provider-oauth.ts"
 import { OauthAuthorizeInput, OauthCallbackInput, ProviderAuthAuthorization } from "../schema/provider-oauth.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
+import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
-/** `/config`, `/provider` and `/auth`: the tenant's config, the providers it declares, their credentials and OAuth. */
+/**
+ * `/config`, `/provider` and `/auth`: the directory's config (the user's files, then the stored layer), the
+ * providers it declares, their credentials and OAuth. A broken config file fails the routes that read the config
+ * with its ConfigJsonError, ConfigFrontmatterError or ConfigInvalidError.
+ */
 export function configRoutes(ports: Ports) {
   return new Hono<AppEnv>()
     .get(
@@ -18,29 +23,33 @@ export function configRoutes(ports: Ports) {
       describeInstanceRoute({
         operationId: "config.get",
         summary: "Get the config",
-        responses: { 200: json("The config", Config) },
+        description:
+          "The user's config files for the directory (global, OPENCODE_CONFIG, the project's, OPENCODE_CONFIG_CONTENT, " +
+          ".opencode folders), merged, with what PATCH /config stored on top.",
+        responses: { 200: json("The config", Config), ...errors(...CONFIG_FILE_ERRORS) },
       }),
-      async (c) => c.json(await Configs.get(ports)),
+      async (c) => c.json(await Configs.get(ports, c.var.directory)),
     )
     .patch(
       "/config",
       describeInstanceRoute({
         operationId: "config.update",
-        summary: "Deep-merge fields into the config and store it",
+        summary: "Deep-merge fields into the stored config layer; answers the whole config",
         description:
           "Objects merge key by key; arrays and other values replace. Unknown fields are kept. Concurrent PATCHes " +
-          "all land (each merges onto the other's result); 409 only if the config kept changing through 100 attempts.",
-        responses: { 200: json("The merged config", Config), ...errors(PayloadTooLargeError, ConflictError) },
+          "all land (each merges onto the other's result); 409 only if the config kept changing through 100 attempts. " +
+          "Only the stored layer changes (never a file); the answer is the config as GET /config gives it.",
+        responses: { 200: json("The merged config", Config), ...errors(PayloadTooLargeError, ConflictError, ...CONFIG_FILE_ERRORS) },
       }),
       validate("json", Config),
-      async (c) => c.json(await Configs.update(ports, c.req.valid("json"))),
+      async (c) => c.json(await Configs.update(ports, c.var.directory, c.req.valid("json"))),
     )
     .get(
       "/config/providers",
       describeInstanceRoute({
         operationId: "config.providers",
         summary: "The providers a turn can use now (a credential, or a configured endpoint) and each one's default model",
-        responses: { 200: json("Providers", ConfigProviders) },
+        responses: { 200: json("Providers", ConfigProviders), ...errors(...CONFIG_FILE_ERRORS) },
       }),
       async (c) => {
         const view = await Providers.available(ports, c.var.directory)
@@ -52,7 +61,7 @@ export function configRoutes(ports: Ports) {
       describeInstanceRoute({
         operationId: "provider.list",
         summary: "Every known provider (bundled catalogue and config), default models, and the connected ones",
-        responses: { 200: json("Providers", ProviderList) },
+        responses: { 200: json("Providers", ProviderList), ...errors(...CONFIG_FILE_ERRORS) },
       }),
       async (c) => {
         const view = await Providers.list(ports, c.var.directory)
@@ -64,7 +73,7 @@ export function configRoutes(ports: Ports) {
       describeInstanceRoute({
         operationId: "provider.auth",
         summary: "How each provider authenticates",
-        responses: { 200: json("Auth methods by provider id", ProviderAuthMethods) },
+        responses: { 200: json("Auth methods by provider id", ProviderAuthMethods), ...errors(...CONFIG_FILE_ERRORS) },
       }),
       async (c) => c.json(await Providers.authMethods(ports, c.var.directory)),
     )
@@ -76,7 +85,10 @@ export function configRoutes(ports: Ports) {
         description:
           "Answers where the user signs in. No provider on this server offers OAuth (no auth plugins run; see " +
           "GET /provider/auth): a known provider answers 400 ProviderAuthOauthMissing, an unknown one 404.",
-        responses: { 200: json("Authorization URL and method", ProviderAuthAuthorization), ...errors(NotFoundError, ProviderAuthOauthMissing) },
+        responses: {
+          200: json("Authorization URL and method", ProviderAuthAuthorization),
+          ...errors(NotFoundError, ProviderAuthOauthMissing, ...CONFIG_FILE_ERRORS),
+        },
       }),
       validate("param", ProviderParam),
       validate("json", OauthAuthorizeInput),
@@ -90,7 +102,7 @@ export function configRoutes(ports: Ports) {
         description:
           "Stores the credentials the flow obtained. No provider on this server offers OAuth: a known provider " +
           "answers 400 ProviderAuthOauthMissing, an unknown one 404.",
-        responses: { 200: json("OAuth callback processed", z.boolean()), ...errors(NotFoundError, ProviderAuthOauthMissing) },
+        responses: { 200: json("OAuth callback processed", z.boolean()), ...errors(NotFoundError, ProviderAuthOauthMissing, ...CONFIG_FILE_ERRORS) },
       }),
       validate("param", ProviderParam),
       validate("json", OauthCallbackInput),

@@ -17,6 +17,7 @@ import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 import { Tools } from "../domain/tool.ts"
 import { PermissionDeniedError } from "../domain/tool-permission.ts"
 import { TOOL_IDS, TOOLS, ToolInfo, ToolResult, isMachineToolID, isToolID } from "../tools.ts"
+import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
 const ToolParams = z.object({ id: z.string().min(1).describe("Tool id (GET /tool lists them)") })
 const ToolContextQuery = z.object({
@@ -77,6 +78,8 @@ export function toolRoutes(ports: Ports) {
             QuestionRejectedError,
             RequestDisposedError,
             MachineUnavailableError,
+            // a call for a session reads the config for its permission rules
+            ...CONFIG_FILE_ERRORS,
           ),
         },
       }),

@@ -149,7 +149,7 @@ export namespace AgentLoop {
   async function turn(ports: Ports, session: Session, user: UserMessage, history: MessageWithParts[], signal: AbortSignal): Promise<MessageWithParts> {
     const directory = session.directory
     const project = await Projects.current(ports, directory)
-    const agent = await Agents.resolve(ports, user.agent).catch(() => Agents.resolve(ports, undefined))
+    const agent = await Agents.resolve(ports, directory, user.agent).catch(() => Agents.resolve(ports, directory, undefined))
     const base: AssistantMessage = {
       id: "",
       sessionID: session.id,

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
@@ -242,6 +242,44 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
       expect((await asClient("GET", "/permission")).json).toEqual([])
     } finally {
       events.close()
+    }
+  })
+
+  test("the machine's config files show in the edge's config routes; with the machine away, the stored layer alone", async () => {
+    const file = join(project, "opencode.json")
+    writeFileSync(file, `{\n  // the machine's project config\n  "username": "from-the-machine",\n  "share": "manual",\n}\n`)
+    mkdirSync(join(project, ".opencode", "command"), { recursive: true })
+    writeFileSync(join(project, ".opencode", "command", "greet.md"), "---\ndescription: Greets\n---\nSay hi to $1\n")
+    try {
+      // The stored layer (the permission rules PATCHed above) stays on top of the machine's files.
+      const config = (await asClient("GET", "/config")).json
+      expect(config).toMatchObject({ username: "from-the-machine", share: "manual", permission: { bash: { "rm *": "deny" } } })
+      const commands = (await asClient("GET", "/command")).json as { name: string }[]
+      expect(commands.find((command) => command.name === "greet")).toMatchObject({ description: "Greets", template: "Say hi to $1" })
+      const patched = await asClient("PATCH", "/config", { share: "disabled" })
+      expect(patched.json).toMatchObject({ username: "from-the-machine", share: "disabled" })
+
+      // A broken file on the machine: the edge names it as the agent does, and sessions keep working.
+      writeFileSync(file, `{ "share": }`)
+      const broken = await asClient("GET", "/config")
+      expectNamedError(broken, 400, "ConfigJsonError")
+      expect(broken.json.data).toMatchObject({ path: file, message: expect.stringContaining("ValueExpected at 1:12") })
+      expect((await asClient("GET", "/session")).status).toBe(200)
+
+      // The route the edge asks the machine through the tunnel is the agent's own, not part of the edge's API.
+      expectNamedError(await asClient("GET", "/machine/config/sources"), 404, "NotFoundError")
+
+      tunnel!.kill9()
+      await until(async () => ((await asClient("GET", "/file/content?path=notes.md")).status === 503 ? true : undefined))
+      const away = await asClient("GET", "/config")
+      expect(away.status, away.text).toBe(200)
+      expect(away.json.username).toBeUndefined()
+      expect(away.json).toMatchObject({ share: "disabled", permission: { bash: { "rm *": "deny" } } })
+      expect(((await asClient("GET", "/command")).json as { name: string }[]).map((command) => command.name)).not.toContain("greet")
+      await tunnel!.start()
+    } finally {
+      rmSync(file, { force: true })
+      rmSync(join(project, ".opencode"), { recursive: true, force: true })
     }
   })
 

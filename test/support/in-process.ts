@@ -21,6 +21,8 @@ export function useInProcessServer(options: { replayWindow?: number; maxSubscrib
       stateDirectory: state,
       logLevel: "silent",
       replayWindow: options.replayWindow ?? 1000,
+      // Never the developer's own config files: an empty home and no OPENCODE_* settings.
+      configEnvironment: { env: {}, home: join(state, "home") },
       config: {
         version: VERSION,
         defaultDirectory: uniqueDirectory("default"),

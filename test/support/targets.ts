@@ -2,6 +2,7 @@
  * Runtimes under test, each started as a real child process on 127.0.0.1 with a fresh state directory.
  *
  * - `local`: the Node local agent (`tsx local-agent/cli.ts serve`), configured through its environment and flags.
+ *   Its HOME (and XDG_CONFIG_HOME, HOME/.config) is a fresh folder, so it never reads the developer's own config.
  * - `worker`: the Worker under `wrangler dev`, configured through `--var NAME:VALUE`.
  *
  * Every target runs in its own process group (`detached: true`), so stopping it kills `-pid` and takes
@@ -40,6 +41,8 @@ export interface TargetOptions {
   directory?: string
   /** Local only: more `serve` flags, after the ones above (e.g. `["--mdns"]`). */
   extraArgs?: string[]
+  /** Local only: more environment variables for the agent (e.g. OPENCODE_CONFIG_CONTENT), over the isolated HOME. */
+  env?: Record<string, string>
 }
 
 export interface Target {
@@ -49,6 +52,8 @@ export interface Target {
   /** The directory requests that name none are served in. */
   readonly directory: string
   readonly stateDir: string
+  /** Local only: the agent's HOME, a fresh folder (its global config folder is `<home>/.config/opencode`). */
+  readonly home?: string
   readonly options: TargetOptions
   /** Headers that pass auth on this target (empty when auth is off). */
   readonly authHeaders: Record<string, string>
@@ -164,6 +169,7 @@ class ProcessTarget implements Target {
     readonly stateDir: string,
     readonly options: TargetOptions,
     private readonly launch: (port: number | undefined) => Promise<Launch>,
+    readonly home?: string,
   ) {}
 
   get authHeaders(): Record<string, string> {
@@ -272,14 +278,14 @@ class ProcessTarget implements Target {
 
   async stop(): Promise<void> {
     await this.halt()
-    await rm(this.stateDir, { recursive: true, force: true }).catch(() => {})
+    for (const folder of [this.stateDir, this.home]) if (folder) await rm(folder, { recursive: true, force: true }).catch(() => {})
   }
 }
 
 const LISTENING = /opencode server listening on (http:\/\/\S+)/
 
-function localLaunch(stateDir: string, directory: string, options: TargetOptions) {
-  const env: Record<string, string> = {}
+function localLaunch(stateDir: string, directory: string, home: string, options: TargetOptions) {
+  const env: Record<string, string> = { HOME: home, XDG_CONFIG_HOME: join(home, ".config") }
   const set = (name: string, value: string | number | undefined) => {
     if (value !== undefined) env[name] = String(value)
   }
@@ -289,6 +295,7 @@ function localLaunch(stateDir: string, directory: string, options: TargetOptions
   set("OPENCODE_HEARTBEAT_MS", options.heartbeatMs)
   set("OPENCODE_REPLAY_WINDOW", options.replayWindow)
   set("OPENCODE_SSE_BUFFER_BYTES", options.sseBufferBytes)
+  Object.assign(env, options.env)
   // A restart listens on a new random port too (read `url` again): reusing the old one could race another process.
   return async (): Promise<Launch> => {
     const args = ["local-agent/cli.ts", "serve", "--port", "0", "--state", stateDir, "--log-level", "warn"]
@@ -361,12 +368,13 @@ export function wranglerDev(port: number, inspectorPort: number, persistTo: stri
 export async function startTarget(kind: TargetKind, options: TargetOptions = {}): Promise<Target> {
   const stateDir = await mkdtemp(join(tmpdir(), `oc-${kind}-state-`))
   const directory = options.directory ?? uniqueDirectory("default")
-  const launch = kind === "local" ? localLaunch(stateDir, directory, options) : workerLaunch(stateDir, directory, options)
-  const target = new ProcessTarget(kind, directory, stateDir, options, launch)
+  const home = kind === "local" ? await mkdtemp(join(tmpdir(), "oc-local-home-")) : undefined
+  const launch = home ? localLaunch(stateDir, directory, home, options) : workerLaunch(stateDir, directory, options)
+  const target = new ProcessTarget(kind, directory, stateDir, options, launch, home)
   try {
     await target.start()
   } catch (error) {
-    await rm(stateDir, { recursive: true, force: true }).catch(() => {})
+    for (const folder of [stateDir, home]) if (folder) await rm(folder, { recursive: true, force: true }).catch(() => {})
     throw error
   }
   return target

@@ -1,0 +1,13 @@
+import { Hono } from "hono"
+import type { AppEnv } from "../shared/env.ts"
+import type { Machine } from "../shared/machine.ts"
+import { CONFIG_SOURCES_PATH } from "../shared/config/source.ts"
+
+/**
+ * Routes only the local agent serves: what the edge's remote machine asks this machine for through the tunnel
+ * and the OpenCode API has no route for. The edge's own app never mounts them, so none of its clients can call
+ * them; the tunnel sends only requests the edge itself makes.
+ */
+export function machineRoutes(machine: Machine) {
+  return new Hono<AppEnv>().get(CONFIG_SOURCES_PATH, async (c) => c.json(await machine.config.sources(c.var.directory)))
+}

@@ -19,8 +19,8 @@ export namespace Prompt {
 
   /**
    * Stores the user message and its parts and announces them; the reply is a separate step. The model is the
-   * prompt's, else the agent's, else the config's `model`, else the preferred model of a connected provider: an
-   * unknown one is a 400 and nothing is stored. A busy session takes the prompt too: its next turn answers it.
+   * prompt's, else the agent's, else the session's last, else the config's `model`, else the preferred model of a
+   * connected provider: when a reply is asked for, an unknown one is a 400 and nothing is stored. A busy session takes the prompt too: its next turn answers it.
    */
   export async function accept(ports: Ports, sessionID: string, input: PromptInput): Promise<Accepted> {
     const session = await Sessions.get(ports, sessionID)
@@ -28,14 +28,16 @@ export namespace Prompt {
       throw new ConflictError({ message: `Message ${input.messageID} already exists in session ${sessionID}` })
     }
     const agent = await Agents.resolve(ports, session.directory, input.agent ?? session.agent)
-    const model = await chooseModel(ports, session, input.model ?? agent.model)
+    const model = await chooseModel(ports, session, input.model ?? agent.model, !input.noReply)
     return storeUserMessage(ports, session, input, agent.name, model)
   }
 
-  async function chooseModel(ports: Ports, session: Session, named: ModelRef | undefined): Promise<ModelRef> {
-    const ref = named ?? (await Providers.defaultModel(ports, session.directory))
+  /** The named model, else the session's last one, else the default; checked when a reply will need it. */
+  async function chooseModel(ports: Ports, session: Session, named: ModelRef | undefined, check: boolean): Promise<ModelRef> {
+    const remembered = session.model && { providerID: session.model.providerID, modelID: session.model.id }
+    const ref = named ?? remembered ?? (await Providers.defaultModel(ports, session.directory))
     if (!ref) return UNCONFIGURED_MODEL
-    await Providers.model(ports, session.directory, ref)
+    if (check) await Providers.model(ports, session.directory, ref)
     return { providerID: ref.providerID, modelID: ref.modelID }
   }
 

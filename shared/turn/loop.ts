@@ -20,7 +20,8 @@ import { systemPrompt } from "./system.ts"
 import { generateTitle, hasDefaultTitle } from "./title.ts"
 import { modelTools } from "./tools.ts"
 import { addTokens, NO_TOKENS } from "./usage.ts"
-import { MessageOutputLengthError } from "../error.ts"
+import { MessageOutputLengthError, ProviderAuthError } from "../error.ts"
+import { UNCONFIGURED_MODEL } from "../domain/prompt.ts"
 
 /** Steps a turn may take when the agent sets no `steps`. */
 const DEFAULT_MAX_STEPS = 200
@@ -175,6 +176,12 @@ export namespace AgentLoop {
     let model: Model
     let language: LanguageModel
     try {
+      if (user.model.providerID === UNCONFIGURED_MODEL.providerID) {
+        throw new ProviderAuthError({
+          providerID: UNCONFIGURED_MODEL.providerID,
+          message: "No model provider is configured: add one to opencode.json (provider, model) or store a key with PUT /auth/:providerID",
+        })
+      }
       const resolved = await Providers.model(ports, directory, user.model)
       model = resolved.model
       language = languageModel(ports, resolved.provider, resolved.model)

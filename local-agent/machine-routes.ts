@@ -2,6 +2,8 @@ import { Hono } from "hono"
 import type { AppEnv } from "../shared/env.ts"
 import type { Machine } from "../shared/machine.ts"
 import { CONFIG_SOURCES_PATH } from "../shared/config/source.ts"
+import { RELAY_PATH, RelayRequestSchema } from "../shared/relay.ts"
+import { validate } from "../shared/openapi.ts"
 
 /**
  * Routes only the local agent serves: what the edge's remote machine asks this machine for through the tunnel
@@ -9,5 +11,13 @@ import { CONFIG_SOURCES_PATH } from "../shared/config/source.ts"
  * them; the tunnel sends only requests the edge itself makes.
  */
 export function machineRoutes(machine: Machine) {
-  return new Hono<AppEnv>().get(CONFIG_SOURCES_PATH, async (c) => c.json(await machine.config.sources(c.var.directory)))
+  return new Hono<AppEnv>()
+    .get(CONFIG_SOURCES_PATH, async (c) => c.json(await machine.config.sources(c.var.directory)))
+    .post(RELAY_PATH, validate("json", RelayRequestSchema), async (c) => {
+      const answer = await machine.relay.fetch(c.req.valid("json"))
+      // The body streams through as the provider sends it; hop-by-hop and length headers are the tunnel's own.
+      const headers = new Headers(answer.headers)
+      for (const name of ["content-length", "content-encoding", "transfer-encoding", "connection"]) headers.delete(name)
+      return new Response(answer.body, { status: answer.status, headers })
+    })
 }

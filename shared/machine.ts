@@ -38,6 +38,7 @@ export interface Machine {
   lsp: LspService
   tools: ToolService
   config: ConfigFileService
+  relay: NetworkRelay
 }
 
 /** One client connected to a PTY: raw output as text frames, control frames as binary. */
@@ -113,6 +114,23 @@ export interface ConfigFileService {
    * directories' files, agents and commands. A `{file:}` that cannot be read is ConfigInvalidError.
    */
   sources(directory: string): Promise<ConfigSource[]>
+}
+
+/** One HTTP request, as it travels to the machine to be made from there. */
+export interface RelayRequest {
+  url: string
+  method: string
+  headers: [string, string][]
+  body?: string
+}
+
+/**
+ * HTTP requests made from the machine: a model provider on the user's own machine or network (Ollama, LM
+ * Studio on a loopback or private address), which the edge cannot reach itself. Private addresses only.
+ */
+export interface NetworkRelay {
+  /** The provider's answer, streamed as it comes; 403 for a URL that is not on a private network. */
+  fetch(request: RelayRequest): Promise<Response>
 }
 
 export function machineUnavailable() {

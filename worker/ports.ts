@@ -1,6 +1,8 @@
 import { waitUntil } from "cloudflare:workers"
 import { upgradeWebSocket } from "./websocket.ts"
 import type { Logger, Ports } from "../shared/ports.ts"
+import type { Machine } from "../shared/machine.ts"
+import { isPrivateHost } from "../shared/net.ts"
 import { webStreamTransport } from "../shared/event/sse.ts"
 import { VERSION } from "../shared/version.ts"
 import { numberVar, type Env } from "./env.ts"
@@ -60,7 +62,20 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
       const value = (env as unknown as Record<string, unknown>)[name]
       return typeof value === "string" ? value : undefined
     },
-    fetch: (input, init) => fetch(input, init),
+    fetch: relayingFetch(machine),
     background: waitUntil,
+  }
+}
+
+/**
+ * The edge's way to model providers: a provider on the user's own machine or network (Ollama, LM Studio) is
+ * called from the paired machine through the tunnel, since a Worker cannot reach it; anything else directly.
+ */
+function relayingFetch(machine: Machine): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init)
+    if (!isPrivateHost(request.url) || !(await machine.connected().catch(() => false))) return fetch(request)
+    const body = request.body ? await request.text() : undefined
+    return machine.relay.fetch({ url: request.url, method: request.method, headers: [...request.headers], ...(body !== undefined ? { body } : {}) })
   }
 }

@@ -3,6 +3,7 @@ import type { Machine, PtyAttachment, PtyClient } from "../shared/machine.ts"
 import { Tunnel } from "../shared/tunnel.ts"
 import { BASH_DEFAULT_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS } from "../shared/tools.ts"
 import { CONFIG_SOURCES_PATH, ConfigSource } from "../shared/config/source.ts"
+import { RELAY_PATH } from "../shared/relay.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
 import type { MachineObject, TunnelResult } from "./objects/machine.ts"
@@ -42,12 +43,18 @@ function failure(result: Extract<TunnelResult, { ok: false }>): NamedError {
  * do not let one request use I/O objects another request created.
  */
 export function createRemoteMachine(tenant: string, machineObject: () => DurableObjectStub<MachineObject>): Machine {
-  async function call<T>(method: string, path: string, query: Record<string, string | undefined>, body?: unknown, waitMs?: number): Promise<T> {
+  /** The agent's answer to one of its routes, its body streaming as it comes. */
+  async function send(method: string, path: string, query: Record<string, string | undefined>, body?: unknown, waitMs?: number) {
     const search = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined))
     const target = search.size ? `${path}?${search}` : path
     const json = body === undefined ? undefined : Tunnel.encodeBase64(new TextEncoder().encode(JSON.stringify(body)))
     const result = await machineObject().request(method, target, [["content-type", "application/json"]], json, waitMs)
     if (!result.ok) throw failure(result)
+    return result
+  }
+
+  async function call<T>(method: string, path: string, query: Record<string, string | undefined>, body?: unknown, waitMs?: number): Promise<T> {
+    const result = await send(method, path, query, body, waitMs)
     const text = await new Response(result.body).text()
     const parsed = text ? JSON.parse(text) : undefined
     if (result.status >= 400) {
@@ -121,6 +128,13 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
     config: {
       sources: async (directory) => ConfigSource.array().parse(await call("GET", CONFIG_SOURCES_PATH, { directory })),
     },
+    relay: {
+      // The provider's status and body pass through as they come (an error status is the provider's, not the agent's).
+      async fetch(request) {
+        const result = await send("POST", RELAY_PATH, {}, request, RELAY_WAIT_MS)
+        return new Response(result.body, { status: result.status, headers: result.headers })
+      },
+    },
   }
 }
 
@@ -142,6 +156,9 @@ function relay(socket: WebSocket, client: PtyClient): void {
   })
   socket.addEventListener("close", (event) => inOrder(() => client.close(event.code === 1005 ? 1000 : event.code, event.reason)))
 }
+
+/** A model's streamed answer may take this long through the tunnel (a long reply from a slow local model). */
+const RELAY_WAIT_MS = 15 * 60_000
 
 /** A bash command may run for its own timeout: the tunnel waits that long, plus time to kill it and answer. */
 function bashWaitMs(args: unknown): number {

@@ -1,6 +1,7 @@
 import type { FileService, Machine, MachinePublish, VcsService } from "../../shared/machine.ts"
 import type { Logger } from "../../shared/ports.ts"
 import { createFileService, type FileServiceOptions } from "./files.ts"
+import { createNetworkRelay } from "./relay.ts"
 import { createConfigFileService, type ConfigEnvironment } from "./config.ts"
 import { createLspService } from "./lsp.ts"
 import { createPtyService } from "./pty.ts"
@@ -93,6 +94,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       lsp,
       tools: withDiagnostics(tools, lsp),
       config: createConfigFileService(options.configEnvironment),
+      relay: createNetworkRelay(),
     },
     async close() {
       closed = true

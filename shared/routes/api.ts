@@ -84,16 +84,16 @@ export function apiRoutes(ports: Ports) {
   )
   list(
     "provider",
-    "The providers (as GET /provider lists them) in the v2 shape",
+    "The connected providers (as GET /config/providers lists them) in the v2 shape",
     ProviderV2Info,
-    async (directory) => (await Providers.list(ports, directory)).providers.map(ProviderV2.provider),
+    async (directory) => (await Providers.available(ports, directory)).providers.map(ProviderV2.provider),
     CONFIG_FILE_ERRORS,
   )
   list(
     "model",
-    "The models of every provider (as GET /provider lists them) in the v2 shape",
+    "The models of the connected providers (as GET /config/providers lists them) in the v2 shape",
     ModelV2Info,
-    async (directory) => (await Providers.list(ports, directory)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model)),
+    async (directory) => (await Providers.available(ports, directory)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model)),
     CONFIG_FILE_ERRORS,
   )
   // Things this server does not have yet: the truthful answer is an empty list.

@@ -132,14 +132,15 @@ describe.each(targetKinds())("config, providers and auth [%s]", (kind) => {
 
     // /api/provider and /api/model: the same providers and models in the v2 shapes
     const v2Providers = (await api(target(), "GET", "/api/provider")).json.data as Array<Record<string, any>>
-    expect(v2Providers.map((p) => p.id)).toEqual(expect.arrayContaining(["myllm", "other", "anthropic"]))
+    // the connected ones, as /config/providers
+    expect(v2Providers.map((p) => p.id)).toEqual(["myllm"])
     expect(v2Providers.find((p) => p.id === "myllm")).toMatchObject({
       name: "Renamed LLM",
       api: { type: "aisdk", package: "@ai-sdk/openai-compatible" },
       request: { headers: {}, body: {} },
     })
     const v2Models = (await api(target(), "GET", "/api/model")).json.data as Array<Record<string, any>>
-    expect(v2Models.map((m) => `${m.providerID}/${m.id}`)).toEqual(expect.arrayContaining(["myllm/big-2", "myllm/small-1", "other/m"]))
+    expect(v2Models.map((m) => `${m.providerID}/${m.id}`).sort()).toEqual(["myllm/big-2", "myllm/small-1"])
     expect(v2Models.find((m) => m.id === "small-1")).toMatchObject({
       name: "Small One",
       api: { id: "small-1", type: "aisdk", package: "@ai-sdk/openai-compatible", url: "http://127.0.0.1:11434/v1" },

@@ -1,12 +1,13 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { afterAll, describe, expect, test } from "vitest"
 import WebSocket from "ws"
 import { api, expectNamedError, until, useTarget } from "../support/http.ts"
 import { connect } from "../support/sse.ts"
+import { startModelServer } from "../support/model-server.ts"
 import { REPO_ROOT, targetKinds, type Target } from "../support/targets.ts"
 
 const run = promisify(execFile)
@@ -121,7 +122,8 @@ class Terminal {
 
 describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("local"))("the tunnel: a machine behind the edge", () => {
   const edge = useTarget("worker", { pairedOnly: true })
-  const machineServer = useTarget("local")
+  // Request lines in its log show what the edge asked of it (the relayed model calls).
+  const machineServer = useTarget("local", { extraArgs: ["--log-level", "info"] })
   const state = mkdtempSync(join(tmpdir(), "oc-agent-"))
   const project = mkdtempSync(join(tmpdir(), "oc-tunnel-project-"))
   writeFileSync(join(project, "notes.md"), "# Notes\nthe tunnel works\n")
@@ -202,6 +204,36 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     expect(readFileSync(join(project, "notes.md"), "utf8")).toBe("# Notes\nthe tunnel still works\n")
     await asClient("POST", "/tool/edit/execute", { filePath: "notes.md", oldString: "still works", newString: "works" })
     expectNamedError(await asClient("POST", "/tool/read/execute", { filePath: "../../etc/passwd" }), 403, "PathOutsideDirectoryError")
+  })
+
+  test("an agent turn at the edge: the model on the user's loopback is called from the machine, bash runs there, the reply streams", async () => {
+    const model = await startModelServer()
+    try {
+      const configured = await asClient("PATCH", "/config", {
+        provider: { homelab: { npm: "@ai-sdk/openai-compatible", name: "Home lab", options: { baseURL: model.baseURL }, models: { "local-1": { name: "Local 1" } } } },
+      })
+      expect(configured.status, configured.text).toBe(200)
+      const session = (await asClient("POST", "/session", {})).json
+      const stream = await connect(`${edge().url}/event?directory=${encodeURIComponent(project)}`, { headers: { Authorization: `Bearer ${token}` } })
+      model.script({ toolCalls: [{ name: "bash", input: { command: "head -1 notes.md && hostname" } }] }, { text: ["Read ", "it."] })
+      const reply = await asClient("POST", `/session/${session.id}/message`, { model: { providerID: "homelab", modelID: "local-1" }, parts: [{ type: "text", text: "read the notes" }] })
+      expect(reply.status, reply.text).toBe(200)
+      expect(reply.json.info).toMatchObject({ role: "assistant", providerID: "homelab", finish: "stop" })
+      expect(reply.json.parts.find((part: { type: string }) => part.type === "text").text).toBe("Read it.")
+      const messages = (await asClient("GET", `/session/${session.id}/message`)).json
+      const tool = messages[1].parts.find((part: { type: string }) => part.type === "tool")
+      expect(tool.state.status, JSON.stringify(tool.state)).toBe("completed")
+      expect(tool.state.output).toContain("# Notes")
+      expect(tool.state.output).toContain(hostname())
+      await stream.waitForEvent("message.part.delta", (p) => p.sessionID === session.id && p.delta === "it.")
+      await stream.waitForEvent("session.idle", (p) => p.sessionID === session.id)
+      stream.close()
+      // the provider is on loopback: both model calls went out from the machine, through the tunnel
+      expect(model.requests.filter((request) => request.kind === "step")).toHaveLength(2)
+      expect(machineServer().output().match(/method=POST path=\/machine\/relay status=200/g)?.length ?? 0).toBeGreaterThanOrEqual(2)
+    } finally {
+      await model.close()
+    }
   })
 
   test("the edge's permission rules gate machine tools run for a session: once, reject (v1 route), always, deny", async () => {

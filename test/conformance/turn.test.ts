@@ -70,11 +70,11 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     await model?.close()
   })
 
-  async function newSession(t: Target, label: string) {
+  async function newSession(t: Target, label: string, permission?: Array<{ permission: string; pattern: string; action: string }>) {
     const directory = uniqueDirectory(label)
     mkdirSync(directory, { recursive: true })
     const client = sdk(t, directory)
-    const session = (await client.session.create({ body: {} })).data!
+    const session = (await api(t, "POST", "/session", { directory, body: permission ? { permission } : {} })).json
     const stream = await connect(`${t.url}/event?directory=${encodeURIComponent(directory)}`, { headers: t.authHeaders })
     return { directory, client, session, stream }
   }
@@ -189,6 +189,50 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     expect(result.parts.find((part: any) => part.type === "text").text).toBe("kept text ")
     await stream.waitForEvent("session.idle", (p) => p.sessionID === session.id, delta)
     expect((await client.session.status()).data![session.id]).toBeUndefined()
+    stream.close()
+  })
+
+  test("permission rules in a turn: ask answered over HTTP releases the call; reject ends the turn; deny is an error the model sees", async () => {
+    const todos = { todos: [{ id: "1", content: "write the tests", status: "pending", priority: "high" }] }
+    const { client, session, stream } = await newSession(target(), "permission", [
+      { permission: "todowrite", pattern: "*", action: "ask" },
+      { permission: "read", pattern: "secret*", action: "deny" },
+    ])
+    model.script({ toolCalls: [{ name: "todowrite", input: todos }] }, { text: "noted" })
+    const turn = client.session.prompt({ path: { id: session.id }, body: { parts: [text("plan it")] } })
+    const asked = await stream.waitForEvent("permission.asked", (p) => p.sessionID === session.id)
+    const pendingCall = (await client.session.messages({ path: { id: session.id } })).data!.flatMap((m: any) => m.parts).find((part: any) => part.type === "tool")
+    expect(asked.payload!.properties).toMatchObject({ permission: "todowrite", tool: { messageID: pendingCall.messageID, callID: pendingCall.callID } })
+    expect(pendingCall.state.status).toBe("running")
+    const replied = await api(target(), "POST", `/permission/${asked.payload!.properties.id}/reply`, { body: { reply: "once" } })
+    expect(replied.status, replied.text).toBe(200)
+    expect(((await turn).data as any).info).toMatchObject({ finish: "stop" })
+    const messages = (await client.session.messages({ path: { id: session.id } })).data as any[]
+    expect(messages[1].parts.find((part: any) => part.type === "tool").state).toMatchObject({ status: "completed", metadata: { todos: [{ content: "write the tests", status: "pending" }] } })
+
+    // reject: the call fails and the turn ends there, without asking the model again
+    const steps = model.requests.filter((r) => r.kind === "step").length
+    model.script({ toolCalls: [{ name: "todowrite", input: todos }] }, { text: "never sent" })
+    const from = stream.frames.length
+    const rejectedTurn = client.session.prompt({ path: { id: session.id }, body: { parts: [text("again")] } })
+    const again = await stream.waitForEvent("permission.asked", (p) => p.sessionID === session.id, from)
+    await api(target(), "POST", `/permission/${again.payload!.properties.id}/reply`, { body: { reply: "reject", message: "not now" } })
+    const rejected = (await rejectedTurn).data as any
+    expect(rejected.info.finish).toBe("tool-calls")
+    expect(rejected.parts.find((part: any) => part.type === "tool").state).toMatchObject({ status: "error", error: expect.stringContaining("not now") })
+    expect(model.requests.filter((r) => r.kind === "step").length).toBe(steps + 1)
+    // the reply the rejected turn never asked for answers the next prompt
+    await client.session.prompt({ path: { id: session.id }, body: { parts: [text("flush")] } })
+
+    // deny: the model is told and goes on
+    model.script({ toolCalls: [{ name: "read", input: { filePath: "secrets.env" } }] }, { text: "cannot read it" })
+    const denied = (await client.session.prompt({ path: { id: session.id }, body: { parts: [text("read the secrets")] } })).data as any
+    expect(denied.info.finish).toBe("stop")
+    const all = (await client.session.messages({ path: { id: session.id } })).data as any[]
+    const readCall = all.flatMap((m) => m.parts).findLast((part: any) => part.type === "tool")
+    expect(readCall.state).toMatchObject({ status: "error", error: expect.stringContaining("PermissionDeniedError") })
+    const told = model.requests.filter((r) => r.kind === "step").at(-1)!.body.messages.find((m: any) => m.role === "tool" && m.tool_call_id === readCall.callID)
+    expect(String(told.content)).toContain("may not read")
     stream.close()
   })
 

@@ -59,6 +59,11 @@ export const SERVER_TOOL_PARAMETERS = {
   question: z.object({ questions: z.array(QuestionInfo).min(1).describe("The questions to ask, answered together") }),
   todowrite: z.object({ todos: z.array(Todo).describe("The session's whole new todo list") }),
   todoread: z.object({}),
+  task: z.object({
+    description: z.string().min(1).describe("A short (3-5 words) description of the task"),
+    prompt: z.string().min(1).describe("The task for the subagent, with everything it needs to know: it sees nothing of this conversation"),
+    subagent_type: z.string().min(1).describe('The agent to run it (e.g. "general")'),
+  }),
 } as const
 
 export const TOOL_PARAMETERS = { ...MACHINE_TOOL_PARAMETERS, ...SERVER_TOOL_PARAMETERS }
@@ -79,6 +84,10 @@ const DESCRIPTIONS: Record<ToolID, string> = {
   question: "Ask the session's user one or more multiple-choice questions and wait for the answers",
   todowrite: "Replace the session's todo list (published as todo.updated)",
   todoread: "Read the session's todo list",
+  task:
+    "Hand a self-contained task to a subagent, which works on it in a child session with its own tools and answers with " +
+    "its final report. Use it for research or multi-step work that would crowd this conversation; run several at once " +
+    "for independent parts.",
 }
 
 export const TOOL_IDS = Object.keys(TOOL_PARAMETERS) as ToolID[]

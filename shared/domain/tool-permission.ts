@@ -45,6 +45,7 @@ export namespace ToolPermission {
     question: "question",
     todowrite: "todowrite",
     todoread: "todoread",
+    task: "task",
   }
 
   /** A path argument as the rules see it: relative to the directory and normalised (`./a`, `x/../a`, `/dir/a` are `a`). */
@@ -64,6 +65,7 @@ export namespace ToolPermission {
       return parts.length ? parts : [command]
     }
     if (toolID === "glob" || toolID === "grep") return [fields.pattern as string]
+    if (toolID === "task") return [fields.subagent_type as string]
     const path = fields.filePath ?? fields.path
     if (typeof path === "string") return [pathSubject(directory, path)]
     return toolID === "list" ? ["."] : ["*"]

@@ -5,6 +5,7 @@ import { isMachineToolID, parseToolArguments, type ServerToolID, type ToolArgs, 
 import { Questions } from "./questions.ts"
 import { Sessions } from "./session.ts"
 import { Todos } from "./todo.ts"
+import { Subtasks } from "./subtask.ts"
 import { ToolPermission } from "./tool-permission.ts"
 
 /** Where a tool call happens: the directory, and the session (and message, call) it runs for, if any. */
@@ -52,6 +53,7 @@ const SERVER_TOOLS: { [T in ServerToolID]: ServerTool<T> } = {
   async todoread(ports, context) {
     return todoResult(await Todos.get(ports, context.sessionID))
   },
+  task: (ports, context, args) => Subtasks.run(ports, context, args),
 }
 
 /**

@@ -198,7 +198,7 @@ export namespace AgentLoop {
       if (text) ports.background(generateTitle(ports, session, small ?? language, text, signal))
     }
 
-    const tools = model.capabilities.toolcall ? modelTools(config, agent, user.tools) : {}
+    const tools = model.capabilities.toolcall ? modelTools(config, agent, user.tools, session.parentID !== undefined) : {}
     const maxSteps = agent.steps !== undefined && agent.steps > 0 ? agent.steps : DEFAULT_MAX_STEPS
     const calls: string[] = []
     let totals = { tokens: { ...NO_TOKENS }, cost: 0 }

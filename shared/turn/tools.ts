@@ -7,13 +7,15 @@ import { TOOLS } from "../tools.ts"
 /**
  * The tools a step offers the model: every built-in tool, minus those switched off by the config's `tools`, the
  * agent's `tools` and the prompt's `tools` maps (later maps win; keys may use `*`), minus those the agent's rules
- * deny outright. No `execute`: the turn runs each call itself, through the registry and the permission rules,
+ * deny outright (and `task` in a subagent's child session). No `execute`: the turn runs each call itself, through the registry and the permission rules,
  * so it can record the call's part as it goes.
  */
-export function modelTools(config: Config, agent: Agent, prompt: Record<string, boolean> | undefined): ToolSet {
+export function modelTools(config: Config, agent: Agent, prompt: Record<string, boolean> | undefined, subagent: boolean): ToolSet {
   const maps = [config.tools, agent.tools, prompt].filter((map): map is Record<string, boolean> => map !== undefined)
   const set: ToolSet = {}
   for (const info of TOOLS) {
+    // A subagent does its task itself: no task of its own, so subagents never nest.
+    if (subagent && info.id === "task") continue
     if (!switchedOn(maps, info.id)) continue
     if (ToolPermission.deniedOutright(agent.permission, info.id)) continue
     set[info.id] = tool({ description: info.description, inputSchema: jsonSchema(info.parameters as Parameters<typeof jsonSchema>[0]) })

@@ -236,6 +236,32 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     stream.close()
   })
 
+  test("the task tool runs a subagent in a child session and returns its final text", async () => {
+    const { client, session, stream } = await newSession(target(), "task")
+    model.script(
+      { toolCalls: [{ name: "task", input: { description: "Survey the code", prompt: "List what you find", subagent_type: "general" } }] },
+      { text: ["the child ", "found three files"] },
+      { text: "Summary: three files." },
+    )
+    const reply = (await client.session.prompt({ path: { id: session.id }, body: { parts: [text("delegate it")] } })).data as any
+    expect(reply.parts.find((part: any) => part.type === "text").text).toBe("Summary: three files.")
+    const children = (await client.session.children({ path: { id: session.id } })).data!
+    expect(children).toHaveLength(1)
+    expect(children[0]).toMatchObject({ parentID: session.id, title: "Survey the code (@general subagent)" })
+    const messages = (await client.session.messages({ path: { id: session.id } })).data as any[]
+    const task = messages[1].parts.find((part: any) => part.type === "tool")
+    expect(task.state).toMatchObject({ status: "completed", title: "Survey the code", metadata: { sessionId: children[0]!.id } })
+    expect(task.state.output).toContain("the child found three files")
+    const child = (await client.session.messages({ path: { id: children[0]!.id } })).data as any[]
+    expect(child.map((m) => m.info.role)).toEqual(["user", "assistant"])
+    expect(child[1].info).toMatchObject({ agent: "general", providerID: "fake", modelID: "fake-1" })
+    // the subagent's own request offered no task tool: subagents do not nest
+    const childRequest = model.requests.filter((r) => r.kind === "step").at(-2)!
+    expect(JSON.stringify(childRequest.body.messages)).toContain("List what you find")
+    expect(childRequest.body.tools.map((t: any) => t.function.name)).not.toContain("task")
+    stream.close()
+  })
+
   test("429 with retry-after is retried (status retry), then the turn succeeds", async () => {
     const { client, session, stream } = await newSession(target(), "retry")
     model.script({ error: { status: 429, message: "slow down", headers: { "retry-after": "0" } } }, { text: "made it" })

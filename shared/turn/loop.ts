@@ -19,6 +19,7 @@ import { runStep } from "./step.ts"
 import { systemPrompt } from "./system.ts"
 import { generateTitle, hasDefaultTitle } from "./title.ts"
 import { modelTools } from "./tools.ts"
+import { StructuredOutput } from "./structured.ts"
 import { addTokens, NO_TOKENS } from "./usage.ts"
 import { MessageOutputLengthError, ProviderAuthError } from "../error.ts"
 import { UNCONFIGURED_MODEL } from "../domain/prompt.ts"
@@ -201,6 +202,9 @@ export namespace AgentLoop {
     const tools = model.capabilities.toolcall ? modelTools(config, agent, user.tools, session.parentID !== undefined) : {}
     const maxSteps = agent.steps !== undefined && agent.steps > 0 ? agent.steps : DEFAULT_MAX_STEPS
     const calls: string[] = []
+    const format = user.format?.type === "json_schema" ? user.format : undefined
+    let correction: string | undefined
+    let corrections = 0
     let totals = { tokens: { ...NO_TOKENS }, cost: 0 }
     let last: StepParts | undefined
     for (let step = 1; ; step++) {
@@ -208,7 +212,8 @@ export namespace AgentLoop {
       const parts = await newMessage()
       last = parts
       const messages = await modelMessages(ports, directory, await ports.sessions.messages(session.id, {}), model)
-      const system = await systemPrompt(ports, { directory, agent, model, extra: [user.system, final ? LAST_STEP_NOTE : undefined].filter(Boolean).join("\n\n") || undefined })
+      const notes = [user.system, format && StructuredOutput.instruction(format), correction, final ? LAST_STEP_NOTE : undefined]
+      const system = await systemPrompt(ports, { directory, agent, model, extra: notes.filter(Boolean).join("\n\n") || undefined })
       let outcome = await runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
       for (let attempt = 1; outcome.error && !outcome.produced && isRetryable(outcome.error) && attempt <= ports.config.modelRetries; attempt++) {
         if (!(await waitToRetry(ports, session, attempt, outcome.error, signal))) {
@@ -219,17 +224,27 @@ export namespace AgentLoop {
       }
       totals = { tokens: addTokens(totals.tokens, outcome.tokens), cost: totals.cost + outcome.cost }
       const lengthError = outcome.finish === "length" ? (new MessageOutputLengthError({ message: "The model stopped at its output limit" }).toObject() as MessageError) : undefined
-      const error = outcome.error ?? lengthError
+      let error = outcome.error ?? lengthError
+      const answered = !error && !outcome.rejected && outcome.finish !== "tool-calls"
+      const checked = format && answered ? StructuredOutput.check(format, parts.list()) : undefined
+      correction = undefined
+      if (checked && "problem" in checked) {
+        if (corrections < StructuredOutput.retries(format!) && !final) correction = StructuredOutput.correction(checked.problem)
+        else error = StructuredOutput.failure(checked.problem, corrections)
+        corrections++
+      }
       const finished: AssistantMessage = {
         ...parts.info,
         tokens: outcome.tokens,
         cost: outcome.cost,
         ...(outcome.finish !== undefined ? { finish: outcome.finish } : {}),
         ...(error ? { error } : {}),
+        ...(checked && "value" in checked ? { structured: checked.value } : {}),
       }
       await parts.saveMessage(finished)
       await parts.saveMessage({ ...finished, time: { ...finished.time, completed: ports.clock.now() } })
       if (error) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
+      if (correction) continue
       if (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final) break
     }
     const current = await Sessions.get(ports, session.id)

@@ -262,6 +262,24 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     stream.close()
   })
 
+  test("format json_schema: the answer is checked, asked for again once wrong, and fills `structured`", async () => {
+    const { client, session, stream } = await newSession(target(), "structured")
+    const schema = { type: "object", properties: { count: { type: "number" } }, required: ["count"] }
+    model.script({ text: "There are three." }, { text: '{"count": 3}' })
+    const reply = (await client.session.prompt({ path: { id: session.id }, body: { format: { type: "json_schema", schema }, parts: [text("how many?")] } as any })).data as any
+    expect(reply.info.structured).toEqual({ count: 3 })
+    expect(reply.info.error).toBeUndefined()
+    const corrected = model.requests.filter((r) => r.kind === "step").at(-1)!
+    expect(JSON.stringify(corrected.body.messages[0])).toContain("did not match the required JSON Schema")
+
+    model.script({ text: '{"count": "many"}' })
+    const failed = (await client.session.prompt({ path: { id: session.id }, body: { format: { type: "json_schema", schema, retryCount: 0 }, parts: [text("again?")] } as any }))
+      .data as any
+    expect(failed.info.error).toMatchObject({ name: "StructuredOutputError", data: { retries: 0 } })
+    expect(failed.info.structured).toBeUndefined()
+    stream.close()
+  })
+
   test("429 with retry-after is retried (status retry), then the turn succeeds", async () => {
     const { client, session, stream } = await newSession(target(), "retry")
     model.script({ error: { status: 429, message: "slow down", headers: { "retry-after": "0" } } }, { text: "made it" })

@@ -18,7 +18,7 @@ import type {
 } from "./schema/machine.ts"
 import type { ToolResult } from "./tools.ts"
 import type { ProjectIdentity } from "./ports.ts"
-import type { ConfigSource } from "./config/source.ts"
+import type { ConfigSource, InstructionFile } from "./config/source.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
@@ -114,6 +114,13 @@ export interface ConfigFileService {
    * directories' files, agents and commands. A `{file:}` that cannot be read is ConfigInvalidError.
    */
   sources(directory: string): Promise<ConfigSource[]>
+  /**
+   * The instructions for the system prompt: AGENTS.md (else CLAUDE.md) in each folder from the worktree root to
+   * the directory, the user's global one (`~/.config/opencode/AGENTS.md`, else `~/.claude/CLAUDE.md`), then each
+   * of `extra` (the config's `instructions`: absolute, `~/`, or relative to the directory or a folder above it).
+   * Missing files are skipped.
+   */
+  instructions(directory: string, extra: string[]): Promise<InstructionFile[]>
 }
 
 /** One HTTP request, as it travels to the machine to be made from there. */

@@ -2,7 +2,7 @@ import { MachineUnavailableError, NamedError, NotFoundError } from "../shared/er
 import type { Machine, PtyAttachment, PtyClient } from "../shared/machine.ts"
 import { Tunnel } from "../shared/tunnel.ts"
 import { BASH_DEFAULT_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS } from "../shared/tools.ts"
-import { CONFIG_SOURCES_PATH, ConfigSource } from "../shared/config/source.ts"
+import { CONFIG_SOURCES_PATH, ConfigSource, INSTRUCTIONS_PATH, InstructionFile } from "../shared/config/source.ts"
 import { RELAY_PATH } from "../shared/relay.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
@@ -127,6 +127,10 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
     // The machine finds, reads and substitutes its files; the edge checks their shape, then parses and merges them as the agent does.
     config: {
       sources: async (directory) => ConfigSource.array().parse(await call("GET", CONFIG_SOURCES_PATH, { directory })),
+      async instructions(directory, extra) {
+        const query = new URLSearchParams([["directory", directory], ...extra.map((path) => ["path", path] as [string, string])])
+        return InstructionFile.array().parse(await call("GET", `${INSTRUCTIONS_PATH}?${query}`, {}))
+      },
     },
     relay: {
       // The provider's status and body pass through as they come (an error status is the provider's, not the agent's).

@@ -1,8 +1,8 @@
 import { readdir, readFile, stat } from "node:fs/promises"
 import { homedir } from "node:os"
-import { dirname, join, resolve } from "node:path"
+import { basename, dirname, isAbsolute, join, resolve } from "node:path"
 import type { ConfigFileService } from "../../shared/machine.ts"
-import type { ConfigSource } from "../../shared/config/source.ts"
+import type { ConfigSource, InstructionFile } from "../../shared/config/source.ts"
 import { ConfigJsonError } from "../../shared/config/errors.ts"
 import { findRepository } from "./git.ts"
 import { substitute } from "./config-substitute.ts"
@@ -94,7 +94,37 @@ export function createConfigFileService(environment: ConfigEnvironment = { env: 
     return folders
   }
 
+  /** The first of `names` that `folder` has, as an instruction file. */
+  async function firstOf(folder: string, names: string[]): Promise<InstructionFile | undefined> {
+    for (const name of names) {
+      const path = join(folder, name)
+      const text = await readText(path).catch(() => undefined)
+      if (text?.trim()) return { path, text }
+    }
+    return undefined
+  }
+
   return {
+    async instructions(directory, extra) {
+      const globalFolder = join(env.XDG_CONFIG_HOME || join(home, ".config"), "opencode")
+      const folders = await projectFolders(directory)
+      const found = await Promise.all(folders.map((folder) => firstOf(folder, ["AGENTS.md", "CLAUDE.md"])))
+      found.push((await firstOf(globalFolder, ["AGENTS.md"])) ?? (await firstOf(join(home, ".claude"), ["CLAUDE.md"])))
+      for (const entry of extra) {
+        if (isAbsolute(entry) || entry.startsWith("~/")) {
+          const path = entry.startsWith("~/") ? join(home, entry.slice(2)) : entry
+          found.push(await firstOf(dirname(path), [basename(path)]))
+        } else {
+          // Nearest first: the directory, then each folder above it up to the worktree root.
+          let hit: InstructionFile | undefined
+          for (const folder of [...folders].reverse()) if (!hit) hit = await firstOf(folder, [entry])
+          found.push(hit)
+        }
+      }
+      const seen = new Set<string>()
+      return found.filter((file): file is InstructionFile => file !== undefined && !seen.has(file.path) && seen.add(file.path) !== undefined)
+    },
+
     async sources(directory) {
       const globalFolder = join(env.XDG_CONFIG_HOME || join(home, ".config"), "opencode")
       const configDir = env.OPENCODE_CONFIG_DIR ? resolve(env.OPENCODE_CONFIG_DIR) : undefined

@@ -18,3 +18,10 @@ export type ConfigSource = z.infer<typeof ConfigSource>
 
 /** The local agent's machine-facing route that lists a directory's sources: the edge asks it through the tunnel. */
 export const CONFIG_SOURCES_PATH = "/machine/config/sources"
+
+/** One instruction file for the system prompt (AGENTS.md and the like), as the machine found it. */
+export const InstructionFile = z.object({ path: z.string(), text: z.string() })
+export type InstructionFile = z.infer<typeof InstructionFile>
+
+/** The machine-facing route for a directory's instruction files (`?path=` once per config `instructions` entry). */
+export const INSTRUCTIONS_PATH = "/machine/config/instructions"

@@ -213,7 +213,7 @@ export namespace AgentLoop {
       last = parts
       const messages = await modelMessages(ports, directory, await ports.sessions.messages(session.id, {}), model)
       const notes = [user.system, format && StructuredOutput.instruction(format), correction, final ? LAST_STEP_NOTE : undefined]
-      const system = await systemPrompt(ports, { directory, agent, model, extra: notes.filter(Boolean).join("\n\n") || undefined })
+      const system = await systemPrompt(ports, { directory, agent, model, instructions: config.instructions ?? [], extra: notes.filter(Boolean).join("\n\n") || undefined })
       let outcome = await runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
       for (let attempt = 1; outcome.error && !outcome.produced && isRetryable(outcome.error) && attempt <= ports.config.modelRetries; attempt++) {
         if (!(await waitToRetry(ports, session, attempt, outcome.error, signal))) {

@@ -1,5 +1,4 @@
 import type { Ports } from "../ports.ts"
-import { Path } from "../path.ts"
 import { Projects } from "../domain/project.ts"
 import type { Agent } from "../schema/app-info.ts"
 import type { Model } from "../schema/config.ts"
@@ -12,16 +11,18 @@ const BASE_PROMPT = [
   "Paths in tool calls are relative to the working directory unless absolute.",
 ].join("\n")
 
-const INSTRUCTION_FILES = ["AGENTS.md", "CLAUDE.md"]
-
 /**
- * The system prompt of a step: the agent's prompt, the environment, then the project's instructions (AGENTS.md,
- * else CLAUDE.md, in each directory from the working one up to the worktree root), read through the machine.
+ * The system prompt of a step: the agent's prompt, the environment, then the instructions the machine finds
+ * (AGENTS.md, else CLAUDE.md, from the worktree root to the directory; the user's global one; the config's
+ * `instructions` files), then the turn's own notes.
  */
-export async function systemPrompt(ports: Ports, input: { directory: string; agent: Agent; model: Model; extra?: string }): Promise<string[]> {
+export async function systemPrompt(
+  ports: Ports,
+  input: { directory: string; agent: Agent; model: Model; instructions: string[]; extra?: string },
+): Promise<string[]> {
   const project = await Projects.current(ports, input.directory)
   const parts = [input.agent.prompt ?? BASE_PROMPT, environment(ports, input.directory, project.worktree, project.vcs === "git", input.model)]
-  parts.push(...(await instructions(ports, input.directory, project.worktree)))
+  parts.push(...(await instructions(ports, input.directory, input.instructions)))
   if (input.extra) parts.push(input.extra)
   return parts
 }
@@ -39,30 +40,12 @@ function environment(ports: Ports, directory: string, worktree: string, git: boo
   ].join("\n")
 }
 
-/** The directories from `directory` up to `worktree` (just `directory` when it is not inside it). */
-function upToRoot(directory: string, worktree: string): string[] {
-  const relative = Path.relativeInside(worktree, directory)
-  if (relative === undefined || worktree === "/") return [directory]
-  const segments = relative ? relative.split("/") : []
-  const out: string[] = []
-  for (let depth = segments.length; depth >= 0; depth--) out.push(segments.slice(0, depth).join("/"))
-  return out.map((path) => (path ? `${worktree}/${path}` : worktree))
-}
-
-async function instructions(ports: Ports, directory: string, worktree: string): Promise<string[]> {
+async function instructions(ports: Ports, directory: string, extra: string[]): Promise<string[]> {
   const machine = ports.machine
   if (!machine || !(await machine.connected().catch(() => false))) return []
-  const found: string[] = []
-  for (const folder of upToRoot(directory, worktree)) {
-    for (const name of INSTRUCTION_FILES) {
-      const text = await machine.files.read(folder, name).then(
-        (file) => (file.type === "text" && file.content.trim() ? file.content : undefined),
-        () => undefined,
-      )
-      if (text === undefined) continue
-      found.push(`Instructions from: ${folder}/${name}\n${text}`)
-      break
-    }
-  }
-  return found
+  const files = await machine.config.instructions(directory, extra).catch((error) => {
+    ports.log.warn("instructions could not be read", { directory, error: error instanceof Error ? error.message : String(error) })
+    return []
+  })
+  return files.map((file) => `Instructions from: ${file.path}\n${file.text}`)
 }

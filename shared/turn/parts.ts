@@ -3,16 +3,23 @@ import { Identifier } from "../id.ts"
 import type { Ports } from "../ports.ts"
 import type { AssistantMessage, Part } from "../schema/message.ts"
 
+/** How often a streaming part is announced with `message.part.updated` and its `delta` (for the seed's clients). */
+const STREAM_UPDATE_MS = 100
+
 type PartOf<T extends Part["type"]> = Extract<Part, { type: T }>
 type PartFields<T extends Part["type"]> = Omit<PartOf<T>, "id" | "sessionID" | "messageID" | "type">
 
 /**
  * The parts of one assistant message as a step writes them: each change is stored with the message and
- * announced (`message.part.updated`); streamed text is announced as `message.part.delta` and stored once its
- * part ends, so a long reply costs one write per part rather than one per chunk.
+ * announced (`message.part.updated`); streamed text is announced as `message.part.delta` (upstream 1.18) and
+ * stored once its part ends, so a long reply costs one write per part rather than one per chunk. Clients of
+ * the seed's form read streaming from `message.part.updated` carrying `delta`: at most every
+ * STREAM_UPDATE_MS a streaming part is announced that way too, with the text added since its last update.
  */
 export class StepParts {
   private readonly parts = new Map<string, Part>()
+  /** Per streaming part: text not yet announced on a `message.part.updated`, and when that last happened. */
+  private readonly unannounced = new Map<string, { text: string; at: number }>()
 
   constructor(
     private readonly ports: Ports,
@@ -50,7 +57,9 @@ export class StepParts {
   async save(part: Part): Promise<void> {
     this.parts.set(part.id, part)
     await this.ports.sessions.putMessage(this.message, [part])
-    await this.announce(part)
+    const pending = this.unannounced.get(part.id)
+    this.unannounced.delete(part.id)
+    await this.announce(part, pending?.text || undefined)
   }
 
   /** Appends streamed text to a text or reasoning part: announced now, stored when the part is saved. */
@@ -63,9 +72,17 @@ export class StepParts {
       field: "text",
       delta,
     })
+    const now = this.ports.clock.now()
+    const pending = this.unannounced.get(part.id) ?? { text: "", at: now }
+    pending.text += delta
+    this.unannounced.set(part.id, pending)
+    if (now - pending.at < STREAM_UPDATE_MS) return
+    this.unannounced.set(part.id, { text: "", at: now })
+    await this.announce({ ...part }, pending.text)
   }
 
-  private async announce(part: Part): Promise<void> {
-    await Bus.publish(this.ports, this.directory, "message.part.updated", { sessionID: part.sessionID, part, time: this.ports.clock.now() })
+  private async announce(part: Part, delta?: string): Promise<void> {
+    const time = this.ports.clock.now()
+    await Bus.publish(this.ports, this.directory, "message.part.updated", { sessionID: part.sessionID, part, time, ...(delta ? { delta } : {}) })
   }
 }

@@ -41,6 +41,8 @@ function trace(events: Frame[]): string[] {
       case "message.updated":
         return [`message.updated ${p.info.role}${p.info.finish ? ` finish=${p.info.finish}` : ""}${p.info.time.completed ? " completed" : ""}${p.info.error ? ` error=${p.info.error.name}` : ""}`]
       case "message.part.updated":
+        // A streaming part's interim updates (the seed's form, with `delta`) come and go with the chunking.
+        if (p.delta !== undefined && p.part.time?.end === undefined) return []
         return [`part ${p.part.type}${p.part.type === "tool" ? `:${p.part.state.status}` : ""}`]
       case "message.part.delta":
         return ["delta"]
@@ -113,6 +115,9 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     ])
     const deltas = events.filter((event) => event.type === "message.part.delta").map((event) => event.properties.delta)
     expect(deltas.join("")).toBe("Hello there")
+    // the seed's form: message.part.updated carrying `delta`, whose deltas add up to the text too
+    const seedDeltas = events.filter((event) => event.type === "message.part.updated" && event.properties.part.id === parts[1].id)
+    expect(seedDeltas.map((event) => event.properties.delta ?? "").join("")).toBe("Hello there")
     expect(events.find((event) => event.type === "message.part.delta")!.properties).toMatchObject({ messageID: info.id, partID: parts[1].id, field: "text" })
 
     // the title comes from its own model request, in parallel with the turn

@@ -285,6 +285,29 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     stream.close()
   })
 
+  test("tools maps switch tools off; an agent's steps limit ends with one last step without tools", async () => {
+    const configured = await api(target(), "PATCH", "/config", { body: { agent: { brief: { mode: "primary", steps: 2, tools: { "todo*": false } } } } })
+    expect(configured.status, configured.text).toBe(200)
+    const { client, session, stream } = await newSession(target(), "tools")
+    const offered = () => model.requests.filter((r) => r.kind === "step").at(-1)!.body.tools?.map((t: any) => t.function.name) ?? []
+
+    model.script({ text: "fine" })
+    await client.session.prompt({ path: { id: session.id }, body: { tools: { bash: false, "gr*": false }, parts: [text("no bash")] } })
+    expect(offered()).not.toContain("bash")
+    expect(offered()).not.toContain("grep")
+    expect(offered()).toContain("read")
+
+    // the brief agent may take 2 steps: the second is the last, offered no tools and told so
+    model.script({ toolCalls: [{ name: "list", input: {} }] }, { text: "stopping here" })
+    const reply = (await client.session.prompt({ path: { id: session.id }, body: { agent: "brief", parts: [text("work")] } })).data as any
+    expect(reply.info).toMatchObject({ agent: "brief", finish: "stop" })
+    const steps = model.requests.filter((r) => r.kind === "step").slice(-2)
+    expect(steps[0]!.body.tools.map((t: any) => t.function.name)).not.toContain("todowrite")
+    expect(steps[1]!.body.tools).toBeUndefined()
+    expect(JSON.stringify(steps[1]!.body.messages[0])).toContain("most steps this turn may take")
+    stream.close()
+  })
+
   test("429 with retry-after is retried (status retry), then the turn succeeds", async () => {
     const { client, session, stream } = await newSession(target(), "retry")
     model.script({ error: { status: 429, message: "slow down", headers: { "retry-after": "0" } } }, { text: "made it" })

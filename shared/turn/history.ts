@@ -10,7 +10,8 @@ type UserContent = Exclude<UserModelMessage["content"], string>
  * The stored conversation as model messages. User text (not `ignored`), `noReply` messages included; file parts
  * as clients send them: `data:` URLs as attachments (images and PDFs only to models that take them), `file://`
  * URLs read through the machine (a directory is listed). Assistant text, reasoning and tool calls with their
- * results or errors; a call that never finished reads as interrupted, so the model does not wait for it.
+ * results or errors; a call that never finished reads as interrupted, so the model does not wait for it. Failed
+ * steps are left out, aborted ones kept.
  */
 export async function modelMessages(ports: Ports, directory: string, history: MessageWithParts[], model: Model): Promise<ModelMessage[]> {
   const out: ModelMessage[] = []
@@ -26,6 +27,9 @@ export async function modelMessages(ports: Ports, directory: string, history: Me
       if (content.length) out.push({ role: "user", content })
       continue
     }
+    // As upstream: a step that failed is left out (the model would read half an answer as its own), but an
+    // aborted one that got somewhere stays, so the model knows what it already said and did.
+    if (info.error && !(info.error.name === "MessageAbortedError" && parts.some((part) => part.type === "text" || part.type === "tool"))) continue
     const assistant: AssistantModelMessage = { role: "assistant", content: [] }
     const results: ToolModelMessage = { role: "tool", content: [] }
     const content = assistant.content as Exclude<AssistantModelMessage["content"], string>

@@ -236,6 +236,34 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     }
   })
 
+  test("a machine that drops mid-tool fails that tool; the turn goes on and the edge keeps serving", async () => {
+    const model = await startModelServer()
+    try {
+      await asClient("PATCH", "/config", {
+        provider: { remote: { npm: "@ai-sdk/openai-compatible", options: { baseURL: model.baseURL }, models: { m: {} } } },
+      })
+      const session = (await asClient("POST", "/session", {})).json
+      const stream = await connect(`${edge().url}/event?directory=${encodeURIComponent(project)}`, { headers: { Authorization: `Bearer ${token}` } })
+      model.script({ toolCalls: [{ name: "bash", input: { command: "sleep 20" } }] })
+      const reply = asClient("POST", `/session/${session.id}/message`, { model: { providerID: "remote", modelID: "m" }, parts: [{ type: "text", text: "wait" }] })
+      await stream.waitForEvent("message.part.updated", (p) => p.sessionID === session.id && p.part.type === "tool" && p.part.state.status === "running")
+      tunnel!.kill9()
+      // the model is on this machine's loopback too: with the machine gone the edge calls it itself (wrangler dev can)
+      model.script({ text: "the machine went away" })
+      const answered = await reply
+      expect(answered.status, answered.text).toBe(200)
+      expect(answered.json.parts.find((part: { type: string }) => part.type === "text").text).toBe("the machine went away")
+      const messages = (await asClient("GET", `/session/${session.id}/message`)).json
+      const tool = messages[1].parts.find((part: { type: string }) => part.type === "tool")
+      expect(tool.state.status).toBe("error")
+      expect(tool.state.error).toMatch(/Tunnel|machine/i)
+      stream.close()
+    } finally {
+      await model.close()
+      await tunnel!.start()
+    }
+  })
+
   test("the edge's permission rules gate machine tools run for a session: once, reject (v1 route), always, deny", async () => {
     expect((await asClient("PATCH", "/config", { permission: { bash: { "*": "allow", "touch *": "ask", "rm *": "deny" } } })).status).toBe(200)
     const sessionID = (await asClient("POST", "/session", {})).json.id as string

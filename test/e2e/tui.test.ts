@@ -1,30 +1,60 @@
 import { execFileSync, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterEach, describe, expect, test } from "vitest"
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest"
 import { api, text, until, useTarget } from "../support/http.ts"
+import { startModelServer, type ModelServer } from "../support/model-server.ts"
 import { REPO_ROOT, targetKinds } from "../support/targets.ts"
 
 /** The official terminal client, from the npm package opencode-ai (a devDependency), run offline. */
 const OPENCODE = join(REPO_ROOT, "node_modules", ".bin", "opencode")
 const hasTmux = spawnSync("tmux", ["-V"]).status === 0
 const SCREEN_WAIT_MS = 45_000
+/** The screen text of every step, one file each: `test-output/tui/<target>/<test>/NN-<step>.txt`. */
+const SCREENS_DIR = join(REPO_ROOT, "test-output", "tui")
 
 /** `opencode attach` in a detached tmux session: keys in, screen text out. */
 class Tui {
-  constructor(readonly name: string) {}
+  private shots = 0
 
-  static start(url: string, directory: string): Tui {
-    const tui = new Tui(`oc-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`)
+  constructor(
+    readonly name: string,
+    /** The client's HOME: its log is under .local/share/opencode/log. */
+    readonly home: string,
+    /** Where `capture` saves screens. */
+    readonly screens: string,
+  ) {}
+
+  static start(url: string, directory: string, screens: string): Tui {
     const home = mkdtempSync(join(tmpdir(), "oc-tui-home-"))
-    const command = `cd ${directory} && HOME=${home} OPENCODE_DISABLE_AUTOUPDATE=1 ${OPENCODE} attach --dir ${directory} ${url}`
+    rmSync(screens, { recursive: true, force: true })
+    mkdirSync(screens, { recursive: true })
+    const tui = new Tui(`oc-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, home, screens)
+    const command = `cd ${directory} && HOME=${home} OPENCODE_DISABLE_AUTOUPDATE=1 ${OPENCODE} attach --log-level DEBUG --dir ${directory} ${url}`
     execFileSync("tmux", ["new-session", "-d", "-s", tui.name, "-x", "160", "-y", "45", command])
     return tui
   }
 
   screen(): string {
     return spawnSync("tmux", ["capture-pane", "-t", this.name, "-p"], { encoding: "utf8" }).stdout ?? ""
+  }
+
+  /** Saves the screen as the next numbered step and returns it. */
+  capture(step: string, screen = this.screen()): string {
+    const file = `${String(++this.shots).padStart(2, "0")}-${step}.txt`
+    writeFileSync(join(this.screens, file), screen)
+    return screen
+  }
+
+  /** The client's own log, if it wrote one (attach logs little), for failure messages. */
+  log(): string {
+    const folder = join(this.home, ".local", "share", "opencode", "log")
+    if (!existsSync(folder)) return ""
+    return readdirSync(folder)
+      .map((file) => readFileSync(join(folder, file), "utf8"))
+      .join("")
+      .slice(-4000)
   }
 
   /** One key at a time, with a short pause: the client reads a leader key (ctrl+x) and the next key apart. */
@@ -35,22 +65,27 @@ class Tui {
     }
   }
 
-  waitGone(needle: string): Promise<void> {
-    return until(() => (this.screen().includes(needle) ? undefined : true), {
-      what: `"${needle}" to leave the screen`,
-      timeoutMs: SCREEN_WAIT_MS,
-      intervalMs: 250,
-    }).then(() => undefined)
+  /** Waits for `needle` on the screen; with `step`, saves that screen as the step's capture. */
+  waitFor(needle: string, step?: string): Promise<string> {
+    return this.waitUntil(`"${needle}"`, (screen) => screen.includes(needle), step)
   }
 
-  waitFor(needle: string): Promise<string> {
-    return until(() => (this.screen().includes(needle) ? this.screen() : undefined), {
-      what: `"${needle}" on the terminal client's screen`,
-      timeoutMs: SCREEN_WAIT_MS,
-      intervalMs: 250,
-    }).catch((error: Error) => {
-      throw new Error(`${error.message}; the screen was:\n${this.screen()}`)
-    })
+  /** Waits for a screen that satisfies `ready` (one capture, checked whole); with `step`, saves it. */
+  waitUntil(what: string, ready: (screen: string) => boolean, step?: string): Promise<string> {
+    return until(
+      () => {
+        const screen = this.screen()
+        return ready(screen) ? screen : undefined
+      },
+      { what: `${what} on the terminal client's screen`, timeoutMs: SCREEN_WAIT_MS, intervalMs: 250 },
+    ).then(
+      (screen) => (step ? this.capture(step, screen) : screen),
+      (error: Error) => {
+        const screen = this.capture(`failed-${step ?? "wait"}`)
+        const log = this.log()
+        throw new Error(`${error.message}; the screen was:\n${screen}${log ? `\nthe client's log ends:\n${log}` : ""}`)
+      },
+    )
   }
 
   stop(): void {
@@ -58,10 +93,39 @@ class Tui {
   }
 }
 
+/** The scripted model as a user would set it up: a provider on loopback, and the default model. */
+function providerConfig(model: ModelServer) {
+  return {
+    provider: {
+      fake: {
+        npm: "@ai-sdk/openai-compatible",
+        name: "Fake",
+        options: { baseURL: model.baseURL, apiKey: "k" },
+        models: { "fake-1": { name: "Fake 1", tool_call: true, limit: { context: 100_000, output: 4096 } } },
+      },
+    },
+    model: "fake/fake-1",
+    small_model: "fake/fake-1",
+  }
+}
+
 describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the official OpenCode TUI attaches [%s]", (kind) => {
   const target = useTarget(kind)
+  let model: ModelServer
   let tui: Tui | undefined
   afterEach(() => tui?.stop())
+
+  // A provider is connected before any client starts (with none, the client opens "Connect a provider", as upstream's does).
+  beforeAll(async () => {
+    model = await startModelServer()
+    const configured = await api(target(), "PATCH", "/config", { body: providerConfig(model) })
+    expect(configured.status, configured.text).toBe(200)
+  })
+  afterAll(async () => {
+    await model?.close()
+  })
+
+  const screens = (test: string) => join(SCREENS_DIR, kind, test)
 
   test(
     "home screen, session list, an opened session's messages, live title, /tui toast and prompt, and a permission request and a question answered in the client",
@@ -74,33 +138,31 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
       })
       expect(sent.status, sent.text).toBe(200)
 
-      tui = Tui.start(target().url, directory)
-      await tui.waitFor("Ask anything")
-      // No provider is configured, and truthfully so: the client offers to connect one. Close that offer.
-      await tui.waitFor("Custom provider")
-      await tui.keys("Escape")
-      await tui.waitGone("Custom provider")
+      tui = Tui.start(target().url, directory, screens("attach"))
+      // The configured provider is connected: the home screen asks for a prompt, with the model in the prompt box.
+      const home = await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
+      expect(home).not.toContain("Connect a provider")
       await tui.keys("C-x", "l")
-      await tui.waitFor("Visible from the TUI")
+      await tui.waitFor("Visible from the TUI", "session-list")
       await tui.keys("Enter")
-      await tui.waitFor("hello from the conformance test")
+      await tui.waitFor("hello from the conformance test", "session-opened")
 
       const renamed = await api(target(), "PATCH", `/session/${session.id}`, { directory, body: { title: "Renamed over HTTP" } })
       expect(renamed.status, renamed.text).toBe(200)
-      await tui.waitFor("Renamed over HTTP")
+      await tui.waitFor("Renamed over HTTP", "renamed")
 
       // Remote control: the tui.* events the /tui routes publish drive the real client.
       expect((await api(target(), "POST", "/tui/show-toast", { directory, body: { message: "Toast over HTTP", variant: "info" } })).json).toBe(true)
-      await tui.waitFor("Toast over HTTP")
+      await tui.waitFor("Toast over HTTP", "toast")
       expect((await api(target(), "POST", "/tui/append-prompt", { directory, body: { text: "typed over HTTP" } })).json).toBe(true)
-      await tui.waitFor("typed over HTTP")
+      await tui.waitFor("typed over HTTP", "prompt-appended")
       await tui.keys("C-u")
 
       // A tool call for the session that needs permission: the client shows the request, Enter allows it once.
       await api(target(), "PATCH", "/config", { body: { permission: { todowrite: "ask" } } })
       const todos = [{ content: "Ship it", status: "pending", priority: "high" }]
       const gated = api(target(), "POST", `/tool/todowrite/execute?sessionID=${session.id}`, { directory, body: { todos } })
-      await tui.waitFor("Permission required")
+      await tui.waitFor("Permission required", "permission-asked")
       await tui.keys("Enter")
       const written = await gated
       expect({ status: written.status, title: written.json?.title }, written.text).toEqual({ status: 200, title: "1 todos" })
@@ -115,7 +177,7 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
         ],
       }
       const asked = api(target(), "POST", `/tool/question/execute?sessionID=${session.id}`, { directory, body: { questions: [question] } })
-      await tui.waitFor("Which database?")
+      await tui.waitFor("Which database?", "question-asked")
       await tui.keys("Down", "Enter")
       const answered = await asked
       expect(answered.json?.metadata, answered.text).toEqual({ answers: [["Postgres"]] })

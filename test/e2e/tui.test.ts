@@ -57,6 +57,12 @@ class Tui {
       .slice(-4000)
   }
 
+  /** Types text into the focused input, literally (no key names). */
+  async type(value: string): Promise<void> {
+    execFileSync("tmux", ["send-keys", "-t", this.name, "-l", value])
+    await new Promise((resolve) => setTimeout(resolve, 300))
+  }
+
   /** One key at a time, with a short pause: the client reads a leader key (ctrl+x) and the next key apart. */
   async keys(...keys: string[]): Promise<void> {
     for (const key of keys) {
@@ -181,6 +187,110 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
       await tui.keys("Down", "Enter")
       const answered = await asked
       expect(answered.json?.metadata, answered.text).toEqual({ answers: [["Postgres"]] })
+    },
+    SCREEN_WAIT_MS * 5,
+  )
+
+  test(
+    "a prompt typed in the client: the model's tool call and its streamed reply show, then the session is done",
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), "oc-tui-turn-"))
+      // Whatever an earlier test set: these tools run without asking.
+      const allowed = await api(target(), "PATCH", "/config", { body: { permission: { bash: "allow", todowrite: "allow" } } })
+      expect(allowed.status, allowed.text).toBe(200)
+
+      // The tool call: on the local server, bash on its machine; the edge here has no paired machine (a bash call would
+      // fail, and this client shows a failed call only as a red line), so there todowrite, which runs in the server.
+      const machine = kind === "local"
+      const command = "echo tui-tool-$((6*7))"
+      const todos = [
+        { content: "Print the answer", status: "completed", priority: "high" },
+        { content: "Tell the user", status: "in_progress", priority: "medium" },
+      ]
+      const call = machine ? { name: "bash", input: { command, description: "Print the answer" } } : { name: "todowrite", input: { todos } }
+      const chunks = machine
+        ? ["The command ", "printed ", "tui-tool-42, ", "so the ", "answer is ", "forty-two."]
+        : ["The todo ", "list is ", "written: ", "one item ", "is still ", "in progress."]
+      const reply = chunks.join("")
+      // Several chunks well apart, so the client really draws a reply that is still arriving.
+      model.script({ toolCalls: [call] }, { text: chunks, chunkDelayMs: 700 })
+      const stepsBefore = model.requests.filter((request) => request.kind === "step").length
+
+      tui = Tui.start(target().url, directory, screens("turn"))
+      await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
+      const prompt = "Run the tool and tell me what it printed"
+      await tui.type(prompt)
+      await tui.waitFor(prompt, "prompt-typed")
+      await tui.keys("Enter")
+
+      // The tool call, as the client draws it: bash as "$ <command>" over its output; todowrite as its list.
+      if (machine) {
+        const shown = await tui.waitUntil(
+          "the bash call with its output",
+          (screen) => screen.includes(`$ ${command}`) && /^[\s┃]*tui-tool-42(\s|$)/m.test(screen),
+          "tool-call",
+        )
+        expect(shown).toContain(prompt)
+      } else {
+        const shown = await tui.waitUntil(
+          "the todo list the call wrote",
+          (screen) => screen.includes("# Todos") && screen.includes("Print the answer") && screen.includes("Tell the user"),
+          "tool-call",
+        )
+        expect(shown).toContain(prompt)
+      }
+
+      // Mid-stream: the first chunks are drawn while the turn still runs ("esc interrupt" under the prompt box).
+      await tui.waitUntil(
+        "part of the reply while the turn is working",
+        (screen) => screen.includes(chunks[0]!.trim()) && !screen.includes(chunks.at(-1)!) && screen.includes("esc interrupt"),
+        "streaming",
+      )
+
+      // Done: the whole reply; no working marker; the reply's footer carries its duration, which the client draws once
+      // the message is completed; the generated title in the side panel.
+      const done = await tui.waitUntil(
+        "the whole reply with the turn done",
+        (screen) =>
+          screen.includes(reply) && !screen.includes("esc interrupt") && /▣\s+Build · Fake 1 · \d/.test(screen) && screen.includes("Scripted title"),
+        "done",
+      )
+      expect(done).toContain(prompt)
+      expect(done).toContain(machine ? `$ ${command}` : "# Todos")
+
+      // Over HTTP, the session holds what the screen showed.
+      const sessions = (await api(target(), "GET", "/session", { directory })).json as any[]
+      expect(sessions.map((session) => session.title)).toEqual(["Scripted title"])
+      const id = sessions[0].id
+      const messages = (await api(target(), "GET", `/session/${id}/message`, { directory })).json as any[]
+      expect(messages.map((message) => `${message.info.role}:${message.info.finish ?? ""}`)).toEqual(["user:", "assistant:tool-calls", "assistant:stop"])
+      expect(messages[0].parts.filter((part: any) => part.type === "text").map((part: any) => part.text)).toEqual([prompt])
+      for (const message of messages.slice(1)) {
+        expect(message.info).toMatchObject({ parentID: messages[0].info.id, providerID: "fake", modelID: "fake-1" })
+        expect(message.info.time.completed).toEqual(expect.any(Number))
+        expect(message.info.error).toBeUndefined()
+      }
+      const tools = messages[1].parts.filter((part: any) => part.type === "tool")
+      expect(tools).toHaveLength(1)
+      if (machine) {
+        expect(tools[0]).toMatchObject({ tool: "bash", state: { status: "completed", input: { command } } })
+        expect(tools[0].state.output).toContain("tui-tool-42")
+        // what the client drew under the command
+        expect(tools[0].state.metadata.output.trim()).toBe("tui-tool-42")
+      } else {
+        expect(tools[0]).toMatchObject({ tool: "todowrite", state: { status: "completed", input: { todos }, metadata: { todos } } })
+        expect((await api(target(), "GET", `/session/${id}/todo`, { directory })).json).toEqual(todos)
+      }
+      expect(messages[2].parts.filter((part: any) => part.type === "text").map((part: any) => part.text)).toEqual([reply])
+      const status = (await api(target(), "GET", "/session/status", { directory })).json
+      expect(status[id]).toBeUndefined()
+
+      // The model got the typed prompt, then the call's result.
+      const steps = model.requests.filter((request) => request.kind === "step").slice(stepsBefore)
+      expect(steps).toHaveLength(2)
+      expect(JSON.stringify(steps[0]!.body.messages.at(-1))).toContain(prompt)
+      const result = steps[1]!.body.messages.find((message: any) => message.role === "tool")
+      expect(String(result.content)).toContain(machine ? "tui-tool-42" : "Tell the user")
     },
     SCREEN_WAIT_MS * 5,
   )

@@ -26,6 +26,8 @@ const MAX_GLOB_RESULTS = 100
 const MAX_GREP_MATCHES = 100
 const MAX_GREP_FILE_BYTES = 10 * 1024 * 1024
 const BINARY_SNIFF_BYTES = 8000
+/** Characters of a command's output kept in its `metadata.output` (upstream's preview; the tail, as upstream keeps). */
+const BASH_METADATA_OUTPUT_CHARS = 30_000
 
 function outside(path: string, why: string) {
   return new PathOutsideDirectoryError({ message: `Access denied: ${JSON.stringify(path)} ${why}`, path })
@@ -384,6 +386,8 @@ const RUNNERS: { [T in MachineToolID]: Runner<T> } = {
       title: args.description ?? args.command,
       output,
       metadata: {
+        // Clients render a command's output from here (the official TUI's bash block reads only this), as upstream's bash sets it.
+        output: output.length > BASH_METADATA_OUTPUT_CHARS ? `...\n\n${output.slice(-BASH_METADATA_OUTPUT_CHARS)}` : output,
         exit: result.exit,
         signal: result.signal,
         timedOut: result.timedOut,

@@ -1,30 +1,66 @@
 import { execFileSync, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterEach, describe, expect, test } from "vitest"
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest"
 import { api, text, until, useTarget } from "../support/http.ts"
+import { startModelServer, type ModelServer } from "../support/model-server.ts"
 import { REPO_ROOT, targetKinds } from "../support/targets.ts"
 
 /** The official terminal client, from the npm package opencode-ai (a devDependency), run offline. */
 const OPENCODE = join(REPO_ROOT, "node_modules", ".bin", "opencode")
 const hasTmux = spawnSync("tmux", ["-V"]).status === 0
 const SCREEN_WAIT_MS = 45_000
+/** The screen text of every step, one file each: `test-output/tui/<target>/<test>/NN-<step>.txt`. */
+const SCREENS_DIR = join(REPO_ROOT, "test-output", "tui")
 
 /** `opencode attach` in a detached tmux session: keys in, screen text out. */
 class Tui {
-  constructor(readonly name: string) {}
+  private shots = 0
 
-  static start(url: string, directory: string): Tui {
-    const tui = new Tui(`oc-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`)
+  constructor(
+    readonly name: string,
+    /** The client's HOME: its log is under .local/share/opencode/log. */
+    readonly home: string,
+    /** Where `capture` saves screens. */
+    readonly screens: string,
+  ) {}
+
+  static start(url: string, directory: string, screens: string): Tui {
     const home = mkdtempSync(join(tmpdir(), "oc-tui-home-"))
-    const command = `cd ${directory} && HOME=${home} OPENCODE_DISABLE_AUTOUPDATE=1 ${OPENCODE} attach --dir ${directory} ${url}`
+    rmSync(screens, { recursive: true, force: true })
+    mkdirSync(screens, { recursive: true })
+    const tui = new Tui(`oc-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, home, screens)
+    const command = `cd ${directory} && HOME=${home} OPENCODE_DISABLE_AUTOUPDATE=1 ${OPENCODE} attach --log-level DEBUG --dir ${directory} ${url}`
     execFileSync("tmux", ["new-session", "-d", "-s", tui.name, "-x", "160", "-y", "45", command])
     return tui
   }
 
   screen(): string {
     return spawnSync("tmux", ["capture-pane", "-t", this.name, "-p"], { encoding: "utf8" }).stdout ?? ""
+  }
+
+  /** Saves the screen as the next numbered step and returns it. */
+  capture(step: string, screen = this.screen()): string {
+    const file = `${String(++this.shots).padStart(2, "0")}-${step}.txt`
+    writeFileSync(join(this.screens, file), screen)
+    return screen
+  }
+
+  /** The client's own log, if it wrote one (attach logs little), for failure messages. */
+  log(): string {
+    const folder = join(this.home, ".local", "share", "opencode", "log")
+    if (!existsSync(folder)) return ""
+    return readdirSync(folder)
+      .map((file) => readFileSync(join(folder, file), "utf8"))
+      .join("")
+      .slice(-4000)
+  }
+
+  /** Types text into the focused input, literally (no key names). */
+  async type(value: string): Promise<void> {
+    execFileSync("tmux", ["send-keys", "-t", this.name, "-l", value])
+    await new Promise((resolve) => setTimeout(resolve, 300))
   }
 
   /** One key at a time, with a short pause: the client reads a leader key (ctrl+x) and the next key apart. */
@@ -35,22 +71,27 @@ class Tui {
     }
   }
 
-  waitGone(needle: string): Promise<void> {
-    return until(() => (this.screen().includes(needle) ? undefined : true), {
-      what: `"${needle}" to leave the screen`,
-      timeoutMs: SCREEN_WAIT_MS,
-      intervalMs: 250,
-    }).then(() => undefined)
+  /** Waits for `needle` on the screen; with `step`, saves that screen as the step's capture. */
+  waitFor(needle: string, step?: string): Promise<string> {
+    return this.waitUntil(`"${needle}"`, (screen) => screen.includes(needle), step)
   }
 
-  waitFor(needle: string): Promise<string> {
-    return until(() => (this.screen().includes(needle) ? this.screen() : undefined), {
-      what: `"${needle}" on the terminal client's screen`,
-      timeoutMs: SCREEN_WAIT_MS,
-      intervalMs: 250,
-    }).catch((error: Error) => {
-      throw new Error(`${error.message}; the screen was:\n${this.screen()}`)
-    })
+  /** Waits for a screen that satisfies `ready` (one capture, checked whole); with `step`, saves it. */
+  waitUntil(what: string, ready: (screen: string) => boolean, step?: string): Promise<string> {
+    return until(
+      () => {
+        const screen = this.screen()
+        return ready(screen) ? screen : undefined
+      },
+      { what: `${what} on the terminal client's screen`, timeoutMs: SCREEN_WAIT_MS, intervalMs: 250 },
+    ).then(
+      (screen) => (step ? this.capture(step, screen) : screen),
+      (error: Error) => {
+        const screen = this.capture(`failed-${step ?? "wait"}`)
+        const log = this.log()
+        throw new Error(`${error.message}; the screen was:\n${screen}${log ? `\nthe client's log ends:\n${log}` : ""}`)
+      },
+    )
   }
 
   stop(): void {
@@ -58,10 +99,39 @@ class Tui {
   }
 }
 
+/** The scripted model as a user would set it up: a provider on loopback, and the default model. */
+function providerConfig(model: ModelServer) {
+  return {
+    provider: {
+      fake: {
+        npm: "@ai-sdk/openai-compatible",
+        name: "Fake",
+        options: { baseURL: model.baseURL, apiKey: "k" },
+        models: { "fake-1": { name: "Fake 1", tool_call: true, limit: { context: 100_000, output: 4096 } } },
+      },
+    },
+    model: "fake/fake-1",
+    small_model: "fake/fake-1",
+  }
+}
+
 describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the official OpenCode TUI attaches [%s]", (kind) => {
   const target = useTarget(kind)
+  let model: ModelServer
   let tui: Tui | undefined
   afterEach(() => tui?.stop())
+
+  // A provider is connected before any client starts (with none, the client opens "Connect a provider", as upstream's does).
+  beforeAll(async () => {
+    model = await startModelServer()
+    const configured = await api(target(), "PATCH", "/config", { body: providerConfig(model) })
+    expect(configured.status, configured.text).toBe(200)
+  })
+  afterAll(async () => {
+    await model?.close()
+  })
+
+  const screens = (test: string) => join(SCREENS_DIR, kind, test)
 
   test(
     "home screen, session list, an opened session's messages, live title, /tui toast and prompt, and a permission request and a question answered in the client",
@@ -74,33 +144,31 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
       })
       expect(sent.status, sent.text).toBe(200)
 
-      tui = Tui.start(target().url, directory)
-      await tui.waitFor("Ask anything")
-      // No provider is configured, and truthfully so: the client offers to connect one. Close that offer.
-      await tui.waitFor("Custom provider")
-      await tui.keys("Escape")
-      await tui.waitGone("Custom provider")
+      tui = Tui.start(target().url, directory, screens("attach"))
+      // The configured provider is connected: the home screen asks for a prompt, with the model in the prompt box.
+      const home = await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
+      expect(home).not.toContain("Connect a provider")
       await tui.keys("C-x", "l")
-      await tui.waitFor("Visible from the TUI")
+      await tui.waitFor("Visible from the TUI", "session-list")
       await tui.keys("Enter")
-      await tui.waitFor("hello from the conformance test")
+      await tui.waitFor("hello from the conformance test", "session-opened")
 
       const renamed = await api(target(), "PATCH", `/session/${session.id}`, { directory, body: { title: "Renamed over HTTP" } })
       expect(renamed.status, renamed.text).toBe(200)
-      await tui.waitFor("Renamed over HTTP")
+      await tui.waitFor("Renamed over HTTP", "renamed")
 
       // Remote control: the tui.* events the /tui routes publish drive the real client.
       expect((await api(target(), "POST", "/tui/show-toast", { directory, body: { message: "Toast over HTTP", variant: "info" } })).json).toBe(true)
-      await tui.waitFor("Toast over HTTP")
+      await tui.waitFor("Toast over HTTP", "toast")
       expect((await api(target(), "POST", "/tui/append-prompt", { directory, body: { text: "typed over HTTP" } })).json).toBe(true)
-      await tui.waitFor("typed over HTTP")
+      await tui.waitFor("typed over HTTP", "prompt-appended")
       await tui.keys("C-u")
 
       // A tool call for the session that needs permission: the client shows the request, Enter allows it once.
       await api(target(), "PATCH", "/config", { body: { permission: { todowrite: "ask" } } })
       const todos = [{ content: "Ship it", status: "pending", priority: "high" }]
       const gated = api(target(), "POST", `/tool/todowrite/execute?sessionID=${session.id}`, { directory, body: { todos } })
-      await tui.waitFor("Permission required")
+      await tui.waitFor("Permission required", "permission-asked")
       await tui.keys("Enter")
       const written = await gated
       expect({ status: written.status, title: written.json?.title }, written.text).toEqual({ status: 200, title: "1 todos" })
@@ -115,10 +183,114 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
         ],
       }
       const asked = api(target(), "POST", `/tool/question/execute?sessionID=${session.id}`, { directory, body: { questions: [question] } })
-      await tui.waitFor("Which database?")
+      await tui.waitFor("Which database?", "question-asked")
       await tui.keys("Down", "Enter")
       const answered = await asked
       expect(answered.json?.metadata, answered.text).toEqual({ answers: [["Postgres"]] })
+    },
+    SCREEN_WAIT_MS * 5,
+  )
+
+  test(
+    "a prompt typed in the client: the model's tool call and its streamed reply show, then the session is done",
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), "oc-tui-turn-"))
+      // Whatever an earlier test set: these tools run without asking.
+      const allowed = await api(target(), "PATCH", "/config", { body: { permission: { bash: "allow", todowrite: "allow" } } })
+      expect(allowed.status, allowed.text).toBe(200)
+
+      // The tool call: on the local server, bash on its machine; the edge here has no paired machine (a bash call would
+      // fail, and this client shows a failed call only as a red line), so there todowrite, which runs in the server.
+      const machine = kind === "local"
+      const command = "echo tui-tool-$((6*7))"
+      const todos = [
+        { content: "Print the answer", status: "completed", priority: "high" },
+        { content: "Tell the user", status: "in_progress", priority: "medium" },
+      ]
+      const call = machine ? { name: "bash", input: { command, description: "Print the answer" } } : { name: "todowrite", input: { todos } }
+      const chunks = machine
+        ? ["The command ", "printed ", "tui-tool-42, ", "so the ", "answer is ", "forty-two."]
+        : ["The todo ", "list is ", "written: ", "one item ", "is still ", "in progress."]
+      const reply = chunks.join("")
+      // Several chunks well apart, so the client really draws a reply that is still arriving.
+      model.script({ toolCalls: [call] }, { text: chunks, chunkDelayMs: 700 })
+      const stepsBefore = model.requests.filter((request) => request.kind === "step").length
+
+      tui = Tui.start(target().url, directory, screens("turn"))
+      await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
+      const prompt = "Run the tool and tell me what it printed"
+      await tui.type(prompt)
+      await tui.waitFor(prompt, "prompt-typed")
+      await tui.keys("Enter")
+
+      // The tool call, as the client draws it: bash as "$ <command>" over its output; todowrite as its list.
+      if (machine) {
+        const shown = await tui.waitUntil(
+          "the bash call with its output",
+          (screen) => screen.includes(`$ ${command}`) && /^[\s┃]*tui-tool-42(\s|$)/m.test(screen),
+          "tool-call",
+        )
+        expect(shown).toContain(prompt)
+      } else {
+        const shown = await tui.waitUntil(
+          "the todo list the call wrote",
+          (screen) => screen.includes("# Todos") && screen.includes("Print the answer") && screen.includes("Tell the user"),
+          "tool-call",
+        )
+        expect(shown).toContain(prompt)
+      }
+
+      // Mid-stream: the first chunks are drawn while the turn still runs ("esc interrupt" under the prompt box).
+      await tui.waitUntil(
+        "part of the reply while the turn is working",
+        (screen) => screen.includes(chunks[0]!.trim()) && !screen.includes(chunks.at(-1)!) && screen.includes("esc interrupt"),
+        "streaming",
+      )
+
+      // Done: the whole reply; no working marker; the reply's footer carries its duration, which the client draws once
+      // the message is completed; the generated title in the side panel.
+      const done = await tui.waitUntil(
+        "the whole reply with the turn done",
+        (screen) =>
+          screen.includes(reply) && !screen.includes("esc interrupt") && /▣\s+Build · Fake 1 · \d/.test(screen) && screen.includes("Scripted title"),
+        "done",
+      )
+      expect(done).toContain(prompt)
+      expect(done).toContain(machine ? `$ ${command}` : "# Todos")
+
+      // Over HTTP, the session holds what the screen showed.
+      const sessions = (await api(target(), "GET", "/session", { directory })).json as any[]
+      expect(sessions.map((session) => session.title)).toEqual(["Scripted title"])
+      const id = sessions[0].id
+      const messages = (await api(target(), "GET", `/session/${id}/message`, { directory })).json as any[]
+      expect(messages.map((message) => `${message.info.role}:${message.info.finish ?? ""}`)).toEqual(["user:", "assistant:tool-calls", "assistant:stop"])
+      expect(messages[0].parts.filter((part: any) => part.type === "text").map((part: any) => part.text)).toEqual([prompt])
+      for (const message of messages.slice(1)) {
+        expect(message.info).toMatchObject({ parentID: messages[0].info.id, providerID: "fake", modelID: "fake-1" })
+        expect(message.info.time.completed).toEqual(expect.any(Number))
+        expect(message.info.error).toBeUndefined()
+      }
+      const tools = messages[1].parts.filter((part: any) => part.type === "tool")
+      expect(tools).toHaveLength(1)
+      if (machine) {
+        expect(tools[0]).toMatchObject({ tool: "bash", state: { status: "completed", input: { command } } })
+        expect(tools[0].state.output).toContain("tui-tool-42")
+        // what the client drew under the command
+        expect(tools[0].state.metadata.output.trim()).toBe("tui-tool-42")
+      } else {
+        expect(tools[0]).toMatchObject({ tool: "todowrite", state: { status: "completed", input: { todos }, metadata: { todos } } })
+        expect((await api(target(), "GET", `/session/${id}/todo`, { directory })).json).toEqual(todos)
+      }
+      expect(messages[2].parts.filter((part: any) => part.type === "text").map((part: any) => part.text)).toEqual([reply])
+      const status = (await api(target(), "GET", "/session/status", { directory })).json
+      expect(status[id]).toBeUndefined()
+
+      // The model got the typed prompt, then the call's result.
+      const steps = model.requests.filter((request) => request.kind === "step").slice(stepsBefore)
+      expect(steps).toHaveLength(2)
+      expect(JSON.stringify(steps[0]!.body.messages.at(-1))).toContain(prompt)
+      const result = steps[1]!.body.messages.find((message: any) => message.role === "tool")
+      expect(String(result.content)).toContain(machine ? "tui-tool-42" : "Tell the user")
     },
     SCREEN_WAIT_MS * 5,
   )

@@ -150,12 +150,15 @@ describe("local agent: built-in tools", () => {
     expect(response.json.output).toContain("out")
     expect(response.json.output).toContain("err")
     expect(response.json.metadata).toMatchObject({ exit: 3, timedOut: false, truncated: false })
+    // as upstream's: clients (the official TUI's bash block) render the output from the metadata
+    expect(response.json.metadata.output).toBe(response.json.output)
   })
 
   test("bash: the output is capped", async () => {
     const response = await run("bash", { command: "head -c 200000 /dev/zero | tr '\\0' x" })
     expect(response.json.metadata.truncated).toBe(true)
     expect(response.json.output.length).toBeLessThan(70_000)
+    expect(response.json.metadata.output).toBe(`...\n\n${response.json.output.slice(-30_000)}`)
   })
 
   test("bash: a timeout kills the whole process group", async () => {

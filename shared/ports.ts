@@ -163,7 +163,7 @@ export interface Ports {
   upgradeWebSocket: UpgradeWebSocket
   /** A setting of the server's environment (the process's on Node, the Worker's vars and secrets on the edge): provider API keys. */
   env(name: string): string | undefined
-  /** How the server reaches model providers over HTTP (on the edge, a provider on the user's own network goes through the machine). */
+  /** How the server reaches the network over HTTP: model providers and the webfetch tool (on the edge, a provider on the user's own network goes through the machine). */
   fetch: typeof fetch
   /** Keeps work alive after the response is sent (Workers' waitUntil; a no-op holder on Node). */
   background(task: Promise<unknown>): void

@@ -6,7 +6,8 @@ import { Todo } from "./schema/app-info.ts"
 /**
  * The built-in tools: their ids, descriptions and argument schemas are the same everywhere (listing needs
  * no machine). Machine tools run on the machine (Machine.tools); server tools run in the server itself
- * (shared/domain/tool.ts) because what they touch (questions, todos) is the server's.
+ * (shared/domain/tool.ts) because what they touch (questions, todos, the network through `Ports.fetch`) is the
+ * server's.
  */
 
 /** The longest a `bash` command may run, and how long it runs when the call names no timeout. */
@@ -54,8 +55,14 @@ export const MACHINE_TOOL_PARAMETERS = {
   }),
 } as const
 
-/** Tools that need a session (`?sessionID=` on execute): they ask its user or keep its state. */
-export const SERVER_TOOL_PARAMETERS = {
+/** The longest a `webfetch` may take, and how long it may take when the call names no timeout (seconds, as upstream). */
+export const WEBFETCH_MAX_TIMEOUT_S = 120
+export const WEBFETCH_DEFAULT_TIMEOUT_S = 30
+/** How much of an answer `webfetch` reads; the rest is cut. */
+export const WEBFETCH_MAX_BYTES = 5 * 1024 * 1024
+
+/** Server tools that need a session (`?sessionID=` on execute): they ask its user or keep its state. */
+export const SESSION_TOOL_PARAMETERS = {
   question: z.object({ questions: z.array(QuestionInfo).min(1).describe("The questions to ask, answered together") }),
   todowrite: z.object({ todos: z.array(Todo).describe("The session's whole new todo list") }),
   todoread: z.object({}),
@@ -66,11 +73,29 @@ export const SERVER_TOOL_PARAMETERS = {
   }),
 } as const
 
-export const TOOL_PARAMETERS = { ...MACHINE_TOOL_PARAMETERS, ...SERVER_TOOL_PARAMETERS }
+/** Server tools that need no session: a call without one is the client's own, as a machine tool's. */
+export const STANDALONE_TOOL_PARAMETERS = {
+  webfetch: z.object({
+    url: z.url({ protocol: /^https?$/, error: "Expected an http:// or https:// URL" }).describe("The http:// or https:// URL to fetch"),
+    format: z
+      .enum(["text", "markdown", "html"])
+      .default("markdown")
+      .describe("How an HTML page comes back: converted to Markdown (default), to plain text, or as the raw HTML"),
+    timeout: z
+      .number()
+      .positive()
+      .max(WEBFETCH_MAX_TIMEOUT_S)
+      .optional()
+      .describe(`Seconds to wait for the whole answer (default ${WEBFETCH_DEFAULT_TIMEOUT_S}, at most ${WEBFETCH_MAX_TIMEOUT_S})`),
+  }),
+} as const
+
+export const TOOL_PARAMETERS = { ...MACHINE_TOOL_PARAMETERS, ...SESSION_TOOL_PARAMETERS, ...STANDALONE_TOOL_PARAMETERS }
 
 export type ToolID = keyof typeof TOOL_PARAMETERS
 export type MachineToolID = keyof typeof MACHINE_TOOL_PARAMETERS
-export type ServerToolID = keyof typeof SERVER_TOOL_PARAMETERS
+export type SessionToolID = keyof typeof SESSION_TOOL_PARAMETERS
+export type StandaloneToolID = keyof typeof STANDALONE_TOOL_PARAMETERS
 export type ToolArgs<T extends ToolID> = z.infer<(typeof TOOL_PARAMETERS)[T]>
 
 const DESCRIPTIONS: Record<ToolID, string> = {
@@ -88,6 +113,9 @@ const DESCRIPTIONS: Record<ToolID, string> = {
     "Hand a self-contained task to a subagent, which works on it in a child session with its own tools and answers with " +
     "its final report. Use it for research or multi-step work that would crowd this conversation; run several at once " +
     "for independent parts.",
+  webfetch:
+    "Fetch a web page or file over http(s) and return its content: HTML as Markdown (default), plain text or raw HTML, " +
+    `other text as it is; at most ${WEBFETCH_MAX_BYTES / 1024 / 1024} MB is read, and the answer must come within the timeout`,
 }
 
 export const TOOL_IDS = Object.keys(TOOL_PARAMETERS) as ToolID[]
@@ -98,6 +126,10 @@ export function isToolID(id: string): id is ToolID {
 
 export function isMachineToolID(id: string): id is MachineToolID {
   return Object.hasOwn(MACHINE_TOOL_PARAMETERS, id)
+}
+
+export function isSessionToolID(id: string): id is SessionToolID {
+  return Object.hasOwn(SESSION_TOOL_PARAMETERS, id)
 }
 
 /** The arguments checked against the tool's schema; 400 BadRequest listing every issue. */

@@ -20,7 +20,7 @@ export const PermissionDeniedError = defineError(
 /**
  * Upstream's permission rules around tool calls made for a session: each tool maps to a permission (write and
  * edit are both `edit`; the server tools are their own) and subjects: each simple command of a bash line, the
- * path relative to the directory, the pattern. The ruleset is the agent's (upstream's defaults, the agent's own,
+ * path relative to the directory, the pattern, the URL. The ruleset is the agent's (upstream's defaults, the agent's own,
  * then the config's `permission`, then the config agent's), then the session's; for each subject the last rule
  * whose permission and pattern both match decides, and one denied subject denies the call. `ask` puts a
  * permission request to the session's user and waits; "always" approves for the rest of the session.
@@ -46,6 +46,7 @@ export namespace ToolPermission {
     todowrite: "todowrite",
     todoread: "todoread",
     task: "task",
+    webfetch: "webfetch",
   }
 
   /** A path argument as the rules see it: relative to the directory and normalised (`./a`, `x/../a`, `/dir/a` are `a`). */
@@ -56,7 +57,7 @@ export namespace ToolPermission {
     return relative === undefined ? absolute : relative || "."
   }
 
-  /** What the rules judge: each simple command of a bash line, a tool's path or pattern, else "*". */
+  /** What the rules judge: each simple command of a bash line, a tool's path or pattern, the URL to fetch, else "*". */
   function subjects(directory: string, toolID: ToolID, args: ToolArgs<ToolID>): string[] {
     const fields = args as Record<string, unknown>
     if (toolID === "bash") {
@@ -66,6 +67,7 @@ export namespace ToolPermission {
     }
     if (toolID === "glob" || toolID === "grep") return [fields.pattern as string]
     if (toolID === "task") return [fields.subagent_type as string]
+    if (toolID === "webfetch") return [fields.url as string]
     const path = fields.filePath ?? fields.path
     if (typeof path === "string") return [pathSubject(directory, path)]
     return toolID === "list" ? ["."] : ["*"]

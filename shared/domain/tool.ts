@@ -1,12 +1,22 @@
 import type { Ports } from "../ports.ts"
 import { BadRequestError } from "../error.ts"
 import { requireMachine } from "../machine.ts"
-import { isMachineToolID, parseToolArguments, type ServerToolID, type ToolArgs, type ToolID, type ToolResult } from "../tools.ts"
+import {
+  isMachineToolID,
+  isSessionToolID,
+  parseToolArguments,
+  type SessionToolID,
+  type StandaloneToolID,
+  type ToolArgs,
+  type ToolID,
+  type ToolResult,
+} from "../tools.ts"
 import { Questions } from "./questions.ts"
 import { Sessions } from "./session.ts"
 import { Todos } from "./todo.ts"
 import { Subtasks } from "./subtask.ts"
 import { ToolPermission } from "./tool-permission.ts"
+import { WebFetch } from "./webfetch.ts"
 
 /** Where a tool call happens: the directory, and the session (and message, call) it runs for, if any. */
 export interface ToolContext {
@@ -21,7 +31,7 @@ export interface ToolContext {
 }
 
 type SessionContext = ToolContext & { sessionID: string }
-type ServerTool<T extends ServerToolID> = (ports: Ports, context: SessionContext, args: ToolArgs<T>) => Promise<ToolResult>
+type ServerTool<T extends ToolID, Context extends ToolContext> = (ports: Ports, context: Context, args: ToolArgs<T>) => Promise<ToolResult>
 
 function todoResult(todos: ToolArgs<"todowrite">["todos"]): ToolResult {
   return {
@@ -31,7 +41,7 @@ function todoResult(todos: ToolArgs<"todowrite">["todos"]): ToolResult {
   }
 }
 
-const SERVER_TOOLS: { [T in ServerToolID]: ServerTool<T> } = {
+const SESSION_TOOLS: { [T in SessionToolID]: ServerTool<T, SessionContext> } = {
   async question(ports, context, args) {
     const tool = context.messageID && context.callID ? { messageID: context.messageID, callID: context.callID } : undefined
     const answers = await Questions.ask(
@@ -56,23 +66,32 @@ const SERVER_TOOLS: { [T in ServerToolID]: ServerTool<T> } = {
   task: (ports, context, args) => Subtasks.run(ports, context, args),
 }
 
+const STANDALONE_TOOLS: { [T in StandaloneToolID]: ServerTool<T, ToolContext> } = {
+  webfetch: (ports, context, args) => WebFetch.run(ports, args, context.signal),
+}
+
 /**
- * Runs a built-in tool: machine tools on the machine, server tools here (they need a session). A call made for
- * a session goes through the agent's and session's permission rules first.
+ * Runs a built-in tool: machine tools on the machine, server tools here (the session tools only for a session). A
+ * call made for a session goes through the agent's and session's permission rules first.
  */
 export namespace Tools {
   export async function execute(ports: Ports, context: ToolContext, toolID: ToolID, input: unknown): Promise<ToolResult> {
     const args = parseToolArguments(toolID, input)
     if (context.sessionID === undefined) {
-      if (isMachineToolID(toolID)) return requireMachine(ports).tools.execute(context.directory, toolID, args)
-      throw new BadRequestError({ message: `The ${toolID} tool runs for a session: give ?sessionID=`, kind: "Query" })
+      if (isSessionToolID(toolID)) throw new BadRequestError({ message: `The ${toolID} tool runs for a session: give ?sessionID=`, kind: "Query" })
+      return run(ports, context, toolID, args)
     }
     // A call for a session runs where the session lives, whatever directory the request names.
     const session = await Sessions.get(ports, context.sessionID)
     const call = { ...context, directory: session.directory, sessionID: session.id }
     await ToolPermission.check(ports, { ...call, session, toolID, args })
-    if (isMachineToolID(toolID)) return requireMachine(ports).tools.execute(call.directory, toolID, args)
-    const run = SERVER_TOOLS[toolID] as ServerTool<ServerToolID>
-    return run(ports, call, args as never)
+    if (isSessionToolID(toolID)) return (SESSION_TOOLS[toolID] as ServerTool<SessionToolID, SessionContext>)(ports, call, args as never)
+    return run(ports, call, toolID, args)
+  }
+
+  /** A tool that needs no session, for a session or not. */
+  function run(ports: Ports, context: ToolContext, toolID: Exclude<ToolID, SessionToolID>, args: ToolArgs<ToolID>): Promise<ToolResult> {
+    if (isMachineToolID(toolID)) return requireMachine(ports).tools.execute(context.directory, toolID, args)
+    return (STANDALONE_TOOLS[toolID] as ServerTool<StandaloneToolID, ToolContext>)(ports, context, args as never)
   }
 }

@@ -16,6 +16,7 @@ import { machineRequired } from "../middleware/machine.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 import { Tools } from "../domain/tool.ts"
 import { PermissionDeniedError } from "../domain/tool-permission.ts"
+import { WebFetchError, WebFetchTimeoutError } from "../domain/webfetch.ts"
 import { TOOL_IDS, TOOLS, ToolInfo, ToolResult, isMachineToolID, isToolID } from "../tools.ts"
 import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
@@ -26,7 +27,7 @@ const ToolContextQuery = z.object({
     .startsWith("ses")
     .optional()
     .describe(
-      "The session the call runs for, in the session's directory: server tools need one, and it puts the call under the agent's and session's permission rules",
+      "The session the call runs for, in the session's directory: question, todowrite and todoread need one, and it puts the call under the agent's and session's permission rules",
     ),
   agent: z.string().optional().describe("The agent the call runs as (default: the config's default_agent, else build)"),
   messageID: z.string().optional().describe("The message that made the call (with callID, shown on a question)"),
@@ -65,8 +66,9 @@ export function toolRoutes(ports: Ports) {
         summary: "Run a built-in tool in the request's directory",
         description:
           "Machine tools (read, list, glob, grep, write, edit, bash) run on the machine with paths confined as /file's; " +
-          "given a session, the agent's and the session's permission rules apply first (`ask` waits for the user's reply). Server tools " +
-          "(question, todowrite, todoread) need `sessionID`; `question` answers once the user replies (POST /question/:id/reply).",
+          "given a session, the agent's and the session's permission rules apply first (`ask` waits for the user's reply). Server tools run " +
+          "in the server: question, todowrite and todoread need `sessionID` (`question` answers once the user replies, POST /question/:id/reply); " +
+          "webfetch needs none and answers 502 WebFetchError (a non-2xx status, a binary type, no answer) or 504 WebFetchTimeoutError.",
         responses: {
           200: json("The tool's result", ToolResult),
           ...errors(
@@ -80,6 +82,8 @@ export function toolRoutes(ports: Ports) {
             MachineUnavailableError,
             // a call for a session reads the config for its permission rules
             ...CONFIG_FILE_ERRORS,
+            WebFetchError,
+            WebFetchTimeoutError,
           ),
         },
       }),

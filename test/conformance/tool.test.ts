@@ -11,7 +11,8 @@ import { TOOLS } from "../../shared/tools.ts"
 /**
  * The tool routes on both runtimes: the same static listing; machine tools need a machine (503 on the edge
  * without one), server tools (question, todowrite, todoread) run on either for a session. The permission
- * rules around machine tools are tested where a machine is: test/local/tools.test.ts and test/edge/tunnel.test.ts.
+ * rules around machine tools are tested where a machine is: test/local/tools.test.ts and test/edge/tunnel.test.ts;
+ * webfetch, which needs no session, in test/conformance/webfetch.test.ts.
  */
 
 async function createSession(target: Target): Promise<string> {
@@ -54,7 +55,7 @@ describe.each(targetKinds())("tools [%s]", (kind) => {
     expect(tools.status, tools.text).toBe(200)
     expect(tools.json).toEqual(JSON.parse(JSON.stringify(TOOLS)))
     const ids = await api(target(), "GET", "/experimental/tool/ids")
-    expect(ids.json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread", "task"])
+    expect(ids.json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread", "task", "webfetch"])
     const experimental = await api(target(), "GET", "/experimental/tool?provider=p&model=m", { directory })
     expect(experimental.json).toEqual(tools.json)
   })
@@ -175,7 +176,7 @@ describe.each(targetKinds())("tools [%s]", (kind) => {
     expect(doc.paths["/tool"].get.operationId).toBe("tool.list.all")
     expect(doc.paths["/tool/{id}/execute"].post.operationId).toBe("tool.execute")
     expect(doc.paths["/tool/{id}/execute"].post.requestBody).toBeDefined()
-    expect(Object.keys(doc.paths["/tool/{id}/execute"].post.responses).sort()).toEqual(["200", "400", "403", "404", "409", "410", "503"])
+    expect(Object.keys(doc.paths["/tool/{id}/execute"].post.responses).sort()).toEqual(["200", "400", "403", "404", "409", "410", "502", "503", "504"])
     expect(doc.paths["/tool/{id}/execute"].post.parameters.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(["sessionID", "messageID", "callID"]),
     )

@@ -122,8 +122,9 @@ export namespace WebFetch {
   export async function run(ports: Ports, args: Args, signal?: AbortSignal): Promise<ToolResult> {
     const seconds = args.timeout ?? WEBFETCH_DEFAULT_TIMEOUT_S
     const timeout = AbortSignal.timeout(seconds * 1000)
+    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout
     try {
-      return await get(ports, args, signal ? AbortSignal.any([timeout, signal]) : timeout)
+      return await get(ports, args, combined)
     } catch (error) {
       if (error instanceof NamedError) throw error
       if (timeout.aborted) {
@@ -133,6 +134,9 @@ export namespace WebFetch {
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : ""
       const reason = `${error instanceof Error ? error.message : String(error)}${cause}`
       throw new WebFetchError({ message: `Could not fetch ${args.url}: ${reason}`, url: args.url }, { cause: error })
+    } finally {
+      // Sources hold AbortSignal.any's signal (and what follows it) only weakly: kept alive here until the call ends.
+      void combined.aborted
     }
   }
 }

@@ -10,9 +10,15 @@ import { WEBFETCH_MAX_BYTES, parseToolArguments } from "../../shared/tools.ts"
  */
 
 function portsAnswering(answer: (request: Request) => Response | Promise<Response>): Ports {
+  // Kept, as a real fetch keeps its request: an abort signal follows its source only while someone holds it.
+  const requests: Request[] = []
   return {
     config: { version: "0.0.0-test" },
-    fetch: async (input: RequestInfo | URL, init?: RequestInit) => answer(new Request(input, init)),
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      requests.push(request)
+      return answer(request)
+    },
   } as unknown as Ports
 }
 

@@ -107,33 +107,53 @@ export namespace AgentLoop {
     }
   }
 
+  /**
+   * Runs turns while prompts wait. The loop stays registered until the session is idle again, so a prompt that
+   * arrives while the last turn winds down joins it (and gets its own turn) rather than starting a second loop.
+   */
   async function drive(ports: Ports, sessionID: string, loop: Loop): Promise<void> {
+    try {
+      while (loop.waiters.length > 0 && !loop.controller.signal.aborted) {
+        if ((await busySpell(ports, sessionID, loop)) === 0) break
+      }
+    } finally {
+      loops.delete(sessionID)
+      // Whoever still waits (the queue dropped by an abort, or a failure) gets the last word there is.
+      const last = loop.waiters.length ? (await ports.sessions.messages(sessionID, { limit: 1 }).catch(() => []))[0] : undefined
+      for (const waiter of loop.waiters.splice(0)) last ? waiter.resolve(last) : waiter.reject(new Error("The turn ended without a reply"))
+    }
+  }
+
+  /** busy, then a turn for the newest user message until none is left unanswered, then idle; how many turns ran. */
+  async function busySpell(ports: Ports, sessionID: string, loop: Loop): Promise<number> {
     let session = await Sessions.get(ports, sessionID).catch((error) => (settle(loop, undefined, error), undefined))
-    if (!session) return
+    if (!session) return 0
     await ports.records.put(turnKey(sessionID), { directory: session.directory })
     await Sessions.setStatus(ports, session, { type: "busy" })
     let answered: string | undefined
+    let turns = 0
     try {
       while (!loop.controller.signal.aborted) {
         const history = await ports.sessions.messages(sessionID, {})
         const user = history.findLast((entry) => entry.info.role === "user")
         if (!user || (answered !== undefined && user.info.id <= answered)) break
         answered = user.info.id
+        turns++
         const result = await turn(ports, session, user.info as UserMessage, history, loop.controller.signal)
         settle(loop, result)
         session = await Sessions.get(ports, sessionID)
       }
+      // A waiter whose message was answered before (a repeated prompt of a stored message) takes the last reply.
+      const last = (await ports.sessions.messages(sessionID, { limit: 1 }))[0]
+      if (last) settle(loop, last.info.role === "assistant" ? last : undefined)
     } catch (error) {
       ports.log.error("turn failed", { sessionID, error: error instanceof Error ? error.stack ?? error.message : String(error) })
       settle(loop, undefined, error)
     } finally {
-      loops.delete(sessionID)
-      // Whoever still waits (the queue dropped by an abort, or a failure) gets the last word there is.
-      const last = (await ports.sessions.messages(sessionID, { limit: 1 }).catch(() => []))[0]
-      for (const waiter of loop.waiters.splice(0)) last ? waiter.resolve(last) : waiter.reject(new Error("The turn ended without a reply"))
       await Sessions.setStatus(ports, session, { type: "idle" }).catch(() => {})
       await ports.records.delete(turnKey(sessionID)).catch(() => {})
     }
+    return turns
   }
 
   /** Answers the waiters of user messages up to the one this turn answered. */

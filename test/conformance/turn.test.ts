@@ -97,7 +97,7 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
 
     await stream.waitForEvent("session.idle", (p) => p.sessionID === session.id)
     const events = sessionEvents(stream, session.id)
-    const lines = squash(trace(events)).filter((line) => line !== "session.updated")
+    const lines = squash(trace(events).filter((line) => line !== "session.updated"))
     expect(lines).toEqual([
       "message.updated user",
       "part text",
@@ -157,7 +157,7 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     expect(toolResult.tool_call_id).toBe(tool.callID)
     expect(String(toolResult.content)).toContain(machine ? "machine-says-42" : "achine")
 
-    const lines = squash(trace(sessionEvents(stream, session.id))).filter((line) => line !== "session.updated")
+    const lines = squash(trace(sessionEvents(stream, session.id)).filter((line) => line !== "session.updated"))
     const first = lines.indexOf("part tool:pending")
     expect(lines.slice(first, first + 3)).toEqual(["part tool:pending", "part tool:running", `part tool:${machine ? "completed" : "error"}`])
     expect(lines.slice(first + 3, first + 6)).toEqual([

@@ -41,6 +41,8 @@ export interface StepRequest {
   at: number
   /** What it was answered with. */
   reply: "plain" | "tool-call" | "after-tool"
+  /** The request's parsed body. */
+  body: any
 }
 
 export interface BenchModel {
@@ -48,8 +50,8 @@ export interface BenchModel {
   baseURL: string
   pacing: Pacing
   steps: StepRequest[]
-  /** Arrival times of title requests (any request without tools). */
-  titles: number[]
+  /** Title requests (any request without tools). */
+  titles: { at: number; body: any }[]
 }
 
 /**
@@ -68,20 +70,20 @@ export async function startBenchModel(pacing: Pacing): Promise<BenchModel> {
     const at = performance.now()
     const body = request.body ?? {}
     if (!Array.isArray(body.tools) || body.tools.length === 0) {
-      model.titles.push(at)
+      model.titles.push({ at, body })
       return { text: BENCH_TITLE }
     }
     const messages: any[] = Array.isArray(body.messages) ? body.messages : []
     if (messages.at(-1)?.role === "tool") {
-      model.steps.push({ at, reply: "after-tool" })
+      model.steps.push({ at, reply: "after-tool", body })
       return { text: TOOL_ANSWER, ...pacing }
     }
     const lastUser = [...messages].reverse().find((message) => message?.role === "user")
     if (JSON.stringify(lastUser?.content ?? "").includes(TOOL_MARK)) {
-      model.steps.push({ at, reply: "tool-call" })
+      model.steps.push({ at, reply: "tool-call", body })
       return { toolCalls: [TOOL_CALL], ...pacing }
     }
-    model.steps.push({ at, reply: "plain" })
+    model.steps.push({ at, reply: "plain", body })
     return { text: PLAIN_TEXT, ...pacing }
   })
   return model
@@ -520,12 +522,18 @@ export interface TurnResult {
   idle: number
   /** ms to each step request's arrival at the model. */
   modelRequests: number[]
+  /** The turn's step requests, in order. */
+  steps: StepRequest[]
   /** The answer's assistant message. */
   answer: any
   /** What went wrong, if anything (the turn is still timed). */
   problem?: string
-  /** Index in the stream's frames where this turn's events start. */
+  /** Index in the stream's frames where this turn's events start (from the prompt on). */
   from: number
+  /** Index where the session's creation starts (POST /session). */
+  createdFrom: number
+  /** The session as POST /session answered it. */
+  created: any
 }
 
 /**
@@ -535,6 +543,7 @@ export interface TurnResult {
  */
 export async function runTurn(server: Server, stream: EventStream, model: BenchModel, kind: Case, titleWaitMs = 3_000): Promise<TurnResult> {
   const query = `?directory=${encodeURIComponent(server.directory)}`
+  const createdFrom = stream.frames.length
   const created = await api(server, "POST", `/session${query}`, {})
   if (created.status !== 200 || !created.json?.id) throw new Error(`${server.name}: POST /session answered ${created.status}: ${created.text.slice(0, 300)}`)
   const sessionID: string = created.json.id
@@ -551,8 +560,11 @@ export async function runTurn(server: Server, stream: EventStream, model: BenchM
     end,
     idle: idleFrame ? idleFrame.at - t0 : NaN,
     modelRequests: model.steps.slice(stepsBefore).map((step) => step.at - t0),
+    steps: model.steps.slice(stepsBefore),
     answer: reply.json?.info,
     from,
+    createdFrom,
+    created: created.json,
   }
   const problems: string[] = []
   if (reply.status !== 200) problems.push(`POST answered ${reply.status}: ${reply.text.slice(0, 200)}`)

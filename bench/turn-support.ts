@@ -284,13 +284,16 @@ export async function api(server: Pick<Server, "base" | "headers">, method: stri
 
 const LISTENING = /listening on (http:\/\/\S+)/
 
-/** Our local agent: `tsx local-agent/cli.ts serve` with a fresh state dir and HOME, configured with PATCH /config. */
-export async function startLocal(model: BenchModel, git = true): Promise<Server> {
+/**
+ * Our local agent: `tsx local-agent/cli.ts serve` with a fresh state dir and HOME, configured with PATCH /config.
+ * `nodeArgs` go to node before the tsx loader (e.g. `--cpu-prof --cpu-prof-dir <dir>`, written when it exits on SIGTERM).
+ */
+export async function startLocal(model: BenchModel, git = true, nodeArgs: string[] = []): Promise<Server> {
   const directory = makeProject("bench-turn-local-", git)
   const child = startChild(
     "local",
     process.execPath,
-    ["--import", "tsx", "local-agent/cli.ts", "serve", "--port", "0", "--state", tempDir("bench-turn-state-"), "--log-level", "warn", "--directory", directory],
+    [...nodeArgs, "--import", "tsx", "local-agent/cli.ts", "serve", "--port", "0", "--state", tempDir("bench-turn-state-"), "--log-level", "warn", "--directory", directory],
     cleanEnv(isolatedHome("bench-turn-home-")),
   )
   const server: Server = { name: "local", base: "", directory, headers: {}, runsTools: true, children: [child] }
@@ -520,6 +523,8 @@ export interface TurnResult {
   end: number
   /** ms to session.idle on /event (NaN: not within the wait). */
   idle: number
+  /** ms to the first message.updated of the user's message on /event (the prompt stored and published). */
+  toUser: number
   /** ms to each step request's arrival at the model. */
   modelRequests: number[]
   /** The turn's step requests, in order. */
@@ -559,6 +564,7 @@ export async function runTurn(server: Server, stream: EventStream, model: BenchM
     first: firstDelta ? firstDelta.at - t0 : NaN,
     end,
     idle: idleFrame ? idleFrame.at - t0 : NaN,
+    toUser: (stream.frames.slice(from).find((f) => f.type === "message.updated" && sessionOf(f) === sessionID && f.properties?.info?.role === "user")?.at ?? NaN) - t0,
     modelRequests: model.steps.slice(stepsBefore).map((step) => step.at - t0),
     steps: model.steps.slice(stepsBefore),
     answer: reply.json?.info,

@@ -3,7 +3,7 @@
  * `wrangler dev` and upstream `opencode serve`, against the same scripted model, in one run.
  *
  *   npx tsx bench/turn.ts [--turns 10] [--warmup 2] [--targets local,worker,worker+machine,upstream]
- *                         [--first-chunk-ms 5] [--chunk-ms 2] [--no-git]
+ *                         [--first-chunk-ms 5] [--chunk-ms 2] [--no-git] [--profile <dir>]
  *
  * The model (test/support/model-server.ts, in this process, OpenAI Chat Completions, streamed): its first event
  * after --first-chunk-ms, then one every --chunk-ms; a plain answer is 4 text chunks; the tool case is one bash
@@ -20,6 +20,7 @@
  *   held open. Per turn: a NEW session (POST /session, not timed), then t0, then `POST /session/:id/message`:
  *     first  = arrival of the first `message.part.delta` of that session on /event − t0
  *     end    = the POST's answer − t0           idle = arrival of its `session.idle` − t0
+ *     →user  = arrival of the user message's message.updated − t0 (the prompt stored and published)
  *     →model = arrival of the turn's first step request at the model − t0 (what the server does before calling it)
  *   then a wait (≤ 3 s) for the generated title, so its write does not spill into the next turn.
  *   --warmup turns of each case first (the first one is also reported as "first turn after start"), then --turns
@@ -31,8 +32,11 @@
  *   command); `worker+machine` (the same wrangler, a machine paired and connected: the loopback model and bash go
  *   through the tunnel, as on a deployed edge); `upstream` (node_modules/.bin/opencode serve). Servers run one at
  *   a time; each is stopped before the next starts.
+ * - `--profile <dir>`: the local target runs with `--cpu-prof --cpu-prof-dir <dir>/local` (written when it stops).
  */
+import { mkdirSync } from "node:fs"
 import { loadavg } from "node:os"
+import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { log, removeTempDirs } from "./support.ts"
 import {
@@ -59,11 +63,12 @@ const { values } = parseArgs({
     "first-chunk-ms": { type: "string", default: "5" },
     "chunk-ms": { type: "string", default: "2" },
     "no-git": { type: "boolean", default: false },
+    profile: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 })
 if (values.help) {
-  log("Usage: npx tsx bench/turn.ts [--turns 10] [--warmup 2] [--targets local,worker,worker+machine,upstream] [--first-chunk-ms 5] [--chunk-ms 2] [--no-git]")
+  log("Usage: npx tsx bench/turn.ts [--turns 10] [--warmup 2] [--targets local,worker,worker+machine,upstream] [--first-chunk-ms 5] [--chunk-ms 2] [--no-git] [--profile dir]")
   process.exit(0)
 }
 const TURNS = Number(values.turns)
@@ -84,6 +89,7 @@ interface Samples {
   first: number[]
   end: number[]
   idle: number[]
+  toUser: number[]
   toModel: number[]
 }
 
@@ -96,7 +102,7 @@ interface TargetResult {
   problems: string[]
 }
 
-const empty = (): Samples => ({ first: [], end: [], idle: [], toModel: [] })
+const empty = (): Samples => ({ first: [], end: [], idle: [], toUser: [], toModel: [] })
 
 function percentile(values: number[], p: number): number {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b)
@@ -123,6 +129,7 @@ async function measureServer(server: Server, model: BenchModel): Promise<TargetR
       into.first.push(turn.first)
       into.end.push(turn.end)
       into.idle.push(turn.idle)
+      into.toUser.push(turn.toUser)
       into.toModel.push(turn.modelRequests[0] ?? NaN)
     }
     for (let i = 0; i < WARMUP; i++) {
@@ -169,7 +176,9 @@ async function main() {
     log("\n[local] starting")
     let server: Server | undefined
     try {
-      server = await startLocal(model, GIT)
+      const profile = values.profile ? join(resolve(values.profile), "local") : undefined
+      if (profile) mkdirSync(profile, { recursive: true })
+      server = await startLocal(model, GIT, profile ? ["--cpu-prof", "--cpu-prof-dir", profile] : [])
       await measure(server)
     } catch (error) {
       results.push(failed("local", error))
@@ -208,13 +217,14 @@ async function main() {
 
   await measureModel(model, direct, TURNS)
   await model.server.close()
+  if (values.profile) log(`CPU profile of the local target in ${join(resolve(values.profile), "local")}/`)
   removeTempDirs()
   report(direct, results)
 }
 
 function report(direct: Record<Case, Timing[]>, results: TargetResult[]) {
   const upstream = results.find((r) => r.name === "upstream" && !r.error)
-  const header = ["case", "target", "n", "first p50", "p90", "end p50", "p90", "idle p50", "→model p50", "ovh first p50", "p90", "ovh end p50", "p90", "÷upstream first", "end"]
+  const header = ["case", "target", "n", "first p50", "p90", "end p50", "p90", "idle p50", "→user p50", "→model p50", "ovh first p50", "p90", "ovh end p50", "p90", "÷upstream first", "end"]
   const rows: string[][] = []
   const ratios: Record<string, Record<Case, { first: number; end: number }>> = {}
   for (const kind of CASES) {
@@ -224,7 +234,7 @@ function report(direct: Record<Case, Timing[]>, results: TargetResult[]) {
       end50: percentile(direct[kind].map((t) => t.end), 0.5),
       end90: percentile(direct[kind].map((t) => t.end), 0.9),
     }
-    rows.push([kind, "model (direct)", String(direct[kind].length), fmt(m.first50), fmt(m.first90), fmt(m.end50), fmt(m.end90), "", "", "", "", "", "", "", ""])
+    rows.push([kind, "model (direct)", String(direct[kind].length), fmt(m.first50), fmt(m.first90), fmt(m.end50), fmt(m.end90), ...new Array<string>(9).fill("")])
     const overheadOf = (s: Samples) => ({
       first50: percentile(s.first, 0.5) - m.first50,
       first90: percentile(s.first, 0.9) - m.first90,
@@ -234,7 +244,7 @@ function report(direct: Record<Case, Timing[]>, results: TargetResult[]) {
     const up = upstream ? overheadOf(upstream.samples[kind]) : undefined
     for (const r of results) {
       if (r.error) {
-        rows.push([kind, r.name, "not run", "", "", "", "", "", "", "", "", "", "", "", ""])
+        rows.push([kind, r.name, "not run", ...new Array<string>(13).fill("")])
         continue
       }
       const s = r.samples[kind]
@@ -250,6 +260,7 @@ function report(direct: Record<Case, Timing[]>, results: TargetResult[]) {
         fmt(percentile(s.end, 0.5)),
         fmt(percentile(s.end, 0.9)),
         fmt(percentile(s.idle, 0.5)),
+        fmt(percentile(s.toUser, 0.5)),
         fmt(percentile(s.toModel, 0.5)),
         fmt(o.first50),
         fmt(o.first90),
@@ -264,7 +275,8 @@ function report(direct: Record<Case, Timing[]>, results: TargetResult[]) {
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
   log("")
   log("times in ms from sending POST /session/:id/message; first = first message.part.delta on /event, end = the POST's answer,")
-  log("idle = session.idle on /event, →model = the first step request reaching the model; ovh = server − model (same percentile)")
+  log("idle = session.idle on /event, →user = the user message's message.updated on /event, →model = the first step request")
+  log("reaching the model; ovh = server − model (same percentile); ÷upstream = our ovh p50 / upstream's ovh p50")
   log(line(header))
   log(widths.map((w) => "-".repeat(w)).join("  "))
   for (const row of rows) log(line(row))

@@ -14,7 +14,7 @@
  * Method, the same for every target:
  * - model (direct): a client here calls the model itself (fetch, streamed) as a server would: time to the first
  *   non-empty `delta.content` and to the stream's end; the tool case is the tool-call call then the answer's
- *   call with the tool result, back to back. Measured before the servers and again after them; both sets pooled.
+ *   call with the tool result, back to back. Measured in the same rounds as the servers (below).
  * - each server: started (fresh state, fresh HOME, a git project folder), pointed at the model (PATCH /config for
  *   ours; OPENCODE_CONFIG_CONTENT for upstream, as ../shared/docs/agent-turn.md runs it), one `GET /event?directory=`
  *   held open. Per turn: a NEW session (POST /session, not timed), then t0, then `POST /session/:id/message`:
@@ -23,15 +23,17 @@
  *     →user  = arrival of the user message's message.updated − t0 (the prompt stored and published)
  *     →model = arrival of the turn's first step request at the model − t0 (what the server does before calling it)
  *   then a wait (≤ 3 s) for the generated title, so its write does not spill into the next turn.
- *   --warmup turns of each case first (the first one is also reported as "first turn after start"), then --turns
- *   turns of each case, plain and tool alternating.
+ * - every target is started first and stays up; --warmup turns of each case on each (the first one is also
+ *   reported as "first turn after start"); then --turns rounds, interleaved: in each round the model (direct) and
+ *   every target run one plain and one tool turn, one after another (never two at once), the order rotating by one
+ *   each round, so load from elsewhere on the machine falls on all of them alike.
  * - overhead = server percentile − the model's same percentile (p50 with p50, p90 with p90), for first and end;
  *   ratio = our overhead / upstream's overhead. The issue's target: local ≤ 1/20 (≈ 20 ms), worker ≤ 1/5.
  * - targets: `local` (tsx local-agent/cli.ts serve); `worker` (wrangler dev, OPENCODE_OPEN_TENANT=local, no
  *   machine: the Worker fetches the model itself and a bash call ends in a tool error, so its tool case runs no
  *   command); `worker+machine` (the same wrangler, a machine paired and connected: the loopback model and bash go
- *   through the tunnel, as on a deployed edge); `upstream` (node_modules/.bin/opencode serve). Servers run one at
- *   a time; each is stopped before the next starts.
+ *   through the tunnel, as on a deployed edge); `upstream` (node_modules/.bin/opencode serve). The targets not
+ *   being measured sit idle meanwhile.
  * - `--profile <dir>`: the local target runs with `--cpu-prof --cpu-prof-dir <dir>/local` (written when it stops).
  */
 import { mkdirSync } from "node:fs"
@@ -114,37 +116,24 @@ function fmt(n: number, digits = 1): string {
   return Number.isNaN(n) ? "-" : n.toFixed(digits)
 }
 
-async function measureModel(model: BenchModel, into: Record<Case, Timing[]>, count: number) {
-  for (let i = 0; i < 3; i++) for (const kind of CASES) await modelDirect(model, kind) // warm-up: connections, JIT
-  for (let i = 0; i < count; i++) for (const kind of CASES) into[kind].push(await modelDirect(model, kind))
+async function warmModel(model: BenchModel) {
+  for (let i = 0; i < 3; i++) for (const kind of CASES) await modelDirect(model, kind) // connections, JIT
 }
 
-async function measureServer(server: Server, model: BenchModel): Promise<TargetResult> {
-  const result: TargetResult = { name: server.name, note: server.note, cold: {}, samples: { plain: empty(), tool: empty() }, problems: [] }
-  const stream = await EventStream.open(server)
-  try {
-    const record = (turn: TurnResult, kind: Case, into?: Samples) => {
-      if (turn.problem) result.problems.push(`${kind}: ${turn.problem}`)
-      if (!into) return
-      into.first.push(turn.first)
-      into.end.push(turn.end)
-      into.idle.push(turn.idle)
-      into.toUser.push(turn.toUser)
-      into.toModel.push(turn.modelRequests[0] ?? NaN)
-    }
-    for (let i = 0; i < WARMUP; i++) {
-      for (const kind of CASES) {
-        const turn = await runTurn(server, stream, model, kind)
-        if (i === 0) result.cold[kind] = turn
-        record(turn, kind)
-      }
-    }
-    log(`[${server.name}] warm-up done (first turn: plain end ${fmt(result.cold.plain!.end, 0)} ms); measuring ${TURNS} turns per case`)
-    for (let i = 0; i < TURNS; i++) for (const kind of CASES) record(await runTurn(server, stream, model, kind), kind, result.samples[kind])
-  } finally {
-    stream.close()
-  }
-  return result
+interface Running {
+  server: Server
+  stream: EventStream
+  result: TargetResult
+}
+
+function record(result: TargetResult, turn: TurnResult, kind: Case, into?: Samples) {
+  if (turn.problem) result.problems.push(`${kind}: ${turn.problem}`)
+  if (!into) return
+  into.first.push(turn.first)
+  into.end.push(turn.end)
+  into.idle.push(turn.idle)
+  into.toUser.push(turn.toUser)
+  into.toModel.push(turn.modelRequests[0] ?? NaN)
 }
 
 async function main() {
@@ -154,72 +143,110 @@ async function main() {
   )
   const model = await startBenchModel({ firstChunkDelayMs: FIRST_CHUNK_MS, chunkDelayMs: CHUNK_MS })
   const direct: Record<Case, Timing[]> = { plain: [], tool: [] }
-  await measureModel(model, direct, TURNS)
-  log(`[model] direct: plain first ${fmt(percentile(direct.plain.map((t) => t.first), 0.5))} ms end ${fmt(percentile(direct.plain.map((t) => t.end), 0.5))} ms`)
+  await warmModel(model)
 
   const results: TargetResult[] = []
   const failed = (name: string, error: unknown): TargetResult => {
     const message = (error as Error)?.message ?? String(error)
     log(`[${name}] NOT RUN: ${message.split("\n").slice(0, 6).join("\n  ")}`)
-    return { name, error: message.split("\n")[0], cold: {}, samples: { plain: empty(), tool: empty() }, problems: [] }
+    const result: TargetResult = { name, error: message.split("\n")[0], cold: {}, samples: { plain: empty(), tool: empty() }, problems: [] }
+    results.push(result)
+    return result
   }
-  const measure = async (server: Server) => {
-    log(`[${server.name}] up at ${server.base}${server.note ? ` (${server.note})` : ""}`)
-    try {
-      results.push(await measureServer(server, model))
-    } catch (error) {
-      results.push(failed(server.name, error))
-    }
-  }
-
-  if (TARGETS.includes("local")) {
-    log("\n[local] starting")
-    let server: Server | undefined
-    try {
-      const profile = values.profile ? join(resolve(values.profile), "local") : undefined
-      if (profile) mkdirSync(profile, { recursive: true })
-      server = await startLocal(model, GIT, profile ? ["--cpu-prof", "--cpu-prof-dir", profile] : [])
-      await measure(server)
-    } catch (error) {
-      results.push(failed("local", error))
-    } finally {
-      await stopServer(server)
-    }
-  }
-  if (TARGETS.includes("worker") || TARGETS.includes("worker+machine")) {
-    log("\n[worker] starting wrangler dev" + (TARGETS.includes("worker+machine") ? " and pairing a machine" : ""))
-    let started: Awaited<ReturnType<typeof startWorker>> | undefined
-    try {
-      started = await startWorker(model, { withMachine: TARGETS.includes("worker+machine"), git: GIT })
-      if (TARGETS.includes("worker")) await measure(started.worker)
-      if (TARGETS.includes("worker+machine")) {
-        if (started.machine) await measure(started.machine)
-        else results.push(failed("worker+machine", new Error(started.error ?? "no machine")))
+  const servers: Server[] = []
+  const owners: Server[] = [] // what to stop (worker+machine shares the worker's processes)
+  try {
+    // Start every target (one after another), each with its /event stream open.
+    if (TARGETS.includes("local")) {
+      log("[local] starting")
+      try {
+        const profile = values.profile ? join(resolve(values.profile), "local") : undefined
+        if (profile) mkdirSync(profile, { recursive: true })
+        const server = await startLocal(model, GIT, profile ? ["--cpu-prof", "--cpu-prof-dir", profile] : [])
+        owners.push(server)
+        servers.push(server)
+      } catch (error) {
+        failed("local", error)
       }
-    } catch (error) {
-      for (const name of ["worker", "worker+machine"]) if (TARGETS.includes(name)) results.push(failed(name, error))
-    } finally {
-      await stopServer(started?.worker)
     }
-  }
-  if (TARGETS.includes("upstream")) {
-    log("\n[upstream] starting opencode serve")
-    let server: Server | undefined
-    try {
-      server = await startUpstream(model, GIT)
-      await measure(server)
-    } catch (error) {
-      results.push(failed("upstream", new Error(`upstream could not be started or measured: ${(error as Error).message}`)))
-    } finally {
-      await stopServer(server)
+    if (TARGETS.includes("worker") || TARGETS.includes("worker+machine")) {
+      log("[worker] starting wrangler dev" + (TARGETS.includes("worker+machine") ? " and pairing a machine" : ""))
+      try {
+        const started = await startWorker(model, { withMachine: TARGETS.includes("worker+machine"), git: GIT })
+        owners.push(started.worker)
+        if (TARGETS.includes("worker")) servers.push(started.worker)
+        if (TARGETS.includes("worker+machine")) {
+          if (started.machine) servers.push(started.machine)
+          else failed("worker+machine", new Error(started.error ?? "no machine"))
+        }
+      } catch (error) {
+        for (const name of ["worker", "worker+machine"]) if (TARGETS.includes(name)) failed(name, error)
+      }
     }
-  }
+    if (TARGETS.includes("upstream")) {
+      log("[upstream] starting opencode serve")
+      try {
+        const server = await startUpstream(model, GIT)
+        owners.push(server)
+        servers.push(server)
+      } catch (error) {
+        failed("upstream", new Error(`upstream could not be started: ${(error as Error).message}`))
+      }
+    }
 
-  await measureModel(model, direct, TURNS)
+    // Warm-up, server by server; the first turn of each case is kept as "first turn after start".
+    const running: Running[] = []
+    for (const server of servers) {
+      log(`[${server.name}] up at ${server.base}${server.note ? ` (${server.note})` : ""}; ${WARMUP} warm-up turn(s) per case`)
+      let stream: EventStream | undefined
+      try {
+        stream = await EventStream.open(server)
+        const result: TargetResult = { name: server.name, note: server.note, cold: {}, samples: { plain: empty(), tool: empty() }, problems: [] }
+        for (let i = 0; i < WARMUP; i++) {
+          for (const kind of CASES) {
+            const turn = await runTurn(server, stream, model, kind)
+            if (i === 0) result.cold[kind] = turn
+            record(result, turn, kind)
+          }
+        }
+        results.push(result)
+        running.push({ server, stream, result })
+      } catch (error) {
+        stream?.close()
+        failed(server.name, error)
+      }
+    }
+
+    // Measured rounds, interleaved: in each round every target (and the model called directly) runs one turn of
+    // each case, starting one place further along each round, so background load falls on all of them alike.
+    log(`measuring ${TURNS} rounds: ${["model", ...running.map((r) => r.server.name)].join(", ")} (rotating order)`)
+    const rotation: (Running | "model")[] = ["model", ...running]
+    const broken = new Set<Running>()
+    for (let round = 0; round < TURNS; round++) {
+      for (let k = 0; k < rotation.length; k++) {
+        const entry = rotation[(round + k) % rotation.length]!
+        if (entry === "model") {
+          for (const kind of CASES) direct[kind].push(await modelDirect(model, kind))
+          continue
+        }
+        if (broken.has(entry)) continue
+        try {
+          for (const kind of CASES) record(entry.result, await runTurn(entry.server, entry.stream, model, kind), kind, entry.result.samples[kind])
+        } catch (error) {
+          broken.add(entry)
+          entry.result.problems.push(`stopped after an error: ${(error as Error).message.split("\n")[0]}`)
+        }
+      }
+    }
+    for (const entry of running) entry.stream.close()
+  } finally {
+    for (const server of owners.reverse()) await stopServer(server)
+  }
   await model.server.close()
   if (values.profile) log(`CPU profile of the local target in ${join(resolve(values.profile), "local")}/`)
   removeTempDirs()
-  report(direct, results)
+  const order = ["local", "worker", "worker+machine", "upstream"]
+  report(direct, results.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)))
 }
 
 function report(direct: Record<Case, Timing[]>, results: TargetResult[]) {

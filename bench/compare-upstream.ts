@@ -6,7 +6,8 @@
  *
  * Both servers run at once (each with a fresh HOME and state, its own git project folder); turns run one server
  * at a time (upstream, then ours) so they never compete for the CPU. One warm-up turn on each first (upstream's
- * first turn also boots its plugins: `plugin.added` ×N etc.), not compared. Then, for each case (a plain text turn;
+ * first turn also boots its plugins: `plugin.added` ×N etc.), not compared, then a wait (≤ 60 s) until both are
+ * idle (upstream keeps a core busy for a while after its first turn). Then, for each case (a plain text turn;
  * a turn whose model calls bash `echo hi`, then answers), in a new session:
  * - the `/event?directory=` stream from POST /session until session.idle + the generated title + --settle-ms;
  * - `GET /session/:id/message` and `GET /session/:id` after that;
@@ -41,6 +42,7 @@ import {
   type Frame,
   type Server,
   type TurnResult,
+  waitQuiet,
 } from "./turn-support.ts"
 
 const { values } = parseArgs({
@@ -344,6 +346,8 @@ async function main() {
       warmups[side] = await record(servers[side]!, streams[side]!, model, "plain")
       log(`[${side}] warm-up turn done`)
     }
+    const settled = await waitQuiet()
+    log(`servers ${settled.quiet ? "quiet" : "not quiet"} after ${(settled.waitedMs / 1000).toFixed(0)} s`)
     for (const kind of CASES) {
       for (const side of SIDES) {
         recorded[kind][side] = await record(servers[side]!, streams[side]!, model, kind)

@@ -5,7 +5,7 @@
  * and one agent turn driven over HTTP.
  */
 import { execFileSync } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import http from "node:http"
 import { join } from "node:path"
 import { startModelServer, type ModelServer, type ScriptedReply } from "../test/support/model-server.ts"
@@ -398,6 +398,40 @@ export async function startUpstream(model: BenchModel, git = true): Promise<Serv
     throw error
   }
   return server
+}
+
+/** CPU seconds (user + system) used so far by the process groups of the running children. */
+export function childrenCpuSeconds(): number {
+  const groups = new Set([...children].map((child) => child.proc.pid))
+  let total = 0
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      if (groups.has(Number(fields[2]))) total += (Number(fields[11]) + Number(fields[12])) / 100 // pgrp; utime + stime in ticks
+    } catch {
+      // gone
+    }
+  }
+  return total
+}
+
+/**
+ * Waits until the children together use less than `cores` of CPU over a `windowMs` window (upstream keeps a core
+ * busy for ~15-20 s after its first turns), at most `maxMs`. Resolves with the ms waited and the last usage.
+ */
+export async function waitQuiet(cores = 0.15, windowMs = 2_000, maxMs = 60_000): Promise<{ waitedMs: number; cores: number; quiet: boolean }> {
+  const start = performance.now()
+  let usage = NaN
+  while (performance.now() - start < maxMs) {
+    const before = childrenCpuSeconds()
+    const t = performance.now()
+    await new Promise((resolveWait) => setTimeout(resolveWait, windowMs))
+    usage = (childrenCpuSeconds() - before) / ((performance.now() - t) / 1000)
+    if (usage < cores) return { waitedMs: performance.now() - start, cores: usage, quiet: true }
+  }
+  return { waitedMs: performance.now() - start, cores: usage, quiet: false }
 }
 
 // ---------------------------------------------------------------------------------------------------------

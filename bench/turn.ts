@@ -24,7 +24,8 @@
  *     →model = arrival of the turn's first step request at the model − t0 (what the server does before calling it)
  *   then a wait (≤ 3 s) for the generated title, so its write does not spill into the next turn.
  * - every target is started first and stays up; --warmup turns of each case on each (the first one is also
- *   reported as "first turn after start"); then --turns rounds, interleaved: in each round the model (direct) and
+ *   reported as "first turn after start"); then a wait (≤ 60 s) until the servers together use < 15% of a core
+ *   (upstream keeps a core busy for ~15-20 s after its first turns); then --turns rounds, interleaved: in each round the model (direct) and
  *   every target run one plain and one tool turn, one after another (never two at once), the order rotating by one
  *   each round, so load from elsewhere on the machine falls on all of them alike.
  * - overhead = server percentile − the model's same percentile (p50 with p50, p90 with p90), for first and end;
@@ -55,6 +56,7 @@ import {
   type Server,
   type Timing,
   type TurnResult,
+  waitQuiet,
 } from "./turn-support.ts"
 
 const { values } = parseArgs({
@@ -216,6 +218,10 @@ async function main() {
         failed(server.name, error)
       }
     }
+
+    // Upstream keeps a core busy for a while after its first turns: let every server settle first.
+    const settled = await waitQuiet()
+    log(`servers ${settled.quiet ? "quiet" : "NOT quiet"} after ${fmt(settled.waitedMs / 1000, 0)} s (${fmt(settled.cores * 100, 0)}% of a core over 2 s)`)
 
     // Measured rounds, interleaved: in each round every target (and the model called directly) runs one turn of
     // each case, starting one place further along each round, so background load falls on all of them alike.

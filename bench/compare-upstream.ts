@@ -438,10 +438,28 @@ async function main() {
       const diff = (x: string[], y: string[]) => x.filter((k) => !y.includes(k))
       out.push(`  step ${i + 1}:`)
       out.push(`    body keys: only upstream [${diff(keysA, keysB).join(", ")}], only ours [${diff(keysB, keysA).join(", ")}]`)
-      for (const key of keysA.filter((k) => keysB.includes(k) && !["messages", "tools"].includes(k))) {
-        if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) out.push(`    ${key}: upstream ${JSON.stringify(a[key])}, ours ${JSON.stringify(b[key])}`)
-      }
+      const differing = keysA.filter((k) => keysB.includes(k) && !["messages", "tools"].includes(k) && JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+      for (const key of differing) out.push(`    ${key}: upstream ${JSON.stringify(a[key])}, ours ${JSON.stringify(b[key])}`)
+      if (!differing.length) out.push(`    other fields (${keysA.filter((k) => keysB.includes(k) && !["messages", "tools"].includes(k)).join(", ")}): equal`)
       out.push(`    tools: only upstream [${diff(toolsA, toolsB).join(", ")}], only ours [${diff(toolsB, toolsA).join(", ")}] (upstream ${toolsA.length}, ours ${toolsB.length})`)
+      // The shared tools' parameters: property names and required ones.
+      const params = (body: any, name: string) => (body.tools ?? []).find((t: any) => t.function?.name === name)?.function?.parameters ?? {}
+      for (const name of toolsA.filter((t: string) => toolsB.includes(t))) {
+        const pa = params(a, name)
+        const pb = params(b, name)
+        const propsA = Object.keys(pa.properties ?? {})
+        const propsB = Object.keys(pb.properties ?? {})
+        const reqA = [...(pa.required ?? [])].sort().join(",")
+        const reqB = [...(pb.required ?? [])].sort().join(",")
+        const notes: string[] = []
+        if (diff(propsA, propsB).length) notes.push(`only upstream [${diff(propsA, propsB).join(", ")}]`)
+        if (diff(propsB, propsA).length) notes.push(`only ours [${diff(propsB, propsA).join(", ")}]`)
+        if (reqA !== reqB) notes.push(`required upstream [${reqA}], ours [${reqB}]`)
+        if (notes.length && i === 0) out.push(`    tool ${name} parameters: ${notes.join("; ")}`)
+      }
+      const systemOf = (body: any) =>
+        (body.messages ?? []).filter((m: any) => m.role === "system").map((m: any) => (typeof m.content === "string" ? m.content : JSON.stringify(m.content))).join("\n")
+      out.push(`    system prompt: upstream ${systemOf(a).length} chars, ours ${systemOf(b).length} chars`)
       out.push(`    message roles: upstream ${rolesA || "-"}${rolesA === rolesB ? " (same)" : ` | ours ${rolesB || "-"}`}`)
     }
     totals.push(`${kind}: ${differences} event line(s), ${keyDiffs} stored key/type/value difference(s), ${eventDiffs} event type(s) with differing properties`)

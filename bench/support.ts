@@ -31,9 +31,9 @@ export interface Child {
 export const children = new Set<Child>()
 const tempDirs: string[] = []
 
-/** Spawns `command` in ROOT, detached (its own process group), stdin ignored, stdout/stderr captured. */
-export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
-  const proc = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+/** Spawns `command` in `cwd` (default ROOT), detached (its own process group), stdin ignored, stdout/stderr captured. */
+export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd: string = ROOT): Child {
+  const proc = spawn(command, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
   const child: Child = { name, proc, stdout: "", stderr: "", exited: false, exitCode: null }
   proc.stdout!.setEncoding("utf8").on("data", (s: string) => (child.stdout = (child.stdout + s).slice(-TAIL)))
   proc.stderr!.setEncoding("utf8").on("data", (s: string) => (child.stderr = (child.stderr + s).slice(-TAIL)))

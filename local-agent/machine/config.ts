@@ -68,10 +68,11 @@ export function createConfigFileService(environment: ConfigEnvironment = { env: 
     return [{ path, kind: "json", text: await substitute(text, { path, base: dirname(path), env, home, readText }) }]
   }
 
-  /** `<folder>/<name>/*.md` for each of `names`, sorted, as agents or commands named by their file. */
-  async function markdown(folder: string, names: string[], kind: "agent" | "command"): Promise<ConfigSource[]> {
+  /** `<folder>/<name>/*.md` for each of `names` the folder has (`present`), sorted, as agents or commands named by their file. */
+  async function markdown(folder: string, present: Set<string>, names: string[], kind: "agent" | "command"): Promise<ConfigSource[]> {
     const out: ConfigSource[] = []
     for (const name of names) {
+      if (!present.has(name)) continue
       const entries = await readdir(join(folder, name)).catch(() => [] as string[])
       for (const entry of entries.filter((file) => file.endsWith(".md")).sort()) {
         const path = join(folder, name, entry)
@@ -143,11 +144,22 @@ export function createConfigFileService(environment: ConfigEnvironment = { env: 
       const folders = new Set([globalFolder, ...project.map((folder) => join(folder, ".opencode")), join(home, ".opencode")])
       if (configDir) folders.add(configDir)
       for (const folder of folders) {
-        // The global folder brings agents and commands only: its opencode.json came first.
-        if (folder !== globalFolder || folder === configDir) {
-          parts.push(json(join(folder, "opencode.jsonc")), json(join(folder, "opencode.json")))
-        }
-        parts.push(markdown(folder, ["agent", "agents"], "agent"), markdown(folder, ["command", "commands"], "command"))
+        // One listing tells what a config folder holds (most of them do not exist): nothing else is looked up in vain.
+        parts.push(
+          readdir(folder).then(
+            async (names) => {
+              const present = new Set(names)
+              const found: Promise<ConfigSource[]>[] = []
+              // The global folder brings agents and commands only: its opencode.json came first.
+              if (folder !== globalFolder || folder === configDir) {
+                for (const name of ["opencode.jsonc", "opencode.json"]) if (present.has(name)) found.push(json(join(folder, name)))
+              }
+              found.push(markdown(folder, present, ["agent", "agents"], "agent"), markdown(folder, present, ["command", "commands"], "command"))
+              return (await Promise.all(found)).flat()
+            },
+            () => [],
+          ),
+        )
       }
       return (await Promise.all(parts)).flat()
     },

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import type { ProjectIdentity } from "../../shared/ports.ts"
+import { findRepository } from "./git.ts"
 
 const run = promisify(execFile)
 const GLOBAL: ProjectIdentity = { id: "global", worktree: "/" }
@@ -21,6 +22,8 @@ export function createProjectResolver() {
     const cached = cache.get(directory)
     if (cached) return cached
     const identity = (async (): Promise<ProjectIdentity> => {
+      // No .git up the tree (a few stats, no process): outside git. Asked on every request, so it must be cheap.
+      if (!(await findRepository(directory))) return GLOBAL
       try {
         const worktree = await git(directory, "rev-parse", "--show-toplevel")
         const roots = (await git(directory, "rev-list", "--max-parents=0", "--all")).split("\n").filter(Boolean).sort()

@@ -154,7 +154,11 @@ export namespace Agents {
 
   /** The named agent, else the config's `default_agent`, else build; 400 for a name no agent has. */
   export async function resolve(ports: Ports, directory: string, name: string | undefined): Promise<Agent> {
-    const config = await readConfig(ports, directory)
+    return pick(await readConfig(ports, directory), name)
+  }
+
+  /** As `resolve`, from a config already read. */
+  export function pick(config: Json, name: string | undefined): Agent {
     const agents = agentsOf(config)
     const wanted = name ?? str(config.default_agent) ?? "build"
     const agent = agents.find((candidate) => candidate.name === wanted) ?? (name === undefined ? agents.find((a) => a.name === "build") : undefined)

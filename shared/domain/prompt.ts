@@ -5,6 +5,8 @@ import { Providers, type ModelRef } from "../provider/provider.ts"
 import type { MessageWithParts, Part, PromptInput, UserMessage } from "../schema/message.ts"
 import type { Session } from "../schema/session.ts"
 import { Agents } from "./agent.ts"
+import { Configs } from "./config.ts"
+import type { Config } from "../schema/config.ts"
 import { Bus } from "./bus.ts"
 import { Sessions } from "./session.ts"
 
@@ -27,17 +29,18 @@ export namespace Prompt {
     if (input.messageID && (await ports.sessions.message(sessionID, input.messageID))) {
       throw new ConflictError({ message: `Message ${input.messageID} already exists in session ${sessionID}` })
     }
-    const agent = await Agents.resolve(ports, session.directory, input.agent ?? session.agent)
-    const model = await chooseModel(ports, session, input.model ?? agent.model, !input.noReply)
+    const config = await Configs.get(ports, session.directory)
+    const agent = Agents.pick(config, input.agent ?? session.agent)
+    const model = await chooseModel(ports, session, config, input.model ?? agent.model, !input.noReply)
     return storeUserMessage(ports, session, input, agent.name, model)
   }
 
   /** The named model, else the session's last one, else the default; checked when a reply will need it. */
-  async function chooseModel(ports: Ports, session: Session, named: ModelRef | undefined, check: boolean): Promise<ModelRef> {
+  async function chooseModel(ports: Ports, session: Session, config: Config, named: ModelRef | undefined, check: boolean): Promise<ModelRef> {
     const remembered = session.model && { providerID: session.model.providerID, modelID: session.model.id }
-    const ref = named ?? remembered ?? (await Providers.defaultModel(ports, session.directory))
+    const ref = named ?? remembered ?? (await Providers.defaultModel(ports, session.directory, config))
     if (!ref) return UNCONFIGURED_MODEL
-    if (check) await Providers.model(ports, session.directory, ref)
+    if (check) await Providers.model(ports, session.directory, ref, config)
     return { providerID: ref.providerID, modelID: ref.modelID }
   }
 
@@ -59,8 +62,9 @@ export namespace Prompt {
       ({ id, ...part }) => ({ id: id ?? Identifier.ascending("part", now), sessionID, messageID: info.id, ...part }) as Part,
     )
     const touched = { ...session, time: { ...session.time, updated: now } }
-    await Sessions.save(ports, touched)
-    await ports.sessions.putMessage(info, parts)
+    // Both writes at once (a store that commits in groups syncs them together), announced in order after.
+    await Promise.all([ports.sessions.put(touched), ports.sessions.putMessage(info, parts)])
+    await Bus.publish(ports, session.directory, "session.updated", { sessionID, info: touched })
     await Bus.publish(ports, session.directory, "message.updated", { sessionID, info })
     for (const part of parts) {
       await Bus.publish(ports, session.directory, "message.part.updated", { sessionID, part, time: now })

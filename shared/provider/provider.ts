@@ -49,33 +49,58 @@ export function parseModelRef(value: string | undefined): ModelRef | undefined {
  * the info and an `apiKey` option is dropped.
  */
 export namespace Providers {
-  export async function resolve(ports: Ports, directory: string): Promise<Map<string, ResolvedProvider>> {
-    const config = await Configs.get(ports, directory)
-    const stored = new Set(await Credentials.connected(ports))
+  /** What every lookup needs once: the directory's config and the ids with stored credentials. */
+  interface Context {
+    config: Config
+    stored: Set<string>
+  }
+
+  async function context(ports: Ports, directory: string, config?: Config): Promise<Context> {
+    const [loaded, stored] = await Promise.all([config ?? Configs.get(ports, directory), Credentials.connected(ports)])
+    return { config: loaded, stored: new Set(stored) }
+  }
+
+  /** Known providers (catalogue and config), minus `disabled_providers`, within `enabled_providers`; the config's first. */
+  function ids({ config }: Context): string[] {
     const disabled = new Set(config.disabled_providers ?? [])
     const enabled = config.enabled_providers ? new Set(config.enabled_providers) : undefined
-    const ids = new Set([...CATALOGUE.keys(), ...Object.keys(config.provider ?? {})])
-    const out = new Map<string, ResolvedProvider>()
-    for (const providerID of ids) {
-      if (disabled.has(providerID) || (enabled && !enabled.has(providerID))) continue
-      const declared = config.provider?.[providerID]
-      const settings = ConfigMerge.deep(CATALOGUE.get(providerID) ?? {}, declared ?? {}) as ProviderConfig
-      const key = await credential(ports, providerID, settings, stored.has(providerID))
-      const endpoint = typeof settings.options?.baseURL === "string" || (declared?.api !== undefined)
-      const connected = key !== undefined || (declared !== undefined && endpoint)
-      out.set(providerID, { info: info(providerID, settings, key, stored.has(providerID), declared !== undefined), settings, key, connected })
-    }
-    return out
+    return [...new Set([...Object.keys(config.provider ?? {}), ...CATALOGUE.keys()])].filter(
+      (providerID) => !disabled.has(providerID) && (!enabled || enabled.has(providerID)),
+    )
+  }
+
+  /** A provider's settings (the catalogue's under the config's) and how it is reached, before its models are listed. */
+  async function access(ports: Ports, ctx: Context, providerID: string) {
+    const declared = ctx.config.provider?.[providerID]
+    const settings = ConfigMerge.deep(CATALOGUE.get(providerID) ?? {}, declared ?? {}) as ProviderConfig
+    const key = await credential(ports, providerID, settings, ctx.stored.has(providerID))
+    const endpoint = typeof settings.options?.baseURL === "string" || declared?.api !== undefined
+    return { providerID, declared, settings, key, connected: key !== undefined || (declared !== undefined && endpoint) }
+  }
+
+  function complete(ctx: Context, reached: Awaited<ReturnType<typeof access>>): ResolvedProvider {
+    const { providerID, declared, settings, key, connected } = reached
+    return { info: info(providerID, settings, key, ctx.stored.has(providerID), declared !== undefined), settings, key, connected }
+  }
+
+  async function resolveOne(ports: Ports, ctx: Context, providerID: string): Promise<ResolvedProvider> {
+    return complete(ctx, await access(ports, ctx, providerID))
+  }
+
+  export async function resolve(ports: Ports, directory: string, config?: Config): Promise<ResolvedProvider[]> {
+    const ctx = await context(ports, directory, config)
+    return Promise.all(ids(ctx).map((providerID) => resolveOne(ports, ctx, providerID)))
   }
 
   /** `GET /provider`: every provider, the connected ones, and each one's preferred model. */
   export async function list(ports: Ports, directory: string): Promise<ProviderView> {
-    const [resolved, config] = await Promise.all([resolve(ports, directory), Configs.get(ports, directory)])
-    const providers = [...resolved.values()].map((provider) => provider.info)
+    const config = await Configs.get(ports, directory)
+    const resolved = (await resolve(ports, directory, config)).sort((a, b) => (a.info.id < b.info.id ? -1 : a.info.id > b.info.id ? 1 : 0))
+    const providers = resolved.map((provider) => provider.info)
     return {
       providers,
       default: defaults(providers, config),
-      connected: [...resolved.values()].filter((provider) => provider.connected).map((provider) => provider.info.id),
+      connected: resolved.filter((provider) => provider.connected).map((provider) => provider.info.id),
     }
   }
 
@@ -87,8 +112,9 @@ export namespace Providers {
   }
 
   /** The provider and model `ref` names; 400 ProviderModelNotFoundError when either is unknown. */
-  export async function model(ports: Ports, directory: string, ref: ModelRef): Promise<{ provider: ResolvedProvider; model: Model }> {
-    const provider = (await resolve(ports, directory)).get(ref.providerID)
+  export async function model(ports: Ports, directory: string, ref: ModelRef, config?: Config): Promise<{ provider: ResolvedProvider; model: Model }> {
+    const ctx = await context(ports, directory, config)
+    const provider = ids(ctx).includes(ref.providerID) ? await resolveOne(ports, ctx, ref.providerID) : undefined
     const model = provider?.info.models[ref.modelID]
     if (!provider || !model) {
       const suggestions = provider ? Object.keys(provider.info.models).filter((id) => id.includes(ref.modelID) || ref.modelID.includes(id)) : []
@@ -102,22 +128,24 @@ export namespace Providers {
     return { provider, model }
   }
 
-  /** The config's `model`, else the preferred model of the first connected provider the config declares (or any). */
-  export async function defaultModel(ports: Ports, directory: string): Promise<ModelRef | undefined> {
-    const config = await Configs.get(ports, directory)
-    const configured = parseModelRef(config.model)
+  /** The config's `model`, else the preferred model of the first connected provider, those the config declares first. */
+  export async function defaultModel(ports: Ports, directory: string, config?: Config): Promise<ModelRef | undefined> {
+    const ctx = await context(ports, directory, config)
+    const configured = parseModelRef(ctx.config.model)
     if (configured) return configured
-    const resolved = [...(await resolve(ports, directory)).values()].filter((provider) => provider.connected)
-    const declared = Object.keys(config.provider ?? {})
-    const provider = resolved.find((entry) => declared.includes(entry.info.id)) ?? resolved[0]
-    const model = provider && sortModels(Object.values(provider.info.models))[0]
-    return model ? { providerID: provider.info.id, modelID: model.id } : undefined
+    for (const providerID of ids(ctx)) {
+      const reached = await access(ports, ctx, providerID)
+      if (!reached.connected) continue
+      const model = sortModels(Object.values(complete(ctx, reached).info.models))[0]
+      if (model) return { providerID, modelID: model.id }
+    }
+    return undefined
   }
 
   /** Every provider takes an API key through `PUT /auth/:providerID`; no OAuth flows exist here. */
   export async function authMethods(ports: Ports, directory: string): Promise<Record<string, ProviderAuthMethod[]>> {
-    const { providers } = await list(ports, directory)
-    return Object.fromEntries(providers.map((provider) => [provider.id, [{ type: "api" as const, label: "API key" }]]))
+    const ctx = await context(ports, directory)
+    return Object.fromEntries(ids(ctx).sort().map((providerID) => [providerID, [{ type: "api" as const, label: "API key" }]]))
   }
 }
 

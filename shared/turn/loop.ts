@@ -6,9 +6,9 @@ import { Projects } from "../domain/project.ts"
 import { Sessions } from "../domain/session.ts"
 import { Identifier } from "../id.ts"
 import type { Ports } from "../ports.ts"
-import { Providers } from "../provider/provider.ts"
+import { parseModelRef, Providers } from "../provider/provider.ts"
 import type { Agent } from "../schema/app-info.ts"
-import type { Model } from "../schema/config.ts"
+import type { Config, Model } from "../schema/config.ts"
 import type { AssistantMessage, MessageError, MessageWithParts, UserMessage } from "../schema/message.ts"
 import type { Session } from "../schema/session.ts"
 import { aborted, isRetryable, messageError, retryAfterMs } from "./errors.ts"
@@ -80,12 +80,11 @@ export namespace AgentLoop {
    * error and the session goes idle. Only for sessions with no loop running here.
    */
   export async function recover(ports: Ports, sessionID?: string): Promise<void> {
-    const entries = sessionID
-      ? [[turnKey(sessionID), await ports.records.get<{ directory: string }>(turnKey(sessionID))] as const]
-      : await ports.records.list<{ directory: string }>("turn/")
-    for (const [key, record] of entries) {
+    // A named session (its object's watchdog) is closed whether or not its turn record landed.
+    const entries = sessionID ? [turnKey(sessionID)] : (await ports.records.list<unknown>("turn/")).map(([key]) => key)
+    for (const key of entries) {
       const id = key.slice("turn/".length)
-      if (!record || loops.has(id)) continue
+      if (loops.has(id)) continue
       const session = await ports.sessions.get(id)
       if (session) {
         for (const { info, parts } of await ports.sessions.messages(id, { limit: 20 })) {
@@ -128,7 +127,10 @@ export namespace AgentLoop {
   async function busySpell(ports: Ports, sessionID: string, loop: Loop): Promise<number> {
     let session = await Sessions.get(ports, sessionID).catch((error) => (settle(loop, undefined, error), undefined))
     if (!session) return 0
-    await ports.records.put(turnKey(sessionID), { directory: session.directory })
+    // Written while the turn starts (locally the log keeps it ahead of the turn's own writes; on the edge the
+    // session object's watchdog closes the turn whether or not it landed).
+    const marked = ports.records.put(turnKey(sessionID), { directory: session.directory })
+    marked.catch(() => {})
     await Sessions.setStatus(ports, session, { type: "busy" })
     let answered: string | undefined
     let turns = 0
@@ -151,7 +153,7 @@ export namespace AgentLoop {
       settle(loop, undefined, error)
     } finally {
       await Sessions.setStatus(ports, session, { type: "idle" }).catch(() => {})
-      await ports.records.delete(turnKey(sessionID)).catch(() => {})
+      await marked.then(() => ports.records.delete(turnKey(sessionID))).catch(() => {})
     }
     return turns
   }
@@ -170,8 +172,15 @@ export namespace AgentLoop {
   /** One turn: steps until the model stops calling tools (or the step limit, or an error), for `user`. */
   async function turn(ports: Ports, session: Session, user: UserMessage, history: MessageWithParts[], signal: AbortSignal): Promise<MessageWithParts> {
     const directory = session.directory
-    const project = await Projects.current(ports, directory)
-    const agent = await Agents.resolve(ports, directory, user.agent).catch(() => Agents.resolve(ports, directory, undefined))
+    const [project, config] = await Promise.all([Projects.current(ports, directory), Configs.get(ports, directory)])
+    const agent = (() => {
+      try {
+        return Agents.pick(config, user.agent)
+      } catch {
+        // the agent was removed from the config since the prompt: the default one answers
+        return Agents.pick(config, undefined)
+      }
+    })()
     const base: AssistantMessage = {
       id: "",
       sessionID: session.id,
@@ -187,11 +196,9 @@ export namespace AgentLoop {
       tokens: { ...NO_TOKENS },
       ...(user.model.variant !== undefined ? { variant: user.model.variant } : {}),
     }
-    const newMessage = async () => {
+    const newMessage = () => {
       const now = ports.clock.now()
-      const parts = new StepParts(ports, directory, { ...base, id: Identifier.ascending("message", now), time: { created: now } })
-      await parts.saveMessage(parts.info)
-      return parts
+      return new StepParts(ports, directory, { ...base, id: Identifier.ascending("message", now), time: { created: now } })
     }
 
     let model: Model
@@ -203,20 +210,19 @@ export namespace AgentLoop {
           message: "No model provider is configured: add one to opencode.json (provider, model) or store a key with PUT /auth/:providerID",
         })
       }
-      const resolved = await Providers.model(ports, directory, user.model)
+      const resolved = await Providers.model(ports, directory, user.model, config)
       model = resolved.model
       language = languageModel(ports, resolved.provider, resolved.model)
     } catch (error) {
-      const parts = await newMessage()
+      const parts = newMessage()
       return finishWithError(ports, session, parts, messageError(error, user.model.providerID))
     }
 
-    const config = await Configs.get(ports, directory)
     const firstPrompt = history.filter((entry) => entry.info.role === "user").length === 1
     if (firstPrompt && !session.parentID && hasDefaultTitle(session)) {
-      const small = await titleModel(ports, directory, config.small_model).catch(() => undefined)
       const text = history.at(-1)?.parts.flatMap((part) => (part.type === "text" && !part.synthetic ? [part.text] : [])).join("\n") ?? ""
-      if (text) ports.background(generateTitle(ports, session, small ?? language, text, signal))
+      const titling = titleModel(ports, directory, config).catch(() => undefined)
+      if (text) ports.background(titling.then((small) => generateTitle(ports, session, small ?? language, text, signal)))
     }
 
     const tools = model.capabilities.toolcall ? modelTools(config, agent, user.tools, session.parentID !== undefined) : {}
@@ -229,11 +235,13 @@ export namespace AgentLoop {
     let last: StepParts | undefined
     for (let step = 1; ; step++) {
       const final = step >= maxSteps
-      const parts = await newMessage()
+      const parts = newMessage()
       last = parts
-      const messages = await modelMessages(ports, directory, await ports.sessions.messages(session.id, {}), model)
       const notes = [user.system, format && StructuredOutput.instruction(format), correction, final ? LAST_STEP_NOTE : undefined]
-      const system = await systemPrompt(ports, { directory, agent, model, instructions: config.instructions ?? [], extra: notes.filter(Boolean).join("\n\n") || undefined })
+      const [messages, system] = await Promise.all([
+        ports.sessions.messages(session.id, {}).then((stored) => modelMessages(ports, directory, stored, model)),
+        systemPrompt(ports, { directory, project, agent, model, instructions: config.instructions ?? [], extra: notes.filter(Boolean).join("\n\n") || undefined }),
+      ])
       let outcome = await runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
       for (let attempt = 1; outcome.error && !outcome.produced && isRetryable(outcome.error) && attempt <= ports.config.modelRetries; attempt++) {
         if (!(await waitToRetry(ports, session, attempt, outcome.error, signal))) {
@@ -261,8 +269,8 @@ export namespace AgentLoop {
         ...(error ? { error } : {}),
         ...(checked && "value" in checked ? { structured: checked.value } : {}),
       }
-      await parts.saveMessage(finished)
-      await parts.saveMessage({ ...finished, time: { ...finished.time, completed: ports.clock.now() } })
+      const stepFinish = outcome.finish !== undefined && !outcome.error ? { reason: outcome.finish, tokens: outcome.tokens, cost: outcome.cost } : undefined
+      await parts.finish(finished, ports.clock.now(), stepFinish)
       if (error) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
       if (correction) continue
       if (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final) break
@@ -279,15 +287,15 @@ export namespace AgentLoop {
   }
 
   async function finishWithError(ports: Ports, session: Session, parts: StepParts, error: MessageError): Promise<MessageWithParts> {
-    await parts.saveMessage({ ...parts.info, error, time: { ...parts.info.time, completed: ports.clock.now() } })
+    await parts.finish({ ...parts.info, error }, ports.clock.now())
     await Bus.publish(ports, session.directory, "session.error", { sessionID: session.id, error })
     return { info: parts.info, parts: [] }
   }
 
-  async function titleModel(ports: Ports, directory: string, smallModel: string | undefined): Promise<LanguageModel | undefined> {
-    const ref = smallModel?.includes("/") ? { providerID: smallModel.split("/")[0]!, modelID: smallModel.slice(smallModel.indexOf("/") + 1) } : undefined
+  async function titleModel(ports: Ports, directory: string, config: Config): Promise<LanguageModel | undefined> {
+    const ref = parseModelRef(config.small_model)
     if (!ref) return undefined
-    const resolved = await Providers.model(ports, directory, ref)
+    const resolved = await Providers.model(ports, directory, ref, config)
     return languageModel(ports, resolved.provider, resolved.model)
   }
 

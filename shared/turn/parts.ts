@@ -20,6 +20,8 @@ export class StepParts {
   private readonly parts = new Map<string, Part>()
   /** Per streaming part: text not yet announced on a `message.part.updated`, and when that last happened. */
   private readonly unannounced = new Map<string, { text: string; at: number }>()
+  /** The message is stored and announced with its first part (one write fewer before the model is called). */
+  private announced = false
 
   constructor(
     private readonly ports: Ports,
@@ -35,21 +37,25 @@ export class StepParts {
     return [...this.parts.values()]
   }
 
-  /** Stores and announces the message itself (created, finished, completed). */
-  async saveMessage(message: AssistantMessage): Promise<void> {
-    this.message = message
-    await this.ports.sessions.putMessage(message, [])
-    await Bus.publish(this.ports, this.directory, "message.updated", { sessionID: message.sessionID, info: message })
+  /**
+   * Ends the message in one write: its last part (`step-finish`), then the message as finished and as completed,
+   * announced in that order (upstream announces both states).
+   */
+  async finish(finished: AssistantMessage, completedAt: number, last?: PartFields<"step-finish">): Promise<void> {
+    const part = last && this.create("step-finish", last)
+    const completed = { ...finished, time: { ...finished.time, completed: completedAt } }
+    if (part) this.parts.set(part.id, part)
+    await this.ports.sessions.putMessage(completed, part ? [part] : [])
+    await this.announceCreated()
+    if (part) await this.announce(part)
+    for (const state of [finished, completed]) {
+      this.message = state
+      await Bus.publish(this.ports, this.directory, "message.updated", { sessionID: state.sessionID, info: state })
+    }
   }
 
   async add<T extends Part["type"]>(type: T, fields: PartFields<T>): Promise<PartOf<T>> {
-    const part = {
-      id: Identifier.ascending("part", this.ports.clock.now()),
-      sessionID: this.message.sessionID,
-      messageID: this.message.id,
-      ...fields,
-      type,
-    } as unknown as PartOf<T>
+    const part = this.create(type, fields)
     await this.save(part)
     return part
   }
@@ -57,9 +63,27 @@ export class StepParts {
   async save(part: Part): Promise<void> {
     this.parts.set(part.id, part)
     await this.ports.sessions.putMessage(this.message, [part])
+    await this.announceCreated()
     const pending = this.unannounced.get(part.id)
     this.unannounced.delete(part.id)
     await this.announce(part, pending?.text || undefined)
+  }
+
+  private create<T extends Part["type"]>(type: T, fields: PartFields<T>): PartOf<T> {
+    return {
+      id: Identifier.ascending("part", this.ports.clock.now()),
+      sessionID: this.message.sessionID,
+      messageID: this.message.id,
+      ...fields,
+      type,
+    } as unknown as PartOf<T>
+  }
+
+  /** The new message's `message.updated`, once, before anything of it. */
+  private async announceCreated(): Promise<void> {
+    if (this.announced) return
+    this.announced = true
+    await Bus.publish(this.ports, this.directory, "message.updated", { sessionID: this.message.sessionID, info: this.message })
   }
 
   /** Appends streamed text to a text or reasoning part: announced now, stored when the part is saved. */

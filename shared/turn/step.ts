@@ -46,14 +46,15 @@ export interface StepOutcome {
 
 /**
  * One model call: streams text and reasoning into parts (deltas published as they come), runs each tool call as
- * soon as it arrives (pending → running → completed | error), and after every call has ended records the step's
- * usage and cost (`step-finish`). An abort ends the stream at once; what was streamed stays, and tools still
+ * soon as it arrives (pending → running → completed | error), and after every call has ended answers the step's
+ * finish, usage and cost (the turn records them with `step-finish`). An abort ends the stream at once; what was streamed stays, and tools still
  * running end with an error.
  */
 export async function runStep(input: StepInput): Promise<StepOutcome> {
   const { ports, parts, signal } = input
   const now = () => ports.clock.now()
-  if (!parts.list().some((part) => part.type === "step-start")) await parts.add("step-start", {})
+  // The model is called while step-start is stored; it is announced before anything the model sends.
+  const started = parts.list().some((part) => part.type === "step-start") ? Promise.resolve() : parts.add("step-start", {}).then(() => {})
   const open = new Map<string, TextPart | ReasoningPart>()
   const toolParts = new Map<string, ToolPart>()
   const running: Promise<void>[] = []
@@ -108,6 +109,7 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
     ...(input.model.limit.output > 0 ? { maxOutputTokens: Math.min(input.model.limit.output, 32_000) } : {}),
   })
   try {
+    await started
     for await (const event of stream.fullStream) {
       switch (event.type) {
         case "text-start":
@@ -169,7 +171,6 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
   if (failure !== undefined || finish === undefined) {
     return { error: messageError(failure ?? new Error("The model's stream ended without finishing"), input.model.providerID), produced, toolCalls, rejected, tokens, cost }
   }
-  await parts.add("step-finish", { reason: finish, tokens, cost })
   return { finish, produced, toolCalls, rejected, tokens, cost }
 }
 

@@ -1,5 +1,5 @@
 import type { Ports } from "../ports.ts"
-import { Projects } from "../domain/project.ts"
+import type { Project } from "../schema/project.ts"
 import type { Agent } from "../schema/app-info.ts"
 import type { Model } from "../schema/config.ts"
 
@@ -18,9 +18,9 @@ const BASE_PROMPT = [
  */
 export async function systemPrompt(
   ports: Ports,
-  input: { directory: string; agent: Agent; model: Model; instructions: string[]; extra?: string },
+  input: { directory: string; project: Project; agent: Agent; model: Model; instructions: string[]; extra?: string },
 ): Promise<string[]> {
-  const project = await Projects.current(ports, input.directory)
+  const { project } = input
   const parts = [input.agent.prompt ?? BASE_PROMPT, environment(ports, input.directory, project.worktree, project.vcs === "git", input.model)]
   parts.push(...(await instructions(ports, input.directory, input.instructions)))
   if (input.extra) parts.push(input.extra)

@@ -28,7 +28,8 @@ export class DurableObjectHub implements EventHub {
   async subscribe(key: StreamKey, lastEventId: string | undefined, sink: StreamSink): Promise<() => void> {
     const url = new URL("https://stream/subscribe")
     if (lastEventId) url.searchParams.set("after", lastEventId)
-    const response = await this.objects.stream(key).fetch(url, { headers: { Upgrade: "websocket" } })
+    // A Request, not (url, init): the stream may be the calling object itself (Objects' host), whose fetch takes one.
+    const response = await this.objects.stream(key).fetch(new Request(url, { headers: { Upgrade: "websocket" } }))
     const socket = response.webSocket
     if (!socket) throw new Error(`Event stream refused the subscription: ${response.status}`)
     socket.accept()

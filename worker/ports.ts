@@ -7,7 +7,7 @@ import { webStreamTransport } from "../shared/event/sse.ts"
 import { VERSION } from "../shared/version.ts"
 import { numberVar, type Env } from "./env.ts"
 import { DurableObjectHub } from "./hub.ts"
-import { Objects } from "./objects.ts"
+import { Objects, type HostSession } from "./objects.ts"
 import { machineObjectName } from "./names.ts"
 import { rememberedProjectResolver } from "./project.ts"
 import { createRemoteMachine } from "./remote-machine.ts"
@@ -24,8 +24,8 @@ const log: Logger = {
  * The edge's ports for one tenant. Its machine is the one paired with the tenant, reached through the tunnel
  * (503 MachineUnavailable while none is connected), which also names the directories' projects.
  */
-export function createWorkerPorts(env: Env, tenant: string, options: { passwordAuth: boolean }): Ports {
-  const objects = new Objects(env, tenant)
+export function createWorkerPorts(env: Env, tenant: string, options: { passwordAuth: boolean; host?: HostSession }): Ports {
+  const objects = new Objects(env, tenant, options.host)
   const password = env.OPENCODE_SERVER_PASSWORD
   const records = durableRecordStore(objects)
   const machine = createRemoteMachine(tenant, () => env.MACHINES.getByName(machineObjectName(tenant)))

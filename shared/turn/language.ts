@@ -12,6 +12,22 @@ import type { Model } from "../schema/config.ts"
  * (Ollama, LM Studio, vLLM...) may take none. Requests go out through the runtime's fetch port.
  */
 export function languageModel(ports: Ports, provider: ResolvedProvider, model: Model): LanguageModel {
+  // A provider instance builds its response schemas when made: one per runtime and settings is reused.
+  const key = JSON.stringify([provider.info.id, provider.settings.options, provider.settings.api, provider.key, model.api, model.headers])
+  const cache = made.get(ports) ?? new Map<string, LanguageModel>()
+  made.set(ports, cache)
+  const cached = cache.get(key)
+  if (cached) return cached
+  const created = create(ports, provider, model)
+  if (cache.size >= MAX_CACHED_MODELS) cache.delete(cache.keys().next().value!)
+  cache.set(key, created)
+  return created
+}
+
+const MAX_CACHED_MODELS = 32
+const made = new WeakMap<Ports, Map<string, LanguageModel>>()
+
+function create(ports: Ports, provider: ResolvedProvider, model: Model): LanguageModel {
   const options = provider.settings.options ?? {}
   const baseURL = (typeof options.baseURL === "string" && options.baseURL) || model.api.url || provider.settings.api || undefined
   const headers = { ...(options.headers as Record<string, string> | undefined), ...model.headers }

@@ -100,7 +100,9 @@ export namespace AgentLoop {
           await ports.sessions.putMessage(closed, openParts)
           await Bus.publish(ports, session.directory, "message.updated", { sessionID: id, info: closed })
         }
-        await Sessions.setStatus(ports, session, { type: "idle" })
+        // Announced only when it was not idle: a watchdog that fires after a clean end says nothing.
+        const status = (await ports.sessions.status(session.directory))[id]
+        if (status && status.type !== "idle") await Sessions.setStatus(ports, session, { type: "idle" })
       }
       await ports.records.delete(key)
     }

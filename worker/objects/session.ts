@@ -26,7 +26,7 @@ export class SessionObject extends StreamObject {
   async runTurn(tenant: string, sessionID: string, userID: string): Promise<MessageWithParts> {
     this.sql.exec("INSERT OR REPLACE INTO turn_owner (id, tenant) VALUES (1, ?)", tenant)
     await this.ctx.storage.setAlarm(Date.now() + TURN_WATCHDOG_MS)
-    return AgentLoop.run(createWorkerPorts(this.env, tenant, { passwordAuth: false }), sessionID, userID)
+    return AgentLoop.run(this.portsFor(tenant, sessionID), sessionID, userID)
   }
 
   abortTurn(sessionID: string): boolean {
@@ -42,7 +42,12 @@ export class SessionObject extends StreamObject {
       await this.ctx.storage.setAlarm(Date.now() + TURN_WATCHDOG_MS)
       return
     }
-    await AgentLoop.recover(createWorkerPorts(this.env, tenant, { passwordAuth: false }), session.id)
+    await AgentLoop.recover(this.portsFor(tenant, session.id), session.id)
+  }
+
+  /** The tenant's ports as seen from here: this session's own records and stream are reached directly. */
+  private portsFor(tenant: string, sessionID: string) {
+    return createWorkerPorts(this.env, tenant, { passwordAuth: false, host: { sessionID, object: this } })
   }
 
   getSession(): Session | undefined {

@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs"
+import { mkdirSync, rmSync } from "node:fs"
+import { dirname } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, sdk, text, useTarget } from "../support/http.ts"
 import { startModelServer, type ModelServer } from "../support/model-server.ts"
@@ -68,13 +69,16 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     })
     expect(configured.status, configured.text).toBe(200)
   })
+  const made: string[] = []
   afterAll(async () => {
     await model?.close()
+    for (const directory of made) rmSync(dirname(directory), { recursive: true, force: true })
   })
 
   async function newSession(t: Target, label: string, permission?: Array<{ permission: string; pattern: string; action: string }>) {
     const directory = uniqueDirectory(label)
     mkdirSync(directory, { recursive: true })
+    made.push(directory)
     const client = sdk(t, directory)
     const session = (await api(t, "POST", "/session", { directory, body: permission ? { permission } : {} })).json
     const stream = await connect(`${t.url}/event?directory=${encodeURIComponent(directory)}`, { headers: t.authHeaders })

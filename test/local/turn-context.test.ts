@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -48,6 +48,7 @@ describe("turn context on the local agent", () => {
   })
   afterAll(async () => {
     await model?.close()
+    rmSync(repo, { recursive: true, force: true })
   })
 
   test("the system prompt holds the environment and every instruction file, nearest last", async () => {

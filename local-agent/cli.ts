@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
@@ -7,6 +8,7 @@ import { DEFAULT_MDNS_DOMAIN, isLoopbackHostname, publishMdns, type MdnsPublicat
 import { machineFilePath, normalizeEdge, pair, readMachineFile } from "./pair.ts"
 import { connectTunnel } from "./tunnel.ts"
 import { startLocalServer } from "./server.ts"
+import { DEFAULT_APP_URL } from "../shared/webapp/webapp.ts"
 
 const USAGE = `Usage: opencode-agent serve [options]
        opencode-agent pair --edge <url> [--state <dir>]
@@ -31,8 +33,18 @@ serve options:
   --state <dir>       where state is kept (default $OPENCODE_STATE_DIR or ~/.local/share/opencode-server)
   --directory <dir>   directory of requests that name none (default: the current directory)
   --log-level <l>     debug | info | warn | error | silent (default info)
+  --open              open the web app in a browser once the server listens
 
-Environment: OPENCODE_SERVER_PASSWORD turns on HTTP Basic auth (user OPENCODE_SERVER_USERNAME, default "opencode").`
+Environment: OPENCODE_SERVER_PASSWORD turns on HTTP Basic auth (user OPENCODE_SERVER_USERNAME, default "opencode");
+OPENCODE_APP_URL is where the web app's files come from (default ${DEFAULT_APP_URL}).`
+
+/** The desktop's own way to open a URL, where there is one; without a desktop, the printed URL is the way. */
+function openBrowser(url: string): void {
+  const command = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open"
+  const child = spawn(command, [url], { detached: true, stdio: "ignore" })
+  child.on("error", () => process.stderr.write(`No browser could be opened (${command}); open ${url}\n`))
+  child.unref()
+}
 
 function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`
@@ -57,6 +69,7 @@ async function main() {
       port: { type: "string" },
       hostname: { type: "string" },
       mdns: { type: "boolean" },
+      open: { type: "boolean" },
       "mdns-domain": { type: "string" },
       cors: { type: "string", multiple: true },
       state: { type: "string" },
@@ -140,10 +153,15 @@ async function main() {
       heartbeatMs: positiveInt("OPENCODE_HEARTBEAT_MS", env.OPENCODE_HEARTBEAT_MS, 30_000),
       maxSubscriberBufferBytes: positiveInt("OPENCODE_SSE_BUFFER_BYTES", env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024),
       platform: process.platform,
+      appUrl: env.OPENCODE_APP_URL || DEFAULT_APP_URL,
       modelRetries: env.OPENCODE_MODEL_RETRIES === "0" ? 0 : positiveInt("OPENCODE_MODEL_RETRIES", env.OPENCODE_MODEL_RETRIES, 4),
     },
   })
   process.stdout.write(`opencode server listening on ${server.url}\n`)
+  // As `opencode web`: where a browser finds the app this server serves.
+  const webUrl = `${server.url.replace("//0.0.0.0:", "//127.0.0.1:")}/`
+  process.stdout.write(`Web interface: ${webUrl}\n`)
+  if (values.open) openBrowser(webUrl)
 
   // connect: the same local server, reachable from the paired edge through one outbound WebSocket.
   const tunnel = machine && openTunnel(server.url.replace("//0.0.0.0:", "//127.0.0.1:"))

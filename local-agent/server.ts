@@ -4,6 +4,7 @@ import type { Hono } from "hono"
 import { createApp, type App } from "../shared/app.ts"
 import { inProcessRunner } from "../shared/turn/runner.ts"
 import { AgentLoop } from "../shared/turn/loop.ts"
+import { memoryAssetCache } from "../shared/webapp/cache.ts"
 import type { Ports, ServerConfig } from "../shared/ports.ts"
 import type { MachinePublish } from "../shared/machine.ts"
 import { MemoryHub } from "./hub.ts"
@@ -65,6 +66,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     clock,
     log: createLogger(options.logLevel),
     resolveProject: (directory) => local.machine.vcs.project(directory),
+    appCache: memoryAssetCache(),
     env: (name) => process.env[name],
     fetch: globalThis.fetch,
     background(task) {

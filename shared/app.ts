@@ -26,12 +26,18 @@ import { sessionRoutes } from "./routes/session.ts"
 import { permissionRoutes, questionRoutes, sessionPermissionRoutes } from "./routes/question.ts"
 import { tuiRoutes } from "./routes/tui.ts"
 import { toolRoutes } from "./routes/tool.ts"
+import { WebApp } from "./webapp/webapp.ts"
 
 /** The whole API as one Hono app; the runtime supplies the ports. */
 export function createApp(ports: Ports) {
   const app = new Hono<AppEnv>()
   app.onError(errorHandler(ports.log))
-  app.notFound((c) => c.json(new NotFoundError({ message: `No route for ${c.req.method} ${c.req.path}` }).toObject(), 404))
+  // What no route answers: the web app's page and files for a browser, else a NamedError.
+  app.notFound((c) =>
+    WebApp.claims(c.req.raw)
+      ? WebApp.serve(ports, c.req.raw)
+      : c.json(new NotFoundError({ message: `No route for ${c.req.method} ${c.req.path}` }).toObject(), 404),
+  )
 
   app.use(requestLog(ports.log))
   app.use(corsMiddleware(ports.config.corsOrigins))

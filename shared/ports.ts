@@ -7,6 +7,7 @@ import type { SseTransport } from "./event/sse.ts"
 import type { Machine } from "./machine.ts"
 import type { UpgradeWebSocket } from "hono/ws"
 import type { TuiRequest } from "./schema/tui.ts"
+import type { AppAssetCache } from "./webapp/cache.ts"
 
 /**
  * The ports: everything runtime-specific that the routes need. `worker/` implements them with
@@ -140,6 +141,8 @@ export interface ServerConfig {
   platform: string
   /** How many times a model call that failed with 429, 5xx or a network fault is tried again. */
   modelRetries: number
+  /** Where the official web app's files come from (`OPENCODE_APP_URL`). */
+  appUrl: string
 }
 
 export interface Ports {
@@ -161,6 +164,8 @@ export interface Ports {
   machine?: Machine
   /** Hono's WebSocket upgrade for this runtime. */
   upgradeWebSocket: UpgradeWebSocket
+  /** The web app's files between requests. */
+  appCache: AppAssetCache
   /** A setting of the server's environment (the process's on Node, the Worker's vars and secrets on the edge): provider API keys. */
   env(name: string): string | undefined
   /** How the server reaches the network over HTTP: model providers and the webfetch tool (on the edge, a provider on the user's own network goes through the machine). */

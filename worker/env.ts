@@ -20,6 +20,8 @@ export interface Env {
   OPENCODE_HEARTBEAT_MS?: string
   OPENCODE_REPLAY_WINDOW?: string
   OPENCODE_SSE_BUFFER_BYTES?: string
+  /** Where the official web app's files come from (default https://app.opencode.ai). */
+  OPENCODE_APP_URL?: string
   /** Retries of a model call that failed with 429, 5xx or a network fault (default 4; 0 turns them off). */
   OPENCODE_MODEL_RETRIES?: string
   /**

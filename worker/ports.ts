@@ -3,6 +3,8 @@ import { upgradeWebSocket } from "./websocket.ts"
 import type { Logger, Ports } from "../shared/ports.ts"
 import type { Machine } from "../shared/machine.ts"
 import { isPrivateHost } from "../shared/net.ts"
+import { DEFAULT_APP_URL } from "../shared/webapp/webapp.ts"
+import { cacheApiAssetCache } from "./app-cache.ts"
 import { webStreamTransport } from "../shared/event/sse.ts"
 import { VERSION } from "../shared/version.ts"
 import { numberVar, type Env } from "./env.ts"
@@ -40,6 +42,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
       maxSubscriberBufferBytes: numberVar(env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024),
       platform: "the paired machine's (tools run there, through the edge)",
       modelRetries: env.OPENCODE_MODEL_RETRIES === "0" ? 0 : numberVar(env.OPENCODE_MODEL_RETRIES, 4),
+      appUrl: env.OPENCODE_APP_URL || DEFAULT_APP_URL,
     },
     sessions: durableSessionStore(objects),
     projects: durableProjectStore(objects),
@@ -58,6 +61,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     resolveProject: rememberedProjectResolver(records, machine),
     upgradeWebSocket,
     machine,
+    appCache: cacheApiAssetCache(),
     env: (name) => {
       const value = (env as unknown as Record<string, unknown>)[name]
       return typeof value === "string" ? value : undefined

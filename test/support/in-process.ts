@@ -32,6 +32,7 @@ export function useInProcessServer(options: { replayWindow?: number; maxSubscrib
         maxSubscriberBufferBytes: options.maxSubscriberBufferBytes ?? 4 * 1024 * 1024,
         platform: process.platform,
         modelRetries: 0,
+        appUrl: "http://127.0.0.1:9",
       },
     })
   })

@@ -9,7 +9,10 @@ import { AgentV2Info, CommandV2Info } from "../schema/app-info.ts"
 import { ModelV2Info, ProviderV2Info } from "../schema/config.ts"
 import { Providers } from "../provider/provider.ts"
 import { ProviderV2 } from "../domain/provider-v2.ts"
-import { describeInstanceRoute, errors, json } from "../openapi.ts"
+import { Sessions } from "../domain/session.ts"
+import { SessionPageQuery, SessionsResponse, SessionsV2 } from "../domain/session-v2.ts"
+import { BadRequestError } from "../error.ts"
+import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 import type { ErrorClass } from "../error.ts"
 import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
@@ -95,6 +98,30 @@ export function apiRoutes(ports: Ports) {
     ModelV2Info,
     async (directory) => (await Providers.available(ports, directory)).providers.flatMap((provider) => Object.values(provider.models).map(ProviderV2.model)),
     CONFIG_FILE_ERRORS,
+  )
+  app.get(
+    "/health",
+    describeInstanceRoute({
+      operationId: "v2.health.get",
+      summary: "Whether the server is ready to accept requests",
+      responses: { 200: json("Ready", z.object({ healthy: z.literal(true) })) },
+    }),
+    (c) => c.json({ healthy: true as const }),
+  )
+  app.get(
+    "/session",
+    describeInstanceRoute({
+      operationId: "v2.session.list",
+      summary: "The sessions of a directory (`?directory=`, else the request's) in the v2 shape, newest first by default",
+      description: "Paged by `limit` and the opaque `cursor.next` / `cursor.previous` of the previous answer.",
+      responses: { 200: json("Sessions", SessionsResponse), ...errors(BadRequestError) },
+    }),
+    validate("query", SessionPageQuery),
+    async (c) => {
+      const query = c.req.valid("query")
+      const directory = query.directory && Path.isAbsolute(query.directory) ? Path.normalize(query.directory) : c.var.directory
+      return c.json(SessionsV2.page(await Sessions.list(ports, directory, { search: query.search }), query))
+    },
   )
   // Things this server does not have yet: the truthful answer is an empty list.
   for (const name of ["skill", "reference", "integration"]) {

@@ -6,7 +6,11 @@ import type { Ports } from "../ports.ts"
 import { GlobalEvent } from "../schema/event.ts"
 import { Permissions, Questions } from "../domain/questions.ts"
 import { Bus } from "../domain/bus.ts"
-import { json, sse } from "../openapi.ts"
+import { errors, json, sse, validate } from "../openapi.ts"
+import { Config } from "../schema/config.ts"
+import { Configs } from "../domain/config.ts"
+import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
+import { ConflictError, PayloadTooLargeError } from "../error.ts"
 import { eventStream } from "./events.ts"
 
 export function globalRoutes(ports: Ports) {
@@ -19,6 +23,26 @@ export function globalRoutes(ports: Ports) {
         responses: { 200: json("Server is healthy", z.object({ healthy: z.literal(true), version: z.string() })) },
       }),
       (c) => c.json({ healthy: true as const, version: ports.config.version }),
+    )
+    // The config outside any project: the server's default directory's (its files, then the stored layer).
+    .get(
+      "/config",
+      describeRoute({
+        operationId: "global.config.get",
+        summary: "The config of the server's default directory",
+        responses: { 200: json("The config", Config), ...errors(...CONFIG_FILE_ERRORS) },
+      }),
+      async (c) => c.json(await Configs.get(ports, ports.config.defaultDirectory)),
+    )
+    .patch(
+      "/config",
+      describeRoute({
+        operationId: "global.config.update",
+        summary: "Merge into the stored config layer, as PATCH /config does",
+        responses: { 200: json("The config", Config), ...errors(PayloadTooLargeError, ConflictError, ...CONFIG_FILE_ERRORS) },
+      }),
+      validate("json", Config),
+      async (c) => c.json(await Configs.update(ports, ports.config.defaultDirectory, c.req.valid("json"))),
     )
     .get(
       "/event",

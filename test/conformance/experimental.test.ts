@@ -43,4 +43,26 @@ describe.each(targetKinds())("what the terminal client asks at start [%s]", (kin
       for (const rule of agent.permissions) expect(rule).toEqual({ action: expect.any(String), resource: expect.any(String), effect: expect.stringMatching(/^(allow|deny|ask)$/) })
     }
   })
+
+  test("what the web app asks on its first screen: /api/health, /global/config, /api/session paged by cursor", async () => {
+    expect((await api(target(), "GET", "/api/health")).json).toEqual({ healthy: true })
+    const patched = await api(target(), "PATCH", "/global/config", { body: { username: "web-user" } })
+    expect(patched.status, patched.text).toBe(200)
+    expect((await api(target(), "GET", "/global/config")).json).toMatchObject({ username: "web-user" })
+
+    const directory = uniqueDirectory("api-session")
+    const ids: string[] = []
+    for (const title of ["one", "two", "three"]) ids.push((await api(target(), "POST", "/session", { directory, body: { title } })).json.id)
+    const first = (await api(target(), "GET", `/api/session?limit=2&directory=${encodeURIComponent(directory)}`)).json
+    expect(first.data.map((s: { title: string }) => s.title)).toEqual(["three", "two"])
+    expect(first.data[0]).toMatchObject({ id: ids[2], location: { directory }, cost: 0, tokens: { input: 0 }, time: { created: expect.any(Number) } })
+    expect(first.cursor.previous).toBeUndefined()
+    const second = (await api(target(), "GET", `/api/session?limit=2&directory=${encodeURIComponent(directory)}&cursor=${encodeURIComponent(first.cursor.next)}`)).json
+    expect(second.data.map((s: { title: string }) => s.title)).toEqual(["one"])
+    expect(second.cursor.next).toBeUndefined()
+    expect(second.cursor.previous).toBeDefined()
+    const ascending = (await api(target(), "GET", `/api/session?order=asc&directory=${encodeURIComponent(directory)}`)).json
+    expect(ascending.data.map((s: { title: string }) => s.title)).toEqual(["one", "two", "three"])
+    expectNamedError(await api(target(), "GET", "/api/session?cursor=garbage"), 400, "BadRequest")
+  })
 })

@@ -4,7 +4,7 @@ import type { Session } from "../schema/session.ts"
 
 /** `GET /api/session`'s query (v2 SDK `V2SessionListData`); `workspace`, `project` and `subpath` are accepted and ignored. */
 export const SessionPageQuery = z.object({
-  limit: z.coerce.number().int().positive().max(1000).optional(),
+  limit: z.coerce.number().int().positive().max(10_000).optional(),
   order: z.enum(["asc", "desc"]).optional(),
   search: z.string().optional(),
   directory: z.string().optional(),

@@ -112,15 +112,18 @@ export function apiRoutes(ports: Ports) {
     "/session",
     describeInstanceRoute({
       operationId: "v2.session.list",
-      summary: "The sessions of a directory (`?directory=`, else the request's) in the v2 shape, newest first by default",
+      summary: "Sessions in the v2 shape, newest first by default: a directory's (`?directory=`), else those of every known project's worktree",
       description: "Paged by `limit` and the opaque `cursor.next` / `cursor.previous` of the previous answer.",
       responses: { 200: json("Sessions", SessionsResponse), ...errors(BadRequestError) },
     }),
     validate("query", SessionPageQuery),
     async (c) => {
       const query = c.req.valid("query")
-      const directory = query.directory && Path.isAbsolute(query.directory) ? Path.normalize(query.directory) : c.var.directory
-      return c.json(SessionsV2.page(await Sessions.list(ports, directory, { search: query.search }), query))
+      const named = query.directory && Path.isAbsolute(query.directory) ? [Path.normalize(query.directory)] : undefined
+      // The app's home screen asks for everything: each project's worktree, and the request's own directory.
+      const directories = named ?? [...new Set([c.var.directory, ...(await Projects.list(ports)).map((project) => project.worktree)])]
+      const lists = await Promise.all(directories.map((directory) => Sessions.list(ports, directory, { search: query.search })))
+      return c.json(SessionsV2.page(lists.flat(), query))
     },
   )
   // Things this server does not have yet: the truthful answer is an empty list.

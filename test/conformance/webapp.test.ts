@@ -1,57 +1,19 @@
-import { spawn, type ChildProcess } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { api, until, useTarget } from "../support/http.ts"
-import { freePort, REPO_ROOT, targetKinds } from "../support/targets.ts"
+import { api, useTarget } from "../support/http.ts"
+import { AppOrigin } from "../support/app-origin.ts"
+import { targetKinds } from "../support/targets.ts"
 
 /**
  * The official web app, served by both runtimes from its origin (OPENCODE_APP_URL). Here the origin is upstream's
  * `opencode serve` from the opencode-ai devDependency, which serves the same app offline.
  */
-const appPort = await freePort()
-const appUrl = `http://127.0.0.1:${appPort}`
-
-/** Upstream's server as the app origin, in its own process group with a throwaway HOME. */
-class AppOrigin {
-  private child: ChildProcess | undefined
-  private readonly home = mkdtempSync(join(tmpdir(), "oc-app-home-"))
-  private readonly project = mkdtempSync(join(tmpdir(), "oc-app-project-"))
-
-  async start() {
-    this.child = spawn(join(REPO_ROOT, "node_modules", ".bin", "opencode"), ["serve", "--port", String(appPort), "--hostname", "127.0.0.1"], {
-      cwd: this.project,
-      env: { ...process.env, HOME: this.home, OPENCODE_DISABLE_AUTOUPDATE: "1" },
-      detached: true,
-      stdio: "ignore",
-    })
-    await until(() => fetch(`${appUrl}/`, { signal: AbortSignal.timeout(2_000) }).then((r) => (r.ok ? true : undefined), () => undefined), {
-      timeoutMs: 60_000,
-      what: "upstream's server to serve the app",
-    })
-  }
-
-  stop() {
-    try {
-      if (this.child?.pid) process.kill(-this.child.pid, "SIGKILL")
-    } catch {
-      // already gone
-    }
-    this.child = undefined
-  }
-
-  cleanUp() {
-    this.stop()
-    for (const folder of [this.home, this.project]) rmSync(folder, { recursive: true, force: true })
-  }
-}
+const origin = await AppOrigin.create()
+const appUrl = origin.url
 
 const html = { Accept: "text/html,application/xhtml+xml" }
 
 describe.each(targetKinds())("the web app [%s]", (kind) => {
   const target = useTarget(kind, kind === "local" ? { env: { OPENCODE_APP_URL: appUrl } } : { vars: { OPENCODE_APP_URL: appUrl } })
-  const origin = new AppOrigin()
   beforeAll(() => origin.start(), 90_000)
   afterAll(() => origin.cleanUp())
 

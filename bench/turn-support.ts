@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process"
 import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import http from "node:http"
 import { join } from "node:path"
-import { startModelServer, type ModelServer, type ScriptedReply } from "../test/support/model-server.ts"
+import { startModelServer, type ModelServer, type ScriptedReply, fakeProviderConfig } from "../test/support/model-server.ts"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
 import { children, ROOT, startChild, stopChild, tempDir, TSX, waitFor, type Child } from "./support.ts"
 
@@ -92,16 +92,7 @@ export async function startBenchModel(pacing: Pacing): Promise<BenchModel> {
 /** The provider config of agent-turn.md (what upstream runs offline with), pointed at the model. */
 export function benchConfig(model: BenchModel) {
   return {
-    provider: {
-      fake: {
-        npm: "@ai-sdk/openai-compatible",
-        name: "Fake",
-        options: { baseURL: model.baseURL, apiKey: "k" },
-        models: { "fake-1": { name: "Fake 1", tool_call: true, limit: { context: 100000, output: 4096 } } },
-      },
-    },
-    model: "fake/fake-1",
-    small_model: "fake/fake-1",
+    ...fakeProviderConfig(model.baseURL),
     share: "disabled",
     autoupdate: false,
     permission: { bash: "allow", edit: "allow" },

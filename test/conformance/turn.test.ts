@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from "node:fs"
 import { dirname } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, sdk, text, useTarget } from "../support/http.ts"
-import { startModelServer, type ModelServer } from "../support/model-server.ts"
+import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { connect, type SseStream } from "../support/sse.ts"
 import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
@@ -11,18 +11,8 @@ import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts
  * stored shapes (upstream 1.18's, see ../shared/docs/agent-turn.md).
  */
 
-const FAKE_MODEL = { providerID: "fake", modelID: "fake-1" }
-
-function providerConfig(model: ModelServer, npm: "@ai-sdk/openai-compatible" | "@ai-sdk/anthropic" = "@ai-sdk/openai-compatible") {
-  return {
-    npm,
-    name: "Fake",
-    options: { baseURL: model.baseURL, apiKey: "k" },
-    models: {
-      "fake-1": { name: "Fake 1", tool_call: true, limit: { context: 100_000, output: 4096 }, cost: { input: 3, output: 15 } },
-    },
-  }
-}
+/** The provider entry of the scripted model, in the format `npm` speaks. */
+const providerConfig = (model: ModelServer, npm?: "@ai-sdk/openai-compatible" | "@ai-sdk/anthropic") => fakeProviderConfig(model.baseURL, npm).provider.fake
 
 type Frame = { type: string; properties: any }
 

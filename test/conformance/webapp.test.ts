@@ -10,12 +10,15 @@ import { targetKinds } from "../support/targets.ts"
 const origin = await AppOrigin.create()
 const appUrl = origin.url
 
+// One origin for the file: each runtime's block starts it and stops it; its folders go when the file is done.
+afterAll(() => origin.cleanUp())
+
 const html = { Accept: "text/html,application/xhtml+xml" }
 
 describe.each(targetKinds())("the web app [%s]", (kind) => {
   const target = useTarget(kind, kind === "local" ? { env: { OPENCODE_APP_URL: appUrl } } : { vars: { OPENCODE_APP_URL: appUrl } })
   beforeAll(() => origin.start(), 90_000)
-  afterAll(() => origin.cleanUp())
+  afterAll(() => origin.stop())
 
   test("the app's page, files and deep links come from the origin; the API is untouched; the cache outlives the origin", async () => {
     const upstream = await fetch(`${appUrl}/`)

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest"
 import { api, text, until, useTarget } from "../support/http.ts"
-import { startModelServer, type ModelServer } from "../support/model-server.ts"
+import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { REPO_ROOT, targetKinds } from "../support/targets.ts"
 
 /** The official terminal client, from the npm package opencode-ai (a devDependency), run offline. */
@@ -99,21 +99,6 @@ class Tui {
   }
 }
 
-/** The scripted model as a user would set it up: a provider on loopback, and the default model. */
-function providerConfig(model: ModelServer) {
-  return {
-    provider: {
-      fake: {
-        npm: "@ai-sdk/openai-compatible",
-        name: "Fake",
-        options: { baseURL: model.baseURL, apiKey: "k" },
-        models: { "fake-1": { name: "Fake 1", tool_call: true, limit: { context: 100_000, output: 4096 } } },
-      },
-    },
-    model: "fake/fake-1",
-    small_model: "fake/fake-1",
-  }
-}
 
 describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the official OpenCode TUI attaches [%s]", (kind) => {
   const target = useTarget(kind)
@@ -124,7 +109,7 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
   // A provider is connected before any client starts (with none, the client opens "Connect a provider", as upstream's does).
   beforeAll(async () => {
     model = await startModelServer()
-    const configured = await api(target(), "PATCH", "/config", { body: providerConfig(model) })
+    const configured = await api(target(), "PATCH", "/config", { body: fakeProviderConfig(model.baseURL) })
     expect(configured.status, configured.text).toBe(200)
   })
   afterAll(async () => {

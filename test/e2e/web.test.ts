@@ -15,6 +15,8 @@ import { REPO_ROOT, targetKinds } from "../support/targets.ts"
 const CHROMIUM = "/usr/bin/chromium"
 const SHOTS = join(REPO_ROOT, "test-output", "web")
 const origin = await AppOrigin.create()
+// Each runtime's block starts and stops the origin; its folders go when the file is done.
+afterAll(() => origin.cleanUp())
 
 describe.skipIf(!existsSync(CHROMIUM)).each(targetKinds())("the web app in Chromium [%s]", (kind) => {
   const appUrl = { OPENCODE_APP_URL: origin.url }

@@ -25,6 +25,25 @@ export const TITLE_REQUEST_MARKER = "title for this conversation"
 
 export const DEFAULT_TITLE = "Scripted title"
 
+/**
+ * The scripted model as a user configures it (the config of ../shared/docs/agent-turn.md, which upstream runs
+ * with too): provider `fake` at `baseURL`, model `fake-1` (priced, with tools), the default and small model.
+ */
+export function fakeProviderConfig(baseURL: string, npm: "@ai-sdk/openai-compatible" | "@ai-sdk/anthropic" = "@ai-sdk/openai-compatible") {
+  return {
+    provider: {
+      fake: {
+        npm,
+        name: "Fake",
+        options: { baseURL, apiKey: "k" },
+        models: { "fake-1": { name: "Fake 1", tool_call: true, limit: { context: 100_000, output: 4096 }, cost: { input: 3, output: 15 } } },
+      },
+    },
+    model: "fake/fake-1",
+    small_model: "fake/fake-1",
+  }
+}
+
 export interface ModelRequest {
   path: string
   format: "openai" | "anthropic"

@@ -9,16 +9,11 @@ import { WEBFETCH_MAX_BYTES, parseToolArguments } from "../../shared/tools.ts"
  * test/conformance/webfetch.test.ts.
  */
 
-function portsAnswering(answer: (request: Request) => Response | Promise<Response>): Ports {
-  // Kept, as a real fetch keeps its request: an abort signal follows its source only while someone holds it.
-  const requests: Request[] = []
+/** `answer` gets the request and the signal the tool handed to fetch (the signal itself, not a Request's copy of it). */
+function portsAnswering(answer: (request: Request, signal: AbortSignal | undefined) => Response | Promise<Response>): Ports {
   return {
     config: { version: "0.0.0-test" },
-    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
-      const request = new Request(input, init)
-      requests.push(request)
-      return answer(request)
-    },
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => answer(new Request(input, init), init?.signal ?? undefined),
   } as unknown as Ports
 }
 
@@ -110,12 +105,12 @@ describe("webfetch", () => {
 
   test("the timeout covers the body; a caller that goes away ends the call too", async () => {
     const stalling = portsAnswering(
-      (request) =>
+      (_request, signal) =>
         new Response(
           new ReadableStream({
             start(controller) {
               controller.enqueue(new TextEncoder().encode("partial"))
-              request.signal.addEventListener("abort", () => controller.error(request.signal.reason))
+              signal!.addEventListener("abort", () => controller.error(signal!.reason))
             },
           }),
           { headers: { "content-type": "text/plain" } },

@@ -1,6 +1,6 @@
 import { z } from "zod"
 import { BadRequestError } from "../error.ts"
-import type { Session } from "../schema/session.ts"
+import { Tokens, type Session } from "../schema/session.ts"
 
 /** `GET /api/session`'s query (v2 SDK `V2SessionListData`); `workspace`, `project` and `subpath` are accepted and ignored. */
 export const SessionPageQuery = z.object({
@@ -15,7 +15,6 @@ export const SessionPageQuery = z.object({
 })
 export type SessionPageQuery = z.infer<typeof SessionPageQuery>
 
-const Tokens = z.object({ input: z.number(), output: z.number(), reasoning: z.number(), cache: z.object({ read: z.number(), write: z.number() }) })
 
 /** The v2 SDK's `SessionV2Info`. */
 export const SessionV2Info = z

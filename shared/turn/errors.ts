@@ -1,6 +1,6 @@
 import { APICallError, LoadAPIKeyError } from "ai"
 import { APIError, ContextOverflowError, MessageAbortedError, NamedError, ProviderAuthError, UnknownError } from "../error.ts"
-import type { MessageError } from "../schema/message.ts"
+import { MessageError as MessageErrorSchema, type MessageError } from "../schema/message.ts"
 
 const OVERFLOW = /context length|context window|maximum context|too many tokens|prompt is too long|exceeds the context/i
 
@@ -51,8 +51,11 @@ export function retryAfterMs(error: MessageError, now: number): number | undefin
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
+/** The errors a message may carry, by name, from the schema that declares them. */
+const MESSAGE_ERROR_NAMES = new Set<string>(MessageErrorSchema.options.map((option) => option.shape.name.value))
+
 function isMessageError(name: string): boolean {
-  return ["ProviderAuthError", "APIError", "MessageAbortedError", "MessageOutputLengthError", "ContextOverflowError", "StructuredOutputError", "UnknownError"].includes(name)
+  return MESSAGE_ERROR_NAMES.has(name)
 }
 
 function isNetworkFault(error: unknown): boolean {

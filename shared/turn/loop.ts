@@ -240,17 +240,19 @@ export namespace AgentLoop {
       const parts = newMessage()
       last = parts
       const notes = [user.system, format && StructuredOutput.instruction(format), correction, final ? LAST_STEP_NOTE : undefined]
+      // The first step sees the history the turn was started from; later ones, what the steps before stored.
       const [messages, system] = await Promise.all([
-        ports.sessions.messages(session.id, {}).then((stored) => modelMessages(ports, directory, stored, model)),
+        (step === 1 ? Promise.resolve(history) : ports.sessions.messages(session.id, {})).then((stored) => modelMessages(ports, directory, stored, model)),
         systemPrompt(ports, { directory, project, agent, model, instructions: config.instructions ?? [], extra: notes.filter(Boolean).join("\n\n") || undefined }),
       ])
-      let outcome = await runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
+      const callModel = () => runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
+      let outcome = await callModel()
       for (let attempt = 1; outcome.error && !outcome.produced && isRetryable(outcome.error) && attempt <= ports.config.modelRetries; attempt++) {
         if (!(await waitToRetry(ports, session, attempt, outcome.error, signal))) {
           outcome = { ...outcome, error: aborted() }
           break
         }
-        outcome = await runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
+        outcome = await callModel()
       }
       totals = { tokens: addTokens(totals.tokens, outcome.tokens), cost: totals.cost + outcome.cost }
       const lengthError = outcome.finish === "length" ? (new MessageOutputLengthError({ message: "The model stopped at its output limit" }).toObject() as MessageError) : undefined

@@ -1,13 +1,9 @@
 import type { LanguageModelUsage } from "ai"
 import type { Model } from "../schema/config.ts"
+import type { AssistantMessage } from "../schema/message.ts"
 
-export interface Tokens {
-  total?: number
-  input: number
-  output: number
-  reasoning: number
-  cache: { read: number; write: number }
-}
+/** An assistant message's token counts (`total` optional). */
+export type Tokens = AssistantMessage["tokens"]
 
 export const NO_TOKENS: Tokens = { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } }
 

@@ -2,6 +2,7 @@ import type { Message, MessageWithParts, Part } from "../../shared/schema/messag
 import type { Session } from "../../shared/schema/session.ts"
 import { AgentLoop } from "../../shared/turn/loop.ts"
 import { createWorkerPorts } from "../ports.ts"
+import type { Ports } from "../../shared/ports.ts"
 import { StreamObject } from "./stream-object.ts"
 
 /** While a turn runs, an alarm comes this often: it keeps the object alive and, after a restart, closes the turn. */
@@ -45,10 +46,16 @@ export class SessionObject extends StreamObject {
     await AgentLoop.recover(this.portsFor(tenant, session.id), session.id)
   }
 
-  /** The tenant's ports as seen from here: this session's own records and stream are reached directly. */
-  private portsFor(tenant: string, sessionID: string) {
-    return createWorkerPorts(this.env, tenant, { passwordAuth: false, host: { sessionID, object: this } })
+  /**
+   * The tenant's ports as seen from here: this session's own records and stream are reached directly. Made once
+   * per object (its tenant and session never change), so what they keep between turns (model instances) lasts.
+   */
+  private portsFor(tenant: string, sessionID: string): Ports {
+    this.ports ??= createWorkerPorts(this.env, tenant, { passwordAuth: false, host: { sessionID, object: this } })
+    return this.ports
   }
+
+  private ports: Ports | undefined
 
   getSession(): Session | undefined {
     const row = this.sql.exec<{ data: string }>("SELECT data FROM session WHERE id = 1").toArray()[0]

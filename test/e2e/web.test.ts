@@ -81,7 +81,8 @@ describe.skipIf(!existsSync(CHROMIUM)).each(targetKinds())("the web app in Chrom
       })
       expect(messages.at(-1).parts.find((part: { type: string }) => part.type === "text").text).toBe("The answer is forty-two.")
       // the app shows the turn as done once the session is idle
-      await page.getByText("Thinking").waitFor({ state: "hidden", timeout: 15_000 })
+      // (the shimmer draws "Thinking" twice, one span over the other: wait until neither shows)
+      await page.getByText("Thinking").first().waitFor({ state: "hidden", timeout: 15_000 })
       await page.screenshot({ path: join(shots, "reply.png") })
       if (kind === "local") expect(messages[1].parts.find((part: { type: string }) => part.type === "tool").state.output).toContain("web-tool-42")
 

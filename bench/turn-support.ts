@@ -277,15 +277,16 @@ const LISTENING = /listening on (http:\/\/\S+)/
 
 /**
  * Our local agent: `tsx local-agent/cli.ts serve` with a fresh state dir and HOME, configured with PATCH /config.
- * `nodeArgs` go to node before the tsx loader (e.g. `--cpu-prof --cpu-prof-dir <dir>`, written when it exits on SIGTERM).
+ * `nodeArgs` go to node before the tsx loader (e.g. `--cpu-prof --cpu-prof-dir <dir>`, written when it exits on SIGTERM);
+ * `env` adds to its environment (e.g. OPENCODE_APP_URL).
  */
-export async function startLocal(model: BenchModel, git = true, nodeArgs: string[] = []): Promise<Server> {
+export async function startLocal(model: BenchModel, git = true, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<Server> {
   const directory = makeProject("bench-turn-local-", git)
   const child = startChild(
     "local",
     process.execPath,
     [...nodeArgs, "--import", "tsx", "local-agent/cli.ts", "serve", "--port", "0", "--state", tempDir("bench-turn-state-"), "--log-level", "warn", "--directory", directory],
-    cleanEnv(isolatedHome("bench-turn-home-")),
+    cleanEnv({ ...isolatedHome("bench-turn-home-"), ...env }),
   )
   const server: Server = { name: "local", base: "", directory, headers: {}, runsTools: true, children: [child] }
   try {

@@ -123,4 +123,133 @@ describe.skipIf(!existsSync(CHROMIUM)).each(VARIANTS)("the web app's chat screen
     ])
     expect(unexpectedFailures()).toEqual([])
   }, 120_000)
+
+  test("a permission allowed always in the app is not asked again in the session; the same call runs at once", async () => {
+    const page = await openNewSession({ permission: { [asking.permission]: "ask" } })
+    model.script({ toolCalls: [asking.call(6)] }, "First run.")
+    await sendPrompt(page, "Use the tool")
+    await page.getByRole("button", { name: "Allow always" }).click({ timeout: 30_000 })
+    await page.getByText("First run.").first().waitFor({ timeout: 30_000 })
+    await finishedTurn()
+    await idle(page)
+
+    model.script({ toolCalls: [asking.call(6)] }, "Second run, unasked.")
+    await sendPrompt(page, "Again")
+    await page.getByText("Second run, unasked.").first().waitFor({ timeout: 30_000 })
+    const { messages } = await finishedTurn()
+    await idle(page)
+    await page.screenshot({ path: join(shots, "permission-always.png") })
+    const tools = messages.flatMap((message) => message.parts.filter((part: { type: string }) => part.type === "tool"))
+    expect(tools.map((tool) => tool.state.status)).toEqual(["completed", "completed"])
+    expect(watched!.answered.filter((line) => line.includes("POST") && /\/permission/.test(line))).toEqual([expect.stringMatching(/^200 POST /)])
+    expect(unexpectedFailures()).toEqual([])
+  }, 120_000)
+
+  test("a permission denied in the app fails the tool call and ends the turn without another model step", async () => {
+    const page = await openNewSession({ permission: { [asking.permission]: "ask" } })
+    model.script({ toolCalls: [asking.call(6)] })
+    const stepsBefore = model.requests.filter((request) => request.kind === "step").length
+    await sendPrompt(page, "Use the tool")
+    await page.getByRole("button", { name: "Deny" }).click({ timeout: 30_000 })
+    const { messages } = await finishedTurn()
+    await idle(page)
+    await page.screenshot({ path: join(shots, "permission-denied.png") })
+    const tool = messages[1].parts.find((part: { type: string }) => part.type === "tool")
+    expect(tool.state.status).toBe("error")
+    expect(model.requests.filter((request) => request.kind === "step").length).toBe(stepsBefore + 1)
+    expect(watched!.answered.filter((line) => line.includes("POST") && /\/permission/.test(line))).toEqual([expect.stringMatching(/^200 POST /)])
+    expect(unexpectedFailures()).toEqual([])
+  }, 120_000)
+
+  test("a question asked during a turn is answered in the app; the model gets the chosen option as the tool's result", async () => {
+    const page = await openNewSession()
+    const question = {
+      question: "Which colour should the button be?",
+      header: "Colour",
+      options: [
+        { label: "Red", description: "Warm and loud" },
+        { label: "Blue", description: "Calm and cool" },
+      ],
+    }
+    model.script({ toolCalls: [{ name: "question", input: { questions: [question] } }] }, "Blue it is.")
+    await sendPrompt(page, "Ask me something")
+    await page.getByText(question.question).first().waitFor({ timeout: 30_000 })
+    await page.screenshot({ path: join(shots, "question-asked.png") })
+    await page.getByText("Calm and cool").click()
+    await page.getByRole("button", { name: "Submit" }).click()
+    await page.getByText("Blue it is.").first().waitFor({ timeout: 30_000 })
+    await finishedTurn()
+    await idle(page)
+    await page.screenshot({ path: join(shots, "question-answered.png") })
+    const answered = model.requests.filter((request) => request.kind === "step").at(-1)!
+    const toolResults = answered.body.messages.filter((message: { role: string }) => message.role === "tool")
+    expect(JSON.stringify(toolResults)).toContain("Blue")
+    expect(watched!.answered.filter((line) => line.includes("POST") && /\/question/.test(line))).toEqual([expect.stringMatching(/^200 POST /)])
+    expect(unexpectedFailures()).toEqual([])
+  }, 120_000)
+
+  test("the model picker lists the configured models; the one chosen there answers the prompt and is stored with it", async () => {
+    const config = fakeProviderConfig(model.baseURL)
+    config.provider.fake.models = { ...config.provider.fake.models, "fake-2": { ...config.provider.fake.models["fake-1"], name: "Fake 2" } } as typeof config.provider.fake.models
+    const page = await openNewSession({}, config)
+    await page.getByText("Fake 1").first().click()
+    await page.getByText("Fake 2").first().waitFor({ timeout: 15_000 })
+    await page.screenshot({ path: join(shots, "model-picker.png") })
+    await page.getByText("Fake 2").first().click()
+    await page.getByText("Fake 2").first().waitFor({ timeout: 15_000 })
+    model.script("Answered by the second model.")
+    await page.locator('[contenteditable="true"]').first().click()
+    await sendPrompt(page, "Which model are you?")
+    await page.getByText("Answered by the second model.").first().waitFor({ timeout: 30_000 })
+    const { messages } = await finishedTurn()
+    await idle(page)
+    await page.screenshot({ path: join(shots, "model-chosen.png") })
+    expect(model.requests.filter((request) => request.kind === "step").at(-1)!.body.model).toBe("fake-2")
+    expect(messages[0].info.model).toMatchObject({ providerID: "fake", modelID: "fake-2" })
+    expect(unexpectedFailures()).toEqual([])
+  }, 120_000)
+
+  test.skipIf(!variant.machine)("the terminal panel opens a shell on the machine; a command typed there runs and its output streams back", async () => {
+    const page = await openNewSession()
+    const sockets: string[] = []
+    page.on("websocket", (socket) => sockets.push(socket.url()))
+    await page.keyboard.press("Control+Backquote")
+    const terminal = page.locator("[data-component=terminal]").first()
+    await terminal.waitFor({ timeout: 30_000 })
+    const ptyID = await until(async () => {
+      const list = (await api(target(), "GET", "/pty", { directory: project })).json
+      return list?.[0]?.id as string | undefined
+    }, { what: "the app to start a terminal" })
+    await until(() => (sockets.length ? true : undefined), { what: "the app to connect to the terminal" })
+    await terminal.click()
+    await page.keyboard.type("echo term-$((6*7))")
+    await page.keyboard.press("Enter")
+    const output = await readTerminal(target(), ptyID, project, "term-42")
+    expect(output).toContain("term-42")
+    await page.screenshot({ path: join(shots, "terminal.png") })
+    expect(sockets).toEqual([expect.stringContaining(`/pty/${ptyID}/connect?`)])
+    expect(unexpectedFailures()).toEqual([])
+  }, 120_000)
 })
+
+/** The terminal's output from its start (replayed by our own connection) until it contains `expected`. */
+async function readTerminal(target: Target, ptyID: string, directory: string, expected: string): Promise<string> {
+  const url = new URL(`${target.url.replace(/^http/, "ws")}/pty/${ptyID}/connect`)
+  url.searchParams.set("directory", directory)
+  url.searchParams.set("cursor", "0")
+  const socket = new WebSocket(url.toString())
+  let output = ""
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      socket.addEventListener("message", (event) => {
+        if (typeof event.data !== "string") return
+        output += event.data
+        if (output.includes(expected)) resolve(output)
+      })
+      socket.addEventListener("error", () => reject(new Error(`the terminal connection failed; output so far: ${output}`)))
+      socket.addEventListener("close", () => reject(new Error(`the terminal closed; output so far: ${output}`)))
+    })
+  } finally {
+    socket.close()
+  }
+}

@@ -231,7 +231,7 @@ export namespace Permissions {
         if (properties.disposed) return withdrawn(request.id)
         if (properties.reply === "reject") {
           return new PermissionRejectedError({
-            message: properties.message ?? `The user rejected permission ${request.permission}`,
+            message: properties.message ?? "The user rejected permission to use this specific tool call.",
             requestID: request.id,
           })
         }

@@ -8,7 +8,7 @@ import { api, until, useTarget } from "../support/http.ts"
 import { AppOrigin } from "../support/app-origin.ts"
 import { CHROMIUM, launchChromium, watchedPage, type WatchedPage } from "../support/browser.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
-import { REPO_ROOT, targetKinds, type TargetKind } from "../support/targets.ts"
+import { REPO_ROOT, targetKinds, type Target } from "../support/targets.ts"
 
 /**
  * The official web app's chat-side screens in headless Chromium: a permission asked during a turn, a question
@@ -22,12 +22,17 @@ import { REPO_ROOT, targetKinds, type TargetKind } from "../support/targets.ts"
  */
 interface Variant {
   name: string
-  kind: TargetKind
   /** Whether a machine runs bash and terminals for this target. */
   machine: boolean
+  /** Starts the target for the enclosing describe block, serving the app from `appUrl`; its authHeaders go with every page request. */
+  use(appUrl: string): () => Target
 }
 
-const VARIANTS: Variant[] = targetKinds().map((kind) => ({ name: kind, kind, machine: kind === "local" }))
+const VARIANTS: Variant[] = targetKinds().map((kind) => ({
+  name: kind,
+  machine: kind === "local",
+  use: (appUrl) => useTarget(kind, kind === "local" ? { env: { OPENCODE_APP_URL: appUrl } } : { vars: { OPENCODE_APP_URL: appUrl } }),
+}))
 /** How the app answers a permission request: `POST /session/:id/permissions/:permissionID` (operationId permission.respond). */
 const PERMISSION_ANSWER = /^\/session\/ses\w+\/permissions\/per\w+$/
 const SHOTS = join(REPO_ROOT, "test-output", "web")
@@ -35,8 +40,7 @@ const origin = await AppOrigin.create()
 afterAll(() => origin.cleanUp())
 
 describe.skipIf(!existsSync(CHROMIUM)).each(VARIANTS)("the web app's chat screens in Chromium [$name]", (variant) => {
-  const appUrl = { OPENCODE_APP_URL: origin.url }
-  const target = useTarget(variant.kind, variant.kind === "local" ? { env: appUrl } : { vars: appUrl })
+  const target = variant.use(origin.url)
   const shots = join(SHOTS, variant.name)
   let browser: Browser
   let model: ModelServer
@@ -67,7 +71,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(VARIANTS)("the web app's chat screen
     project = realpathSync(mkdtempSync(join(tmpdir(), "oc-web-chat-")))
     execFileSync("git", ["init", "-q"], { cwd: project })
     execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "root"], { cwd: project })
-    watched = await watchedPage(browser, target().url)
+    watched = await watchedPage(browser, target().url, target().authHeaders)
     const page = watched.page
     await page.goto(`${target().url}/${Buffer.from(project).toString("base64url")}/session`)
     await page.getByText("Ask anything").first().waitFor({ timeout: 30_000 })

@@ -198,6 +198,24 @@ describe.skipIf(!existsSync(CHROMIUM)).each(VARIANTS)("the web app's chat screen
     expect(unexpectedFailures()).toEqual([])
   }, 120_000)
 
+  test("a question dismissed in the app fails the question call and ends the turn without another model step", async () => {
+    const page = await openNewSession()
+    const question = { question: "Shall I go on?", header: "Go on", options: [{ label: "Yes", description: "Carry on" }, { label: "No", description: "Stop here" }] }
+    model.script({ toolCalls: [{ name: "question", input: { questions: [question] } }] })
+    const stepsBefore = model.requests.filter((request) => request.kind === "step").length
+    await sendPrompt(page, "Ask me something")
+    await page.getByText(question.question).first().waitFor({ timeout: 30_000 })
+    await page.getByRole("button", { name: "Dismiss" }).click()
+    const { messages } = await finishedTurn()
+    await idle(page)
+    await page.screenshot({ path: join(shots, "question-dismissed.png") })
+    const tool = messages[1].parts.find((part: { type: string }) => part.type === "tool")
+    expect(tool.state).toMatchObject({ status: "error", error: expect.stringContaining("The user dismissed this question") })
+    expect(model.requests.filter((request) => request.kind === "step").length).toBe(stepsBefore + 1)
+    expect(posted(/^\/question\/que\w+\/reject$/)).toEqual([expect.stringMatching(/^200 /)])
+    expect(unexpectedFailures()).toEqual([])
+  }, 120_000)
+
   test("the model picker lists the configured models; the one chosen there answers the prompt and is stored with it", async () => {
     const config = fakeProviderConfig(model.baseURL)
     config.provider.fake.models = { ...config.provider.fake.models, "fake-2": { ...config.provider.fake.models["fake-1"], name: "Fake 2" } } as typeof config.provider.fake.models

@@ -171,9 +171,9 @@ describe.skipIf(!existsSync(CHROMIUM)).each(VARIANTS)("the web app's chat screen
     expect(unexpectedFailures()).toEqual([])
   }, 120_000)
 
-  test("a question asked during a turn is answered in the app; the model gets the chosen option as the tool's result", async () => {
+  test("questions asked during a turn are answered in the app, one by choosing and one by typing; the model gets both answers as the tool's result", async () => {
     const page = await openNewSession()
-    const question = {
+    const colour = {
       question: "Which colour should the button be?",
       header: "Colour",
       options: [
@@ -181,19 +181,25 @@ describe.skipIf(!existsSync(CHROMIUM)).each(VARIANTS)("the web app's chat screen
         { label: "Blue", description: "Calm and cool" },
       ],
     }
-    model.script({ toolCalls: [{ name: "question", input: { questions: [question] } }] }, "Blue it is.")
+    const label = { question: "What should the button say?", header: "Label", options: [{ label: "OK", description: "Short" }] }
+    model.script({ toolCalls: [{ name: "question", input: { questions: [colour, label] } }] }, "Blue it is, saying Launch now.")
     await sendPrompt(page, "Ask me something")
-    await page.getByText(question.question).first().waitFor({ timeout: 30_000 })
+    await page.getByText(colour.question).first().waitFor({ timeout: 30_000 })
     await page.screenshot({ path: join(shots, "question-asked.png") })
     await page.getByText("Calm and cool").click()
+    await page.getByRole("button", { name: "Next" }).click()
+    await page.getByText(label.question).first().waitFor({ timeout: 10_000 })
+    await page.getByText("Type your own answer").click()
+    await page.keyboard.type("Launch now")
+    await page.screenshot({ path: join(shots, "question-typed.png") })
     await page.getByRole("button", { name: "Submit" }).click()
-    await page.getByText("Blue it is.").first().waitFor({ timeout: 30_000 })
+    await page.getByText("Blue it is, saying Launch now.").first().waitFor({ timeout: 30_000 })
     await finishedTurn()
     await idle(page)
     await page.screenshot({ path: join(shots, "question-answered.png") })
     const answered = model.requests.filter((request) => request.kind === "step").at(-1)!
-    const toolResults = answered.body.messages.filter((message: { role: string }) => message.role === "tool")
-    expect(JSON.stringify(toolResults)).toContain("Blue")
+    const toolResult = answered.body.messages.find((message: { role: string }) => message.role === "tool")
+    expect(toolResult.content).toContain(`"${colour.question}"="Blue", "${label.question}"="Launch now"`)
     expect(posted(/^\/question\/que\w+\/reply$/)).toEqual([expect.stringMatching(/^200 /)])
     expect(unexpectedFailures()).toEqual([])
   }, 120_000)

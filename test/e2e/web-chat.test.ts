@@ -61,7 +61,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(VARIANTS)("the web app's chat screen
   afterEach(async () => {
     await watched?.page.close()
     watched = undefined
-    rmSync(project, { recursive: true, force: true })
+    if (project) rmSync(project, { recursive: true, force: true })
   })
 
   /** Configures the fake provider (and `extra`), makes a git project and opens the app's new-session page in it. */

@@ -16,6 +16,7 @@ import { configRoutes } from "./routes/config.ts"
 import { eventRoutes } from "./routes/event.ts"
 import { apiRoutes } from "./routes/api.ts"
 import { experimentalRoutes } from "./routes/experimental.ts"
+import { globalSessionRoutes } from "./routes/global-session.ts"
 import { fileRoutes } from "./routes/file.ts"
 import { globalRoutes } from "./routes/global.ts"
 import { lspRoutes } from "./routes/lsp.ts"
@@ -57,6 +58,7 @@ export function createApp(ports: Ports) {
     .route("/event", eventRoutes(ports))
     .route("/pty", ptyRoutes(ports))
     .route("/", experimentalRoutes(ports))
+    .route("/", globalSessionRoutes(ports))
     .route("/api", apiRoutes(ports))
     .route("/", fileRoutes(ports))
     .route("/", lspRoutes(ports))

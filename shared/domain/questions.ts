@@ -154,7 +154,7 @@ export namespace Questions {
         if (type === "question.replied") return properties.answers as QuestionAnswer[]
         if (type === "question.rejected") {
           if (properties.disposed) return withdrawn(request.id)
-          return new QuestionRejectedError({ message: `The user dismissed question ${request.id}`, requestID: request.id })
+          return new QuestionRejectedError({ message: "The user dismissed this question", requestID: request.id })
         }
         return undefined
       },
@@ -231,7 +231,7 @@ export namespace Permissions {
         if (properties.disposed) return withdrawn(request.id)
         if (properties.reply === "reject") {
           return new PermissionRejectedError({
-            message: properties.message ?? `The user rejected permission ${request.permission}`,
+            message: properties.message ?? "The user rejected permission to use this specific tool call.",
             requestID: request.id,
           })
         }

@@ -7,7 +7,7 @@ export namespace ShellCommand {
 
   /**
    * Splits on unquoted `;`, `&`, `&&`, `|`, `||`, newlines, parentheses and braces; the bodies of `$(…)` and
-   * backticks (outside single quotes) are commands too. Leading `NAME=value` assignments are dropped, so
+   * backticks (outside single quotes) are commands too, `$((…))` arithmetic is not. Leading `NAME=value` assignments are dropped, so
    * `X=1 rm a` is judged as `rm a`. Quotes stay in the text.
    */
   export function parts(line: string): string[] {
@@ -25,8 +25,10 @@ export namespace ShellCommand {
         current += char + line[++i]
       } else if (quote !== "'" && (char === "`" || (char === "$" && line[i + 1] === "("))) {
         // A substitution runs its own commands, inside double quotes too; its text stays in this one.
+        // `$((…))` is arithmetic, which runs none.
         const end = substitutionEnd(line, i)
-        found.push(...parts(line.slice(i + (char === "`" ? 1 : 2), end)))
+        const arithmetic = char === "$" && line[i + 2] === "("
+        if (!arithmetic) found.push(...parts(line.slice(i + (char === "`" ? 1 : 2), end)))
         current += line.slice(i, end + 1)
         i = end
       } else if (quote) {

@@ -20,6 +20,9 @@ export const Project = z
   .meta({ ref: "Project" })
 export type Project = z.infer<typeof Project>
 
+/** A project as a session listed across projects names it. */
+export const ProjectSummary = Project.pick({ id: true, name: true, worktree: true }).meta({ ref: "ProjectSummary" })
+
 export const ProjectUpdateInput = z.object({
   name: z.string().max(256).optional(),
   icon: ProjectIcon.optional(),

@@ -1,4 +1,5 @@
 import { z } from "zod"
+import { ProjectSummary } from "./project.ts"
 
 export const FileDiff = z
   .object({
@@ -106,5 +107,14 @@ export const SessionListQuery = z.object({
   scope: z.enum(["project"]).optional(),
 })
 export type SessionListQuery = z.infer<typeof SessionListQuery>
+
+/** `GET /experimental/session`: sessions of every project, newest update first, a page at a time. */
+export const GlobalSessionListQuery = SessionListQuery.pick({ roots: true, start: true, search: true, limit: true }).extend({
+  cursor: z.coerce.number().optional().describe("Only sessions updated before this time (the previous page's x-next-cursor)"),
+  archived: BooleanQuery.optional().describe("Include archived sessions"),
+})
+export type GlobalSessionListQuery = z.infer<typeof GlobalSessionListQuery>
+
+export const GlobalSession = Session.extend({ project: ProjectSummary.nullable() }).meta({ ref: "GlobalSession" })
 
 export const SessionForkInput = z.object({ messageID: z.string().startsWith("msg").optional() })

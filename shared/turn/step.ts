@@ -1,5 +1,5 @@
 import { streamText, type LanguageModel, type ModelMessage, type ToolSet } from "ai"
-import { NamedError, PermissionRejectedError } from "../error.ts"
+import { NamedError, PermissionRejectedError, QuestionRejectedError } from "../error.ts"
 import type { Ports } from "../ports.ts"
 import type { Agent } from "../schema/app-info.ts"
 import type { Model } from "../schema/config.ts"
@@ -38,7 +38,7 @@ export interface StepOutcome {
   /** Whether the step produced anything beyond its step-start (a retry would repeat it). */
   produced: boolean
   toolCalls: number
-  /** A permission request was rejected by the user: the turn ends, as upstream. */
+  /** The user rejected a permission request or dismissed a question: the turn ends, as upstream. */
   rejected: boolean
   tokens: Tokens
   cost: number
@@ -91,7 +91,7 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
       const result = await untilAborted(Tools.execute(ports, context, part.tool, args), signal)
       part.state = { status: "completed", input: args, output: result.output, title: result.title, metadata: result.metadata, time: { start, end: now() } }
     } catch (error) {
-      if (error instanceof PermissionRejectedError) rejected = true
+      if (error instanceof PermissionRejectedError || error instanceof QuestionRejectedError) rejected = true
       part.state = { status: "error", input: args, error: toolError(error, signal), time: { start, end: now() } }
     }
     await parts.save(part)

@@ -10,6 +10,7 @@ describe("the simple commands of a shell line (what permission rules judge)", ()
     ["echo 'a|b' | grep a", ["echo 'a|b'", "grep a"]],
     ["echo $(rm -rf /) done", ["rm -rf /", "echo $(rm -rf /) done"]],
     ["echo `whoami`", ["whoami", "echo `whoami`"]],
+    ["echo n-$((6*7))", ["echo n-$((6*7))"]],
     ['echo "$(cat f | wc)"', ["cat f", "wc", 'echo "$(cat f | wc)"']],
     ["X=1 Y=2 rm a", ["rm a"]],
     ["(rm x)", ["rm x"]],

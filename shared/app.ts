@@ -17,6 +17,7 @@ import { eventRoutes } from "./routes/event.ts"
 import { apiRoutes } from "./routes/api.ts"
 import { experimentalRoutes } from "./routes/experimental.ts"
 import { fileRoutes } from "./routes/file.ts"
+import { vcsRoutes } from "./routes/vcs.ts"
 import { globalRoutes } from "./routes/global.ts"
 import { lspRoutes } from "./routes/lsp.ts"
 import { messageRoutes } from "./routes/message.ts"
@@ -59,6 +60,7 @@ export function createApp(ports: Ports) {
     .route("/", experimentalRoutes(ports))
     .route("/api", apiRoutes(ports))
     .route("/", fileRoutes(ports))
+    .route("/", vcsRoutes(ports))
     .route("/", lspRoutes(ports))
     .route("/", configRoutes(ports))
     .route("/question", questionRoutes(ports))

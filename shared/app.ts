@@ -18,6 +18,7 @@ import { apiRoutes } from "./routes/api.ts"
 import { experimentalRoutes } from "./routes/experimental.ts"
 import { fileRoutes } from "./routes/file.ts"
 import { vcsRoutes } from "./routes/vcs.ts"
+import { globalSessionRoutes } from "./routes/session-global.ts"
 import { globalRoutes } from "./routes/global.ts"
 import { lspRoutes } from "./routes/lsp.ts"
 import { messageRoutes } from "./routes/message.ts"
@@ -58,6 +59,7 @@ export function createApp(ports: Ports) {
     .route("/event", eventRoutes(ports))
     .route("/pty", ptyRoutes(ports))
     .route("/", experimentalRoutes(ports))
+    .route("/", globalSessionRoutes(ports))
     .route("/api", apiRoutes(ports))
     .route("/", fileRoutes(ports))
     .route("/", vcsRoutes(ports))

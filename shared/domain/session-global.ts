@@ -6,12 +6,12 @@ import { Sessions } from "./session.ts"
 /** Upstream's page size for the list across projects. */
 const DEFAULT_LIMIT = 100
 
-/** Sessions across projects: sessions are kept by directory, so these are the directories this server knows of. */
+/** Sessions across projects: sessions are kept by directory, so these read every directory this server knows of. */
 export namespace GlobalSessions {
-  /** The request's directory, and each known project's worktree and sandboxes. */
+  /** The directories that hold sessions, the request's own, and each known project's worktree and sandboxes. */
   export async function directories(ports: Ports, directory: string): Promise<string[]> {
-    const projects = await Projects.list(ports)
-    return [...new Set([directory, ...projects.flatMap((project) => [project.worktree, ...project.sandboxes])])]
+    const [withSessions, projects] = await Promise.all([ports.sessions.directories(), Projects.list(ports)])
+    return [...new Set([directory, ...withSessions, ...projects.flatMap((project) => [project.worktree, ...project.sandboxes])])]
   }
 
   /** Every session in those directories that passes `search` (title, any case). */

@@ -82,8 +82,9 @@ function byPath(changes: Change[]): Change[] {
   return [...changes].sort((a, b) => a.file.localeCompare(b.file))
 }
 
+/** Untracked files; a nested repository shows as its folder (`name/`), which has no lines to count. */
 function untrackedFiles(changes: Change[]): string[] {
-  return changes.filter((change) => change.untracked).map((change) => change.file)
+  return changes.filter((change) => change.untracked && !change.file.endsWith("/")).map((change) => change.file)
 }
 
 /** A porcelain status code (`XY`) or a `--name-status` letter as the kind of change the app shows. */
@@ -152,11 +153,18 @@ async function patchOutput(cwd: string, args: string[], env?: Record<string, str
  * then theirs alone.
  */
 async function untrackedDiff(root: string, files: string[], unified?: number) {
-  if (files.length === 0) return { patches: new Map<string, string>(), counts: new Map<string, Counts>() }
+  const none = { patches: new Map<string, string>(), counts: new Map<string, Counts>() }
+  if (files.length === 0) return none
   const scratch = await mkdtemp(join(tmpdir(), "oc-untracked-index-"))
   try {
     const env = { GIT_INDEX_FILE: join(scratch, "index") }
-    await git(root, ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"], { env, input: files.join("\0") + "\0" })
+    const input = files.join("\0") + "\0"
+    // should git refuse an entry, the files are listed without counts rather than the answer failing
+    const added = await git(root, ["add", "--intent-to-add", "--pathspec-from-file=-", "--pathspec-file-nul"], { env, input }).then(
+      () => true,
+      () => false,
+    )
+    if (!added) return none
     const [out, counts] = await Promise.all([
       unified === undefined ? "" : patchOutput(root, ["diff", ...DIFF_ARGS, "--patch", `--unified=${unified}`], env),
       git(root, ["diff", ...DIFF_ARGS, "--numstat", "-z"], { env }),

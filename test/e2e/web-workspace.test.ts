@@ -168,7 +168,9 @@ describe.skipIf(!existsSync(CHROMIUM)).each(targetKinds().map((kind) => VARIANTS
       await prompt(page, "Edit the notes, please", "I edited the notes.")
       await page.getByRole("button", { name: "Toggle review" }).click()
       await page.getByText("Git changes").first().waitFor({ timeout: 15_000 })
-      await page.locator('[data-path="notes.txt"]').or(page.getByText("notes.txt")).first().waitFor({ timeout: 15_000 })
+      // the changed file in the panel's list, and its diff under the file's name
+      await page.locator('[data-slot="file-tree-v2-row"][data-path="notes.txt"]').waitFor({ timeout: 15_000 })
+      await page.locator('[data-slot="session-review-v2-file-name"]', { hasText: "notes.txt" }).waitFor({ timeout: 15_000 })
       await page.getByText("second line, edited by the agent").first().waitFor({ timeout: 15_000 })
       await page.screenshot({ path: join(shots, "review.png") })
       // what the panel shows is what the server answers

@@ -113,7 +113,7 @@ export function apiRoutes(ports: Ports) {
     "/session",
     describeInstanceRoute({
       operationId: "v2.session.list",
-      summary: "Sessions in the v2 shape, newest first by default: a directory's (`?directory=`), else those of every known project's worktree",
+      summary: "Sessions in the v2 shape, newest first by default: a directory's (`?directory=`), else those of every directory this server knows of",
       description: "Paged by `limit` and the opaque `cursor.next` / `cursor.previous` of the previous answer.",
       responses: { 200: json("Sessions", SessionsResponse), ...errors(BadRequestError) },
     }),

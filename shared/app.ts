@@ -16,8 +16,9 @@ import { configRoutes } from "./routes/config.ts"
 import { eventRoutes } from "./routes/event.ts"
 import { apiRoutes } from "./routes/api.ts"
 import { experimentalRoutes } from "./routes/experimental.ts"
-import { globalSessionRoutes } from "./routes/global-session.ts"
 import { fileRoutes } from "./routes/file.ts"
+import { vcsRoutes } from "./routes/vcs.ts"
+import { globalSessionRoutes } from "./routes/session-global.ts"
 import { globalRoutes } from "./routes/global.ts"
 import { lspRoutes } from "./routes/lsp.ts"
 import { messageRoutes } from "./routes/message.ts"
@@ -61,6 +62,7 @@ export function createApp(ports: Ports) {
     .route("/", globalSessionRoutes(ports))
     .route("/api", apiRoutes(ports))
     .route("/", fileRoutes(ports))
+    .route("/", vcsRoutes(ports))
     .route("/", lspRoutes(ports))
     .route("/", configRoutes(ports))
     .route("/question", questionRoutes(ports))

@@ -14,6 +14,9 @@ import type {
   PtyUpdateInput,
   Symbol as LspSymbol,
   TextMatch,
+  VcsDiffQuery,
+  VcsFileDiff,
+  VcsFileStatus,
   VcsInfo,
 } from "./schema/machine.ts"
 import type { ToolResult } from "./tools.ts"
@@ -81,6 +84,13 @@ export interface FileService {
 
 export interface VcsService {
   info(directory: string): Promise<VcsInfo>
+  /**
+   * The directory's changed files (staged, unstaged, untracked) against HEAD, by path from the worktree root;
+   * empty outside git.
+   */
+  status(directory: string): Promise<VcsFileStatus[]>
+  /** The directory's changed files with their patches, against HEAD or the branch's fork point; empty outside git. */
+  diff(directory: string, query: VcsDiffQuery): Promise<VcsFileDiff[]>
   paths(directory: string): Promise<PathInfo>
   /** The directory's project as upstream names it: the git root commit and toplevel, else the global project. */
   project(directory: string): Promise<ProjectIdentity>

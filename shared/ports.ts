@@ -18,6 +18,8 @@ export interface SessionStore {
   get(sessionID: string): Promise<Session | undefined>
   /** Sessions whose directory is `directory`, newest first. */
   list(directory: string): Promise<Session[]>
+  /** Directories that have held a session (lists across projects read each of them). */
+  directories(): Promise<string[]>
   /** Creates or replaces the session record and its entry in the directory's index. */
   put(session: Session): Promise<void>
   /** Removes the record, its messages and parts, and its index entry. */

@@ -110,6 +110,8 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
     },
     vcs: {
       info: (directory) => call("GET", "/vcs", { directory }),
+      status: (directory) => call("GET", "/vcs/status", { directory }),
+      diff: (directory, query) => call("GET", "/vcs/diff", { directory, mode: query.mode, context: query.context?.toString() }),
       paths: (directory) => call("GET", "/path", { directory }),
       async project(directory) {
         const project = await call<{ id: string; worktree: string; vcs?: "git" }>("GET", "/project/current", { directory })

@@ -8,9 +8,11 @@ export function durableSessionStore(objects: Objects): SessionStore {
   return {
     get: async (sessionID) => (await objects.session(sessionID).getSession()) ?? undefined,
     list: (directory) => objects.directory(directory).listSessions(),
+    directories: () => objects.global().listSessionDirectories(),
     async put(session) {
       await objects.session(session.id).putSession(session)
-      await objects.directory(session.directory).indexSession(session)
+      const first = await objects.directory(session.directory).indexSession(session)
+      if (first) await objects.global().registerSessionDirectory(session.directory)
     },
     async remove(session) {
       const messageIDs = await objects.session(session.id).remove()

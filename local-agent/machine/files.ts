@@ -5,13 +5,12 @@ import { BadRequestError } from "../../shared/error.ts"
 import type { FileService } from "../../shared/machine.ts"
 import type { FileContent, FileNode, FileStatus, FindFilesQuery, TextMatch } from "../../shared/schema/machine.ts"
 import { openConfined, realDirectory, relativeReal, resolveInside } from "./confine.ts"
+import { headOrEmptyTree } from "./branch.ts"
 import { git, gitMaybe } from "./git.ts"
 import { IgnoreRules } from "./gitignore.ts"
 import { parseUnifiedDiff } from "./patch.ts"
 import { builtinSearch, findFiles, findRipgrep, ripgrepSearch } from "./search.ts"
 
-/** Git's empty tree: what HEAD is compared against in a repository without commits. */
-const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 const BINARY_SNIFF_BYTES = 8000
 /** Untracked files larger than this are not read to count their lines. */
 const MAX_COUNTED_BYTES = 32 * 1024 * 1024
@@ -133,7 +132,7 @@ export function createFileService(options: FileServiceOptions = {}): FileService
       const root = await realDirectory(directory)
       const inside = await gitMaybe(root, ["rev-parse", "--is-inside-work-tree"])
       if (inside?.trim() !== "true") return []
-      const base = (await gitMaybe(root, ["rev-parse", "--verify", "-q", "HEAD"])) ? "HEAD" : EMPTY_TREE
+      const base = await headOrEmptyTree(root)
       const [numstat, nameStatus, untracked] = await Promise.all([
         git(root, ["diff", "--numstat", "-z", "--no-renames", "--relative", base, "--"]),
         git(root, ["diff", "--name-status", "-z", "--no-renames", "--relative", base, "--"]),

@@ -16,15 +16,24 @@ export class GitError extends Error {
   }
 }
 
+export interface GitOptions {
+  maxBuffer?: number
+  timeoutMs?: number
+  /** More environment variables (e.g. GIT_INDEX_FILE). */
+  env?: Record<string, string>
+  /** Written to git's stdin (e.g. `--pathspec-from-file=-`). */
+  input?: string
+}
+
 /** Runs git in `cwd` and resolves to its stdout; rejects with a GitError on a non-zero exit. */
-export function git(cwd: string, args: string[], options: { maxBuffer?: number; timeoutMs?: number } = {}): Promise<string> {
+export function git(cwd: string, args: string[], options: GitOptions = {}): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    execFile(
+    const child = execFile(
       "git",
       [...GIT_ARGS, ...args],
       {
         cwd,
-        env: { ...process.env, ...GIT_ENV },
+        env: { ...process.env, ...GIT_ENV, ...options.env },
         maxBuffer: options.maxBuffer ?? 32 * 1024 * 1024,
         timeout: options.timeoutMs ?? 15_000,
         encoding: "utf8",
@@ -34,6 +43,9 @@ export function git(cwd: string, args: string[], options: { maxBuffer?: number; 
         else resolvePromise(stdout)
       },
     )
+    // git may exit before reading its input; its exit status says what went wrong, not the broken pipe
+    child.stdin?.on("error", () => {})
+    child.stdin?.end(options.input)
   })
 }
 

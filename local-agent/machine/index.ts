@@ -70,6 +70,8 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const watchedVcs: VcsService = {
     info: (directory) => (ensureWatcher(directory), vcs.info(directory)),
     paths: (directory) => (ensureWatcher(directory), vcs.paths(directory)),
+    status: (directory) => (ensureWatcher(directory), vcs.status(directory)),
+    diff: (directory, query) => (ensureWatcher(directory), vcs.diff(directory, query)),
     project: vcs.project,
   }
   const pty = createPtyService(options.publish)

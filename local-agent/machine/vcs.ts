@@ -2,29 +2,14 @@ import { homedir } from "node:os"
 import { join } from "node:path"
 import type { VcsService } from "../../shared/machine.ts"
 import type { PathInfo, VcsInfo } from "../../shared/schema/machine.ts"
+import { currentBranch, defaultBranch } from "./branch.ts"
 import { gitMaybe } from "./git.ts"
 import { createProjectResolver } from "./project.ts"
+import { vcsDiff, vcsStatus } from "./vcs-diff.ts"
 
 export interface VcsServiceOptions {
   /** The agent's state directory (`--state`), reported as `state` by GET /path. */
   stateDirectory: string
-}
-
-/** The branch HEAD is on ("HEAD" when detached, as upstream reports it); undefined outside git. */
-export async function currentBranch(directory: string): Promise<string | undefined> {
-  const symbolic = (await gitMaybe(directory, ["symbolic-ref", "--short", "-q", "HEAD"]))?.trim()
-  if (symbolic) return symbolic
-  return (await gitMaybe(directory, ["rev-parse", "--abbrev-ref", "HEAD"]))?.trim() || undefined
-}
-
-/** origin's HEAD when known, otherwise `main` or `master` if such a branch exists. */
-async function defaultBranch(directory: string): Promise<string | undefined> {
-  const remote = (await gitMaybe(directory, ["symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD"]))?.trim()
-  if (remote) return remote.replace(/^origin\//, "")
-  for (const name of ["main", "master"]) {
-    if ((await gitMaybe(directory, ["show-ref", "--verify", "-q", `refs/heads/${name}`])) !== undefined) return name
-  }
-  return undefined
 }
 
 /** Version control and well-known paths for a directory on this machine, from git. */
@@ -35,8 +20,10 @@ export function createVcsService(options: VcsServiceOptions): VcsService {
       const branch = await currentBranch(directory)
       if (branch === undefined) return {}
       const fallback = await defaultBranch(directory)
-      return { branch, ...(fallback ? { default_branch: fallback } : {}) }
+      return { branch, ...(fallback ? { default_branch: fallback.name } : {}) }
     },
+    status: vcsStatus,
+    diff: vcsDiff,
 
     async paths(directory: string): Promise<PathInfo> {
       const home = homedir()

@@ -79,6 +79,10 @@ export class State {
     }
   }
 
+  sessionDirectories(): string[] {
+    return [...this.byDirectory.keys()].filter((directory) => this.byDirectory.get(directory)!.size > 0)
+  }
+
   sessionList(directory: string): Session[] {
     const ids = [...(this.byDirectory.get(directory) ?? [])].sort()
     return ids.map((id) => this.sessions.get(id)!)
@@ -134,6 +138,9 @@ export function storePorts(state: State, commit: (mutation: Mutation) => Promise
     },
     async list(directory) {
       return state.sessionList(directory)
+    },
+    async directories() {
+      return state.sessionDirectories()
     },
     put: (session) => commit({ op: "session.put", session }),
     remove: (session) => commit({ op: "session.remove", sessionID: session.id }),

@@ -1,6 +1,6 @@
 import { z } from "zod"
 import type { Ports } from "../ports.ts"
-import { defineError, MachineUnavailableError, NotFoundError } from "../error.ts"
+import { defineError, MachineUnavailableError } from "../error.ts"
 import { Records } from "./records.ts"
 import { ConfigFiles } from "../config/files.ts"
 import { ConfigMerge } from "../config/merge.ts"
@@ -66,10 +66,9 @@ export const Credentials = {
     await ports.records.put(AUTH_PREFIX + providerID, { sealed } satisfies SealedRecord)
   },
 
+  /** Nothing stored is fine, as upstream: the app's "Disconnect" removes credentials a provider may never have had. */
   async remove(ports: Ports, providerID: string): Promise<void> {
-    if (!(await ports.records.delete(AUTH_PREFIX + providerID))) {
-      throw new NotFoundError({ message: `No credentials stored for provider ${providerID}` })
-    }
+    await ports.records.delete(AUTH_PREFIX + providerID)
   },
 
   /** The stored credentials of a provider, unsealed, for calling it; never for a route's answer. */

@@ -10,6 +10,7 @@ import { ModelV2Info, ProviderV2Info } from "../schema/config.ts"
 import { Providers } from "../provider/provider.ts"
 import { ProviderV2 } from "../domain/provider-v2.ts"
 import { Sessions } from "../domain/session.ts"
+import { GlobalSessions } from "../domain/session-global.ts"
 import { SessionPageQuery, SessionsResponse, SessionsV2 } from "../domain/session-v2.ts"
 import { BadRequestError } from "../error.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
@@ -112,18 +113,17 @@ export function apiRoutes(ports: Ports) {
     "/session",
     describeInstanceRoute({
       operationId: "v2.session.list",
-      summary: "Sessions in the v2 shape, newest first by default: a directory's (`?directory=`), else those of every known project's worktree",
+      summary: "Sessions in the v2 shape, newest first by default: a directory's (`?directory=`), else those of every directory this server knows of",
       description: "Paged by `limit` and the opaque `cursor.next` / `cursor.previous` of the previous answer.",
       responses: { 200: json("Sessions", SessionsResponse), ...errors(BadRequestError) },
     }),
     validate("query", SessionPageQuery),
     async (c) => {
       const query = c.req.valid("query")
-      const named = query.directory && Path.isAbsolute(query.directory) ? [Path.normalize(query.directory)] : undefined
-      // The app's home screen asks for everything: each project's worktree, and the request's own directory.
-      const directories = named ?? [...new Set([c.var.directory, ...(await Projects.list(ports)).map((project) => project.worktree)])]
-      const lists = await Promise.all(directories.map((directory) => Sessions.list(ports, directory, { search: query.search })))
-      return c.json(SessionsV2.page(lists.flat(), query))
+      const named = query.directory && Path.isAbsolute(query.directory) ? Path.normalize(query.directory) : undefined
+      // The app's home screen asks for everything: every directory this server knows of.
+      const sessions = named ? await Sessions.list(ports, named, { search: query.search }) : await GlobalSessions.all(ports, c.var.directory, query.search)
+      return c.json(SessionsV2.page(sessions, query))
     },
   )
   // Things this server does not have yet: the truthful answer is an empty list.

@@ -129,8 +129,8 @@ export function configRoutes(ports: Ports) {
       "/auth/:providerID",
       describeInstanceRoute({
         operationId: "auth.remove",
-        summary: "Remove a provider's stored credentials",
-        responses: { 200: json("Removed", z.boolean()), ...errors(NotFoundError) },
+        summary: "Remove a provider's stored credentials (true also when there were none)",
+        responses: { 200: json("Removed", z.boolean()), ...errors() },
       }),
       validate("param", ProviderParam),
       async (c) => {

@@ -5,16 +5,16 @@ import type { Ports } from "../ports.ts"
 import { MachineUnavailableError, NotFoundError, PathOutsideDirectoryError } from "../error.ts"
 import { requireMachine } from "../machine.ts"
 import { machineRequired } from "../middleware/machine.ts"
-import { FileContent, FileNode, FileStatus, FindFilesQuery, PathInfo, TextMatch, VcsInfo } from "../schema/machine.ts"
+import { FileContent, FileNode, FileStatus, FindFilesQuery, PathInfo, TextMatch } from "../schema/machine.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
 const PathQuery = z.object({ path: z.string().describe("Path relative to the directory; must stay inside it") })
 const PatternQuery = z.object({ pattern: z.string().min(1).describe("Regular expression (ripgrep syntax)") })
 
 /**
- * Files, search, paths and version control of the machine that holds the request's directory (upstream's
- * `/file*`, `/find*`, `/path`, `/vcs`). Mounted at the root; each route first makes sure there is a
- * machine, so on the edge they answer 503 MachineUnavailable whatever the input.
+ * Files, search and paths of the machine that holds the request's directory (upstream's `/file*`, `/find*`,
+ * `/path`). Mounted at the root; each route first makes sure there is a machine, so on the edge they answer 503
+ * MachineUnavailable whatever the input.
  */
 export function fileRoutes(ports: Ports) {
   const machine = machineRequired(ports)
@@ -100,15 +100,5 @@ export function fileRoutes(ports: Ports) {
       }),
       machine,
       async (c) => c.json(await vcs().paths(c.var.directory)),
-    )
-    .get(
-      "/vcs",
-      describeInstanceRoute({
-        operationId: "vcs.get",
-        summary: "The directory's git branch",
-        responses: { 200: json("Version control info", VcsInfo), ...errors(MachineUnavailableError) },
-      }),
-      machine,
-      async (c) => c.json(await vcs().info(c.var.directory)),
     )
 }

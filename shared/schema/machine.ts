@@ -112,6 +112,37 @@ export const VcsInfo = z
   .meta({ ref: "VcsInfo" })
 export type VcsInfo = z.infer<typeof VcsInfo>
 
+const ChangeKind = z.enum(["added", "deleted", "modified"])
+
+export const VcsFileStatus = z
+  .object({
+    file: z.string().describe("Path from the worktree root"),
+    additions: z.number().int(),
+    deletions: z.number().int(),
+    status: ChangeKind,
+  })
+  .meta({ ref: "VcsFileStatus" })
+export type VcsFileStatus = z.infer<typeof VcsFileStatus>
+
+export const VcsFileDiff = z
+  .object({
+    file: z.string().describe("Path from the worktree root"),
+    patch: z.string().optional().describe("git's unified diff of the file; absent once the answer's patches pass 10 MB"),
+    additions: z.number().int(),
+    deletions: z.number().int(),
+    status: ChangeKind.optional(),
+  })
+  .meta({ ref: "VcsFileDiff" })
+export type VcsFileDiff = z.infer<typeof VcsFileDiff>
+
+export const VcsDiffQuery = z.object({
+  mode: z
+    .enum(["git", "branch"])
+    .describe("git: the working tree against HEAD; branch: against where the branch left the default branch"),
+  context: z.coerce.number().int().nonnegative().optional().describe("Lines of context around each change (default: the whole file)"),
+})
+export type VcsDiffQuery = z.infer<typeof VcsDiffQuery>
+
 export const LspStatus = z
   .object({
     id: z.string(),

@@ -108,13 +108,19 @@ export const SessionListQuery = z.object({
 })
 export type SessionListQuery = z.infer<typeof SessionListQuery>
 
-/** `GET /experimental/session`: sessions of every project, newest update first, a page at a time. */
-export const GlobalSessionListQuery = SessionListQuery.pick({ roots: true, start: true, search: true, limit: true }).extend({
-  cursor: z.coerce.number().optional().describe("Only sessions updated before this time (the previous page's x-next-cursor)"),
-  archived: BooleanQuery.optional().describe("Include archived sessions"),
+/** A session listed across projects, with the project it belongs to (null when that project is not known). */
+export const GlobalSession = Session.extend({ project: ProjectSummary.nullable() }).meta({ ref: "GlobalSession" })
+export type GlobalSession = z.infer<typeof GlobalSession>
+
+export const GlobalSessionListQuery = z.object({
+  directory: z.string().optional().describe("Only the sessions of this directory"),
+  roots: BooleanQuery.optional().describe("Only sessions without a parent"),
+  start: z.coerce.number().int().nonnegative().optional().describe("Only sessions updated at or after this time (ms)"),
+  cursor: z.coerce.number().int().nonnegative().optional().describe("Only sessions updated before this time (ms): x-next-cursor of the page before"),
+  search: z.string().optional().describe("Only sessions whose title contains this, in any case"),
+  limit: z.coerce.number().int().positive().max(10_000).optional().describe("At most this many (default 100)"),
+  archived: BooleanQuery.optional().describe("Include archived sessions (default false)"),
 })
 export type GlobalSessionListQuery = z.infer<typeof GlobalSessionListQuery>
-
-export const GlobalSession = Session.extend({ project: ProjectSummary.nullable() }).meta({ ref: "GlobalSession" })
 
 export const SessionForkInput = z.object({ messageID: z.string().startsWith("msg").optional() })

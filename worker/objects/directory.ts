@@ -20,8 +20,11 @@ export class DirectoryObject extends StreamObject {
       .map((row) => JSON.parse(row.data) as Session)
   }
 
-  indexSession(session: Session): void {
+  /** True when the session is new to the directory. */
+  indexSession(session: Session): boolean {
+    const known = this.sql.exec("SELECT 1 FROM session_index WHERE id = ?", session.id).toArray().length > 0
     this.sql.exec("INSERT OR REPLACE INTO session_index (id, data) VALUES (?, ?)", session.id, JSON.stringify(session))
+    return !known
   }
 
   unindexSession(sessionID: string): void {

@@ -4,7 +4,10 @@ import { MemoryControlQueue } from "../../shared/domain/tui-control.ts"
 import { TooManyRequestsError } from "../../shared/error.ts"
 import type { TuiRequest } from "../../shared/schema/tui.ts"
 
-/** One per tenant: the project registry, the message-id index, the tenant's named records and the /global/event stream. */
+/**
+ * One per tenant: the project registry, the directories that hold sessions, the message-id index, the tenant's
+ * named records and the /global/event stream.
+ */
 export class GlobalObject extends StreamObject {
   /**
    * The tenant's TUI control queue. In memory: one object per tenant serves every Worker instance, and a
@@ -34,6 +37,7 @@ export class GlobalObject extends StreamObject {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS project (id TEXT PRIMARY KEY, data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS message_index (message_id TEXT PRIMARY KEY, session_id TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS session_directory (directory TEXT PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS record (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `)
   }
@@ -52,6 +56,17 @@ export class GlobalObject extends StreamObject {
 
   registerProject(project: Project): void {
     this.sql.exec("INSERT OR REPLACE INTO project (id, data) VALUES (?, ?)", project.id, JSON.stringify(project))
+  }
+
+  registerSessionDirectory(directory: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO session_directory (directory) VALUES (?)", directory)
+  }
+
+  listSessionDirectories(): string[] {
+    return this.sql
+      .exec<{ directory: string }>("SELECT directory FROM session_directory ORDER BY directory")
+      .toArray()
+      .map((row) => row.directory)
   }
 
   indexMessage(messageID: string, sessionID: string): void {

@@ -17,6 +17,10 @@ interface Pending {
 }
 
 const AGENT = "agent"
+const SERVED_KEY = "served"
+
+/** The directories the machine said it serves when its agent last connected. */
+export type Served = Omit<Tunnel.Hello, "t">
 const relayTag = (id: number) => `relay:${id}`
 
 /**
@@ -104,6 +108,11 @@ export class MachineObject extends DurableObject<Env> {
     return this.agent() !== undefined
   }
 
+  /** What the machine last announced, kept while it is away; undefined until its agent has connected once. */
+  async served(): Promise<Served | undefined> {
+    return this.ctx.storage.get<Served>(SERVED_KEY)
+  }
+
   /**
    * Sends one request to the machine and resolves once its response head arrives (the body streams after).
    * `waitMs` extends the tunnel's timeout for a request known to take longer (a bash command's own timeout).
@@ -182,6 +191,9 @@ export class MachineObject extends DurableObject<Env> {
     if (!parsed.success) return
     const frame = parsed.data
     switch (frame.t) {
+      case "hello":
+        await this.ctx.storage.put(SERVED_KEY, { directory: frame.directory, projects: frame.projects } satisfies Served)
+        return
       case "response.head": {
         const pending = this.pending.get(frame.id)
         if (!pending) return

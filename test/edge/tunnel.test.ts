@@ -8,7 +8,7 @@ import WebSocket from "ws"
 import { api, expectNamedError, until, useTarget } from "../support/http.ts"
 import { connect } from "../support/sse.ts"
 import { startModelServer } from "../support/model-server.ts"
-import { pairMachine, TunnelProcess } from "../support/paired-edge.ts"
+import { agentPair, pairClient, pairMachine, TunnelProcess } from "../support/paired-edge.ts"
 import { targetKinds, type Target } from "../support/targets.ts"
 
 const run = promisify(execFile)
@@ -88,6 +88,9 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
   test("files and search of the machine through the edge, confined to the directory", async () => {
     tunnel = new TunnelProcess(state, machineServer().url)
     await tunnel.start()
+    // The tunnel's hello told the edge which directory the machine serves: a browser that pairs opens the app there.
+    const browser = await pairClient(edge(), (await agentPair(edge(), state)).code)
+    expect(browser.app).toBe(`/${Buffer.from(machineServer().directory).toString("base64url")}/session`)
     const read = await asClient("GET", "/file/content?path=notes.md")
     expect(read.json).toEqual({ type: "text", content: "# Notes\nthe tunnel works\n" })
     const found = await asClient("GET", "/find?pattern=tunnel%20works")

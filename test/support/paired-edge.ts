@@ -39,6 +39,8 @@ export interface ClientPairing {
   tokenID: string
   tenant: string
   machineID: string
+  /** Where the web app opens: the machine's default directory's new session, once its tunnel has said which. */
+  app: string
 }
 
 export async function pairClient(edge: Target, code: string): Promise<ClientPairing> {

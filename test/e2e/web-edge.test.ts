@@ -195,6 +195,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
         body: { tokenID: browserPairing.tokenID },
       })
       expect(revoked.status, revoked.text).toBe(200)
+      const failuresBefore = failures.length
       // The open app gets 401 from then on (it stays where it is); a reload, a link or a new tab lands here.
       await until(
         async () => {
@@ -209,6 +210,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       expect((await page.context().cookies(edge().url)).map((cookie) => cookie.name)).not.toContain("opencode_edge_token")
       const asRevoked = await api(edge(), "GET", "/session", { noAuth: true, headers: { Authorization: `Bearer ${browserPairing.token}` } })
       expect(asRevoked.status).toBe(401)
+      // What failed meanwhile is what a revoked token gets: 401.
+      expect(failures.slice(failuresBefore).filter((failure) => !failure.startsWith("401 "))).toEqual([])
     }, 120_000)
 
     test("no client token appears in wrangler's output, the machine's, or the tunnel's", async () => {

@@ -164,16 +164,18 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
   async function announce(send: (frame: Tunnel.Up) => void) {
     try {
       const local = (path: string) => fetch(`${options.local}${path}`, { headers: options.localHeaders }).then((response) => response.json())
+      // The default directory's project first: asking for it is what makes the local server know it.
+      await local("/project/current")
       const [paths, projects] = (await Promise.all([local("/path"), local("/project")])) as [
         { directory: string },
-        { id: string; worktree: string; time: { updated: number } }[],
+        { id: string; worktree: string; vcs?: "git"; time: { updated: number } }[],
       ]
-      const worktrees = projects
+      const known = projects
         .filter((project) => project.id !== "global")
         .sort((a, b) => b.time.updated - a.time.updated)
-        .map((project) => project.worktree)
         .slice(0, Tunnel.MAX_PROJECTS)
-      send(Tunnel.Hello.parse({ t: "hello", directory: paths.directory, projects: worktrees }))
+        .map(({ id, worktree, vcs }) => ({ id, worktree, ...(vcs ? { vcs } : {}) }))
+      send(Tunnel.Hello.parse({ t: "hello", directory: paths.directory, projects: known }))
     } catch (error) {
       options.log.warn("tunnel: could not tell the edge which directories this machine serves", { error: (error as Error).message })
     }

@@ -44,7 +44,8 @@ export namespace Tunnel {
   export const Hello = z.object({
     t: z.literal("hello"),
     directory: AbsolutePath,
-    projects: z.array(AbsolutePath).max(MAX_PROJECTS),
+    /** Its git projects, named as the machine names them (root commit and toplevel). */
+    projects: z.array(z.object({ id: z.string().min(1).max(256), worktree: AbsolutePath, vcs: z.literal("git").optional() })).max(MAX_PROJECTS),
   })
   export type Hello = z.infer<typeof Hello>
 

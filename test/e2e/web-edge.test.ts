@@ -80,6 +80,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
     const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) })
 
     test("the link `agent pair` prints pairs the browser and opens the app on the machine's project", async () => {
+      // The machine announced its project when its tunnel connected: the edge lists it before anyone opened it.
+      const projects = (await asClient("GET", "/project")).json as { worktree: string; vcs?: string }[]
+      expect(projects.map(({ worktree, vcs }) => ({ worktree, vcs }))).toContainEqual({ worktree: project, vcs: "git" })
       const { link } = await paired.newPairingLink()
       await page.goto(link)
       await page.getByRole("button", { name: "Pair" }).waitFor()

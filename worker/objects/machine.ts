@@ -4,6 +4,7 @@ import { numberVar, type Env } from "../env.ts"
 import { DurableObjectHub } from "../hub.ts"
 import { Objects } from "../objects.ts"
 import type { Event } from "../../shared/schema/event.ts"
+import { recordAnnouncedProjects } from "../announced-projects.ts"
 
 /** What the Worker gets back for a request sent through the tunnel. */
 export type TunnelResult =
@@ -191,9 +192,12 @@ export class MachineObject extends DurableObject<Env> {
     if (!parsed.success) return
     const frame = parsed.data
     switch (frame.t) {
-      case "hello":
+      case "hello": {
         await this.ctx.storage.put(SERVED_KEY, { directory: frame.directory, projects: frame.projects } satisfies Served)
+        const { tenant } = agent.deserializeAttachment() as { tenant: string }
+        await recordAnnouncedProjects(this.env, tenant, frame.projects)
         return
+      }
       case "response.head": {
         const pending = this.pending.get(frame.id)
         if (!pending) return

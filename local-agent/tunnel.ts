@@ -58,16 +58,18 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
       if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame))
     }
 
-    socket.on("open", () => {
+    socket.on("open", async () => {
       attempt = 0
       lastPong = Date.now()
-      options.log.info("tunnel connected", { edge: options.edge })
-      options.onConnected?.()
-      void followMachineEvents(send, events.signal)
       heartbeat = setInterval(() => {
         if (Date.now() - lastPong > pingMs * 3) return socket.terminate()
         socket.send(Tunnel.PING)
       }, pingMs)
+      void followMachineEvents(send, events.signal)
+      // Connected means the edge knows what this machine serves.
+      await announce(send)
+      options.log.info("tunnel connected", { edge: options.edge })
+      options.onConnected?.()
     })
 
     socket.on("message", (raw) => {
@@ -152,6 +154,31 @@ export function connectTunnel(options: TunnelOptions): { close(): Promise<void> 
       retry = setTimeout(open, delay)
     })
     socket.on("error", (error) => options.log.warn("tunnel error", { error: error.message }))
+  }
+
+  /**
+   * Tells the edge which directories this machine serves, as the local server reports them (its default
+   * directory and the projects it knows, most recently used first). Without that answer the edge keeps
+   * what it was told before.
+   */
+  async function announce(send: (frame: Tunnel.Up) => void) {
+    try {
+      const local = (path: string) => fetch(`${options.local}${path}`, { headers: options.localHeaders }).then((response) => response.json())
+      // The default directory's project first: asking for it is what makes the local server know it.
+      await local("/project/current")
+      const [paths, projects] = (await Promise.all([local("/path"), local("/project")])) as [
+        { directory: string },
+        { id: string; worktree: string; vcs?: "git"; time: { updated: number } }[],
+      ]
+      const known = projects
+        .filter((project) => project.id !== "global")
+        .sort((a, b) => b.time.updated - a.time.updated)
+        .slice(0, Tunnel.MAX_PROJECTS)
+        .map(({ id, worktree, vcs }) => ({ id, worktree, ...(vcs ? { vcs } : {}) }))
+      send(Tunnel.Hello.parse({ t: "hello", directory: paths.directory, projects: known }))
+    } catch (error) {
+      options.log.warn("tunnel: could not tell the edge which directories this machine serves", { error: (error as Error).message })
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import { z } from "zod"
+import { Path } from "./path.ts"
 import { Event } from "./schema/event.ts"
 
 /**
@@ -12,6 +13,8 @@ export namespace Tunnel {
   export const PONG = "pong"
   /** The close code of an agent connection that a newer one of the same machine replaced: it must not come back. */
   export const REPLACED = 4000
+  /** The most project worktrees a machine announces (the most recently updated ones). */
+  export const MAX_PROJECTS = 100
 
   const Headers = z.array(z.tuple([z.string(), z.string()]))
 
@@ -32,8 +35,23 @@ export namespace Tunnel {
   ])
   export type Down = z.infer<typeof Down>
 
+  const AbsolutePath = z.string().min(1).max(4096).refine(Path.isAbsolute, "an absolute path")
+
+  /**
+   * Agent → edge, first on each connection: the directories the machine serves (its default directory and the
+   * worktrees of the projects it knows), so the edge can offer them to its clients while the machine is away too.
+   */
+  export const Hello = z.object({
+    t: z.literal("hello"),
+    directory: AbsolutePath,
+    /** Its git projects, named as the machine names them (root commit and toplevel). */
+    projects: z.array(z.object({ id: z.string().min(1).max(256), worktree: AbsolutePath, vcs: z.literal("git").optional() })).max(MAX_PROJECTS),
+  })
+  export type Hello = z.infer<typeof Hello>
+
   /** Agent → edge. A response streams as head, chunks, end (or error). */
   export const Up = z.discriminatedUnion("t", [
+    Hello,
     z.object({ t: z.literal("response.head"), id: z.number().int(), status: z.number().int(), headers: Headers }),
     z.object({ t: z.literal("response.chunk"), id: z.number().int(), data: z.string() }),
     z.object({ t: z.literal("response.end"), id: z.number().int() }),

@@ -2,7 +2,8 @@ import { createApp, type App } from "../shared/app.ts"
 import { UnauthorizedError } from "../shared/error.ts"
 import type { Env } from "./env.ts"
 import { DEFAULT_TENANT } from "./names.ts"
-import { createTenancy } from "./pairing.ts"
+import { createTenancy, PAIR_AGAIN_PATH, requestToken } from "./pairing.ts"
+import { WebApp } from "../shared/webapp/webapp.ts"
 import { createWorkerPorts } from "./ports.ts"
 import type { Tenancy } from "./tenancy.ts"
 import { acceptTunnel } from "./tunnel.ts"
@@ -41,6 +42,14 @@ function unauthorized(): Response {
 }
 
 /**
+ * A page of the app opened without a valid token: a browser whose token no longer works is told to pair again;
+ * one that never paired is sent to pair.
+ */
+function unpairedPage(request: Request): Response {
+  return Response.redirect(new URL(requestToken(request) ? PAIR_AGAIN_PATH : "/edge/pair", request.url).href, 302)
+}
+
+/**
  * The Worker entry only routes. `/edge/tunnel` takes a machine's WebSocket; other `/edge/*` routes are pairing;
  * everything else is the OpenCode API of the caller's tenant, served by the shared app.
  */
@@ -58,8 +67,11 @@ export default {
     if (ticketed) return appFor(env, ticketed, true).fetch(request, env, ctx)
     // Preflights, health and the API document reveal nothing of any tenant.
     const open = env.OPENCODE_OPEN_TENANT
-    const anonymous = request.method === "OPTIONS" || pathname === "/global/health" || pathname === "/doc"
+    // The web app's files are public (they are the same for everyone); its pages need a paired browser.
+    const appFile = WebApp.claims(request) && WebApp.isFile(pathname)
+    const anonymous = request.method === "OPTIONS" || pathname === "/global/health" || pathname === "/doc" || appFile
     if (open || anonymous) return appFor(env, open || DEFAULT_TENANT, false).fetch(request, env, ctx)
+    if (WebApp.claims(request)) return unpairedPage(request)
     return unauthorized()
   },
 } satisfies ExportedHandler<Env>

@@ -9,8 +9,15 @@ import {
 } from "../shared/error.ts"
 import { errorHandler } from "../shared/middleware/error.ts"
 import type { Env } from "./env.ts"
-import { PAIRING_CODE_TTL_MS, sha256, type RegistryFailure, type RegistryResult } from "./objects/registry.ts"
+import { sha256, type RegistryFailure, type RegistryResult } from "./objects/registry.ts"
 import type { Tenancy } from "./tenancy.ts"
+import { Tunnel } from "../shared/tunnel.ts"
+import { machineObjectName } from "./names.ts"
+import { edgePage, pairAgainPage, pairPage } from "./pages.ts"
+import { clearedTokenCookie, cookieToken, tokenCookie } from "./token-cookie.ts"
+
+/** Where a browser whose pairing no longer holds is sent. */
+export const PAIR_AGAIN_PATH = "/edge/pair-again"
 
 /**
  * How long an isolate trusts a client token it has already checked, without asking the registry again.
@@ -34,7 +41,8 @@ function decodeBasic(encoded: string): string | undefined {
 
 /**
  * The client token of a request: `Authorization: Bearer <token>`, Basic auth with the token as password (any
- * user name, so clients that only know a server password work), or `?auth_token=<base64 user:token>`.
+ * user name, so clients that only know a server password work), `?auth_token=<base64 user:token>` (the web
+ * app's form), or a paired browser's cookie.
  */
 export function requestToken(request: Request): string | undefined {
   const header = request.headers.get("Authorization") ?? ""
@@ -43,7 +51,13 @@ export function requestToken(request: Request): string | undefined {
   const basic = header.match(/^Basic\s+(\S+)\s*$/i)?.[1]
   if (basic) return decodeBasic(basic)
   const query = new URL(request.url).searchParams.get("auth_token")
-  return query ? decodeBasic(query) : undefined
+  return query ? decodeBasic(query) : cookieToken(request)
+}
+
+/** The web app's address of a new session in a directory (`/<base64url(directory)>/session`), as the app makes it. */
+export function appSessionPath(directory: string): string {
+  const base64url = Tunnel.encodeBase64(new TextEncoder().encode(directory)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+  return `/${base64url}/session`
 }
 
 function bearerOf(c: Context): string | undefined {
@@ -144,20 +158,23 @@ export function createTenancy(env: Env): Tenancy {
     return c.json({ pairingCode, pairURL: pairURL(c, pairingCode) })
   })
 
+  /**
+   * Answers the token, and `app`: where the web app opens on the paired machine (its default directory's new
+   * session, once its agent has said which that is). The pairing page of this origin also gets the cookie.
+   */
   routes.post("/edge/pair", async (c) => {
     const { code } = await body(c, PairBody)
-    return c.json(unwrap(await registry().pair(code, clientOf(c))))
+    const pairing = unwrap(await registry().pair(code, clientOf(c)))
+    const served = await env.MACHINES.getByName(machineObjectName(pairing.tenant)).served()
+    if (c.req.header("Sec-Fetch-Site") === "same-origin") c.header("Set-Cookie", tokenCookie(c.req.raw, pairing.token))
+    return c.json({ ...pairing, app: served ? appSessionPath(served.directory) : "/" })
   })
 
-  routes.get("/edge/pair", (c) => {
-    const nonce = crypto.randomUUID().replace(/-/g, "")
-    c.header(
-      "Content-Security-Policy",
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
-    )
-    c.header("Referrer-Policy", "no-referrer")
-    c.header("X-Content-Type-Options", "nosniff")
-    return c.html(pairPage(nonce))
+  routes.get("/edge/pair", (c) => edgePage(c, pairPage))
+
+  routes.get(PAIR_AGAIN_PATH, (c) => {
+    c.header("Set-Cookie", clearedTokenCookie(c.req.raw))
+    return edgePage(c, (nonce) => pairAgainPage(nonce, new URL(c.req.url).origin))
   })
 
   routes.post("/edge/token/revoke", async (c) => {
@@ -196,49 +213,4 @@ export function createTenancy(env: Env): Tenancy {
       return registry().machine(await sha256(secret))
     },
   }
-}
-
-/**
- * The page a pairing link opens. The code is read from the address by the script (never written into the
- * page by the server), sent only when the user presses the button (so link previews cannot use it up), and
- * then removed from the address bar. The token is shown once and kept in this origin's localStorage.
- */
-function pairPage(nonce: string): string {
-  const minutes = PAIRING_CODE_TTL_MS / 60_000
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>Pair with OpenCode</title>
-<style nonce="${nonce}">body{font:16px system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}
-input,button{font:inherit;padding:.4rem}code{word-break:break-all;background:#eee;padding:.2rem}</style></head>
-<body><h1>Pair this browser</h1>
-<p>Enter the pairing code your machine printed (valid ${minutes} minutes, once).</p>
-<form id="f"><input id="code" autocomplete="off" spellcheck="false" placeholder="ABCD-EFGH" required>
-<button type="submit">Pair</button></form>
-<p id="out" role="status"></p>
-<script nonce="${nonce}">
-const code = document.getElementById("code"), out = document.getElementById("out")
-code.value = new URLSearchParams(location.search).get("code") || ""
-history.replaceState(null, "", location.pathname)
-document.getElementById("f").addEventListener("submit", async (event) => {
-  event.preventDefault()
-  out.textContent = "Pairing…"
-  try {
-    const response = await fetch("/edge/pair", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ code: code.value }), cache: "no-store", credentials: "omit" })
-    const result = await response.json()
-    if (!response.ok) { out.textContent = (result && result.data && result.data.message) || "Pairing failed"; return }
-    localStorage.setItem("opencode.edge.token", result.token)
-    localStorage.setItem("opencode.edge.tokenID", result.tokenID)
-    code.value = ""
-    out.textContent = ""
-    out.append("Paired. Your client token (shown once; use it as the server password or as Authorization: Bearer): ")
-    const shown = document.createElement("code")
-    shown.textContent = result.token
-    out.append(shown)
-  } catch (error) {
-    out.textContent = "Pairing failed: " + error
-  }
-})
-</script></body></html>
-`
 }

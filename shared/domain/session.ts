@@ -94,7 +94,8 @@ export namespace Sessions {
 
   export async function messages(ports: Ports, sessionID: string, query: MessageListQuery): Promise<MessageWithParts[]> {
     await get(ports, sessionID)
-    return ports.sessions.messages(sessionID, query)
+    const { limit, ...rest } = query
+    return ports.sessions.messages(sessionID, limit ? query : rest)
   }
 
   export async function message(ports: Ports, sessionID: string, messageID: string): Promise<MessageWithParts> {

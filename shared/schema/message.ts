@@ -223,7 +223,8 @@ export const MessageWithParts = z.object({ info: Message, parts: z.array(Part) }
 export type MessageWithParts = z.infer<typeof MessageWithParts>
 
 export const MessageListQuery = z.object({
-  limit: z.coerce.number().int().positive().max(10_000).optional(),
+  /** 0, as upstream, means no limit (the web app asks so for a session it opens from the home screen). */
+  limit: z.coerce.number().int().nonnegative().max(10_000).optional(),
   before: z.string().startsWith("msg").optional(),
 })
 export type MessageListQuery = z.infer<typeof MessageListQuery>

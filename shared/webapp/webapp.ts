@@ -85,6 +85,8 @@ export namespace WebApp {
     if (asset.contentType.startsWith("text/html")) {
       headers.set("Content-Security-Policy", await contentSecurityPolicy(new TextDecoder().decode(asset.body)))
       headers.set("Cache-Control", "no-cache")
+      // The page may be opened with credentials in its address (`?auth_token=`): its requests do not repeat them.
+      headers.set("Referrer-Policy", "no-referrer")
     } else {
       // Files under /assets/ carry their content's hash in their name.
       headers.set("Cache-Control", path.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "public, max-age=3600")
@@ -93,7 +95,8 @@ export namespace WebApp {
     return new Response(request.method === "HEAD" ? null : asset.body, { status: asset.status, headers })
   }
 
-  function isFile(path: string): boolean {
+  /** A file of the app (a name with an extension), as opposed to one of its pages. */
+  export function isFile(path: string): boolean {
     return /\.[A-Za-z0-9]{1,16}$/.test(path.slice(path.lastIndexOf("/") + 1))
   }
 }

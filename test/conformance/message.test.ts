@@ -122,6 +122,9 @@ describe.each(targetKinds())("messages [%s]", (kind) => {
 
     const limited = await client.session.messages({ path: { id: session.id }, query: { limit: 2 } })
     expect(limited.data!.map((m) => m.info.id)).toEqual(ids.slice(2))
+    // 0 is no limit, as upstream (the web app asks so when it opens a session from its home screen)
+    const unlimited = await api(target(), "GET", `/session/${session.id}/message?limit=0`)
+    expect(unlimited.json.map((m: { info: { id: string } }) => m.info.id)).toEqual(ids)
 
     const before = await api(target(), "GET", `/session/${session.id}/message?before=${ids[2]}`)
     expect(before.status, before.text).toBe(200)

@@ -135,6 +135,51 @@ describe.skipIf(!targetKinds().includes("worker"))("pairing and tenants on a pai
     expect(page.text).toContain('fetch("/edge/pair"')
   })
 
+  test("a browser: the pair page's request gets an HttpOnly token cookie, which signs first-party requests only", async () => {
+    const machine = await register()
+    const paired = await post("/edge/pair", { code: machine.pairingCode }, { "Sec-Fetch-Site": "same-origin" })
+    expect(paired.status, paired.text).toBe(200)
+    // No machine has connected yet: the app opens at its start.
+    expect(paired.json.app).toBe("/")
+    const cookie = paired.headers.get("set-cookie") ?? ""
+    expect(cookie).toMatch(new RegExp(`^opencode_edge_token=${paired.json.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=\\d+$`))
+    // A client that is not a page of this origin gets no cookie.
+    const other = await register()
+    expect((await post("/edge/pair", { code: other.pairingCode })).headers.get("set-cookie")).toBeNull()
+
+    const withCookie = (site?: string) =>
+      api(target(), "GET", "/session", { noAuth: true, headers: { Cookie: cookie.split(";")[0]!, ...(site ? { "Sec-Fetch-Site": site } : {}) } })
+    expect((await withCookie("same-origin")).status).toBe(200)
+    expect((await withCookie("none")).status).toBe(200)
+    expectNamedError(await withCookie("same-site"), 401, "UnauthorizedError")
+    expectNamedError(await withCookie("cross-site"), 401, "UnauthorizedError")
+    expectNamedError(await withCookie(), 401, "UnauthorizedError")
+  })
+
+  test("the web app: its files are public; its pages send an unpaired browser to pair and a revoked one to pair again", async () => {
+    const page = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${target().url}${path}`, { redirect: "manual", headers: { Accept: "text/html", ...headers } })
+    // A file of the app is the web app's to answer (here its origin is out of reach offline), never a 401.
+    expect((await fetch(`${target().url}/favicon-v3.ico`)).status).not.toBe(401)
+    const unpaired = await page("/")
+    expect(unpaired.status).toBe(302)
+    expect(unpaired.headers.get("location")).toBe(`${target().url}/edge/pair`)
+
+    const { token, tokenID } = await tenant()
+    const revoked = await post("/edge/token/revoke", { tokenID }, bearer(token))
+    expect(revoked.status).toBe(200)
+    for (const headers of [{ Cookie: `opencode_edge_token=${token}`, "Sec-Fetch-Site": "none" }, bearer(token)]) {
+      const again = await page("/L3RtcA/session", headers)
+      expect(again.status).toBe(302)
+      expect(again.headers.get("location")).toBe(`${target().url}/edge/pair-again`)
+    }
+    const pairAgain = await api(target(), "GET", "/edge/pair-again", { noAuth: true })
+    expect(pairAgain.status).toBe(200)
+    expect(pairAgain.headers.get("content-security-policy")).toMatch(/default-src 'none'/)
+    expect(pairAgain.headers.get("set-cookie")).toMatch(/^opencode_edge_token=; .*Max-Age=0/)
+    expect(pairAgain.text).toContain(`npm run agent -- pair --edge ${target().url}`)
+  })
+
   test("two tenants: sessions, ids and events do not cross", async () => {
     const a = await tenant()
     const b = await tenant()

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process"
+import { execFile } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -8,70 +8,10 @@ import WebSocket from "ws"
 import { api, expectNamedError, until, useTarget } from "../support/http.ts"
 import { connect } from "../support/sse.ts"
 import { startModelServer } from "../support/model-server.ts"
-import { REPO_ROOT, targetKinds, type Target } from "../support/targets.ts"
+import { agentPair, pairClient, pairMachine, TunnelProcess } from "../support/paired-edge.ts"
+import { targetKinds, type Target } from "../support/targets.ts"
 
 const run = promisify(execFile)
-const TSX = join(REPO_ROOT, "node_modules", ".bin", "tsx")
-const CLI = join(REPO_ROOT, "local-agent", "cli.ts")
-
-/** Pairs a machine (state in `state`) through the agent CLI and a client through /edge/pair; returns the client token. */
-async function pairMachine(edge: Target, state: string): Promise<string> {
-  const { stdout } = await run(TSX, [CLI, "pair", "--edge", edge.url, "--state", state], { cwd: REPO_ROOT })
-  const code = stdout.match(/Pairing code: (\S+)/)?.[1]
-  expect(code, stdout).toBeDefined()
-  const paired = await api(edge, "POST", "/edge/pair", { noAuth: true, body: { code } })
-  expect(paired.status, paired.text).toBe(200)
-  return paired.json.token as string
-}
-
-/** `agent connect --local`: only the tunnel, in its own process group, so killing it leaves the machine's server up. */
-class TunnelProcess {
-  private child: ChildProcess | undefined
-  output = ""
-
-  constructor(
-    private readonly state: string,
-    private readonly local: string,
-    private readonly env: Record<string, string> = {},
-  ) {}
-
-  async start(): Promise<void> {
-    this.output = ""
-    const child = spawn(TSX, [CLI, "connect", "--local", this.local, "--state", this.state, "--log-level", "warn"], {
-      cwd: REPO_ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...this.env },
-    })
-    this.child = child
-    child.stdout!.on("data", (chunk) => (this.output += chunk))
-    child.stderr!.on("data", (chunk) => (this.output += chunk))
-    await until(() => (this.output.includes("tunnel connected") ? true : undefined), { what: `the tunnel (${this.output})` })
-  }
-
-  /** SIGSTOP: the process keeps its socket open but answers nothing, as a half-open connection does. */
-  freeze(): void {
-    this.signal("SIGSTOP")
-  }
-
-  thaw(): void {
-    this.signal("SIGCONT")
-  }
-
-  kill9(): void {
-    this.signal("SIGKILL")
-    this.child = undefined
-  }
-
-  /** To the whole process group; a process that already ended (a replaced agent exits by itself) is fine. */
-  private signal(name: NodeJS.Signals): void {
-    try {
-      if (this.child?.pid) process.kill(-this.child.pid, name)
-    } catch {
-      // already gone
-    }
-  }
-}
 
 /** A terminal client through the edge that tracks the cursor it stands at: the replay start plus every char since. */
 class Terminal {
@@ -148,6 +88,9 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
   test("files and search of the machine through the edge, confined to the directory", async () => {
     tunnel = new TunnelProcess(state, machineServer().url)
     await tunnel.start()
+    // The tunnel's hello told the edge which directory the machine serves: a browser that pairs opens the app there.
+    const browser = await pairClient(edge(), (await agentPair(edge(), state)).code)
+    expect(browser.app).toBe(`/${Buffer.from(machineServer().directory).toString("base64url")}/session`)
     const read = await asClient("GET", "/file/content?path=notes.md")
     expect(read.json).toEqual({ type: "text", content: "# Notes\nthe tunnel works\n" })
     const found = await asClient("GET", "/find?pattern=tunnel%20works")

@@ -43,6 +43,10 @@ export interface TargetOptions {
   extraArgs?: string[]
   /** Local only: more environment variables for the agent (e.g. OPENCODE_CONFIG_CONTENT), over the isolated HOME. */
   env?: Record<string, string>
+  /** The process's log level (`--log-level`; default warn). At info, wrangler prints a line per request. */
+  logLevel?: "debug" | "info" | "warn"
+  /** `output()` answers everything the process printed, not only the recent part (to search all of it). */
+  keepAllOutput?: boolean
 }
 
 export interface Target {
@@ -63,7 +67,7 @@ export interface Target {
   stop(): Promise<void>
   /** SIGKILLs the process group and returns at once (start it again with `restart()`). */
   kill9?(): Promise<void>
-  /** Recent stdout/stderr of the process, for diagnostics. */
+  /** Recent stdout/stderr of the process, for diagnostics (all of it with `keepAllOutput`). */
   output(): string
 }
 
@@ -160,6 +164,7 @@ interface Launch {
 class ProcessTarget implements Target {
   private child: ChildProcess | undefined
   private log = ""
+  private all = ""
   private port: number | undefined
   url = ""
 
@@ -178,7 +183,7 @@ class ProcessTarget implements Target {
   }
 
   output(): string {
-    return this.log
+    return this.options.keepAllOutput ? this.all : this.log
   }
 
   async start(): Promise<void> {
@@ -194,6 +199,7 @@ class ProcessTarget implements Target {
     let stdout = ""
     const record = (chunk: Buffer) => {
       this.log = (this.log + chunk.toString()).slice(-20_000)
+      if (this.options.keepAllOutput) this.all += chunk.toString()
     }
     child.stdout!.on("data", (chunk: Buffer) => {
       stdout = (stdout + chunk.toString()).slice(-20_000)
@@ -298,7 +304,7 @@ function localLaunch(stateDir: string, directory: string, home: string, options:
   Object.assign(env, options.env)
   // A restart listens on a new random port too (read `url` again): reusing the old one could race another process.
   return async (): Promise<Launch> => {
-    const args = ["local-agent/cli.ts", "serve", "--port", "0", "--state", stateDir, "--log-level", "warn"]
+    const args = ["local-agent/cli.ts", "serve", "--port", "0", "--state", stateDir, "--log-level", options.logLevel ?? "warn"]
     args.push("--directory", directory)
     for (const origin of options.cors ?? []) args.push("--cors", origin)
     args.push(...(options.extraArgs ?? []))
@@ -336,14 +342,14 @@ function workerLaunch(stateDir: string, directory: string, options: TargetOption
   ]
   return async (previousPort: number | undefined): Promise<Launch> => {
     const port = previousPort ?? (await freePort())
-    const command = wranglerDev(port, await freePort(), stateDir)
+    const command = wranglerDev(port, await freePort(), stateDir, options.logLevel)
     for (const [name, value] of vars) if (value !== undefined) command.args.push("--var", `${name}:${value}`)
     return { ...command, url: () => `http://127.0.0.1:${port}` }
   }
 }
 
 /** `wrangler dev` on 127.0.0.1, offline and non-interactive, its Durable Object state under `persistTo`. */
-export function wranglerDev(port: number, inspectorPort: number, persistTo: string) {
+export function wranglerDev(port: number, inspectorPort: number, persistTo: string, logLevel: "debug" | "info" | "warn" = "warn") {
   return {
     command: join(BIN, "wrangler"),
     args: [
@@ -358,7 +364,7 @@ export function wranglerDev(port: number, inspectorPort: number, persistTo: stri
       persistTo,
       "--show-interactive-dev-session=false",
       "--log-level",
-      "warn",
+      logLevel,
     ],
     env: { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
   }

@@ -4,6 +4,7 @@ import { numberVar, type Env } from "../env.ts"
 import { DurableObjectHub } from "../hub.ts"
 import { Objects } from "../objects.ts"
 import type { Event } from "../../shared/schema/event.ts"
+import { recordAnnouncedProjects } from "../announced-projects.ts"
 
 /** What the Worker gets back for a request sent through the tunnel. */
 export type TunnelResult =
@@ -17,6 +18,10 @@ interface Pending {
 }
 
 const AGENT = "agent"
+const SERVED_KEY = "served"
+
+/** The directories the machine said it serves when its agent last connected. */
+export type Served = Omit<Tunnel.Hello, "t">
 const relayTag = (id: number) => `relay:${id}`
 
 /**
@@ -104,6 +109,11 @@ export class MachineObject extends DurableObject<Env> {
     return this.agent() !== undefined
   }
 
+  /** What the machine last announced, kept while it is away; undefined until its agent has connected once. */
+  async served(): Promise<Served | undefined> {
+    return this.ctx.storage.get<Served>(SERVED_KEY)
+  }
+
   /**
    * Sends one request to the machine and resolves once its response head arrives (the body streams after).
    * `waitMs` extends the tunnel's timeout for a request known to take longer (a bash command's own timeout).
@@ -182,6 +192,12 @@ export class MachineObject extends DurableObject<Env> {
     if (!parsed.success) return
     const frame = parsed.data
     switch (frame.t) {
+      case "hello": {
+        await this.ctx.storage.put(SERVED_KEY, { directory: frame.directory, projects: frame.projects } satisfies Served)
+        const { tenant } = agent.deserializeAttachment() as { tenant: string }
+        await recordAnnouncedProjects(this.env, tenant, frame.projects)
+        return
+      }
       case "response.head": {
         const pending = this.pending.get(frame.id)
         if (!pending) return

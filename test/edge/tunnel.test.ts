@@ -376,7 +376,7 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     for (let i = 1; i <= 3000; i++) expect(direct.text.split(`line-${i}\r\n`).length - 1, `line-${i}`).toBe(1)
     resumed.socket.close()
     direct.socket.close()
-  })
+  }, 90_000) // restarts the agent's tunnel process: slow on a loaded machine
 })
 
 describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("local"))("tunnel faults and limits", () => {

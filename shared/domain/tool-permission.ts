@@ -7,6 +7,7 @@ import { isToolID, type ToolArgs, type ToolID } from "../tools.ts"
 import { Path } from "../path.ts"
 import { Agents } from "./agent.ts"
 import { Records } from "./records.ts"
+import { BashArity } from "./bash-arity.ts"
 import { ShellCommand } from "./shell-command.ts"
 import { Permissions } from "./questions.ts"
 
@@ -23,16 +24,19 @@ export const PermissionDeniedError = defineError(
  * path relative to the directory, the pattern, the URL. The ruleset is the agent's (upstream's defaults, the agent's own,
  * then the config's `permission`, then the config agent's), then the session's; for each subject the last rule
  * whose permission and pattern both match decides, and one denied subject denies the call. `ask` puts a
- * permission request to the session's user and waits; "always" approves for the rest of the session.
+ * permission request to the session's user and waits; "always" approves for the rest of the session the
+ * request's `always` patterns: each command's family for bash (`git status -s` approves `git status *`), every
+ * subject for the other permissions.
  */
 export namespace ToolPermission {
   type Rule = Agent["permission"][number]
-  /** An "always" reply: every subject of the permission, or (bash) one exact command, compared literally. */
+  /** An "always" reply: the permission's subjects matching the pattern run without asking. */
   interface Approval {
     permission: string
-    subject?: string
+    pattern: string
   }
-  const approvalsKey = (sessionID: string) => `permission-always/${sessionID}`
+  // Approvals once named exact subjects under `permission-always/`; this key leaves those behind.
+  const approvalsKey = (sessionID: string) => `permission-approved/${sessionID}`
 
   const PERMISSION: Record<ToolID, string> = {
     read: "read",
@@ -57,8 +61,12 @@ export namespace ToolPermission {
     return relative === undefined ? absolute : relative || "."
   }
 
-  /** What the rules judge: each simple command of a bash line, a tool's path or pattern, the URL to fetch, else "*". */
+  /** What the rules judge, each once: each simple command of a bash line, a tool's path or pattern, the URL to fetch, else "*". */
   function subjects(directory: string, toolID: ToolID, args: ToolArgs<ToolID>): string[] {
+    return [...new Set(subjectList(directory, toolID, args))]
+  }
+
+  function subjectList(directory: string, toolID: ToolID, args: ToolArgs<ToolID>): string[] {
     const fields = args as Record<string, unknown>
     if (toolID === "bash") {
       const command = fields.command as string
@@ -71,6 +79,15 @@ export namespace ToolPermission {
     const path = fields.filePath ?? fields.path
     if (typeof path === "string") return [pathSubject(directory, path)]
     return toolID === "list" ? ["."] : ["*"]
+  }
+
+  /**
+   * What an "always" reply approves, as upstream: for bash each command's family, named by its leading words as
+   * BashArity counts them (`git status -s` → `git status *`, `echo hi` → `echo *`); every subject otherwise.
+   */
+  function alwaysPatterns(toolID: ToolID, subjects: string[]): string[] {
+    if (toolID !== "bash") return ["*"]
+    return [...new Set(subjects.map((command) => `${BashArity.prefix(ShellCommand.words(command)).join(" ")} *`))]
   }
 
   /** The call's arguments for the user to judge, long texts (a file's new content) cut to a preview. */
@@ -144,8 +161,9 @@ export namespace ToolPermission {
     const permission = PERMISSION[call.toolID]
     const agent = await Agents.resolve(ports, call.directory, call.agent)
     const rules = [...agent.permission, ...(call.session.permission ?? [])]
+    const judged = subjects(call.directory, call.toolID, call.args)
     const asking: string[] = []
-    for (const subject of subjects(call.directory, call.toolID, call.args)) {
+    for (const subject of judged) {
       const action = evaluate(rules, permission, subject)
       if (action === "deny") {
         throw new PermissionDeniedError({ message: `The ${agent.name} agent may not ${permission} ${subject}`, permission, pattern: subject })
@@ -155,27 +173,28 @@ export namespace ToolPermission {
     if (asking.length === 0) return
     const sessionID = call.session.id
     const approvals = (await ports.records.get<Approval[]>(approvalsKey(sessionID))) ?? []
-    const approved = (subject: string) =>
-      approvals.some((approval) => approval.permission === permission && (approval.subject === undefined || approval.subject === subject))
-    const unapproved = asking.filter((subject) => !approved(subject))
-    if (unapproved.length === 0) return
-    // "always" approves these exact commands for bash, and every subject of the other permissions.
-    const always: Approval[] = call.toolID === "bash" ? unapproved.map((subject) => ({ permission, subject })) : [{ permission }]
+    const approved = (subject: string) => approvals.some((approval) => approval.permission === permission && matches(subject, approval.pattern))
+    if (asking.every(approved)) return
+    // As upstream, the request shows every subject of the call, the allowed ones too, and "always" covers them all.
+    const always = alwaysPatterns(call.toolID, judged)
     const reply = await Permissions.ask(
       ports,
       {
         directory: call.directory,
         sessionID,
         permission,
-        patterns: unapproved,
-        always: always.map((approval) => approval.subject ?? "*"),
+        patterns: judged,
+        always,
         metadata: { tool: call.toolID, ...shown(call.args as Record<string, unknown>) },
         ...(call.messageID && call.callID ? { tool: { messageID: call.messageID, callID: call.callID } } : {}),
       },
       { signal: call.signal },
     )
     // Two "always" replies at once both land (Records.update).
-    if (reply === "always") await Records.update<Approval[]>(ports.records, approvalsKey(sessionID), (stored) => [...(stored ?? []), ...always])
+    if (reply === "always") {
+      const approving = always.map((pattern) => ({ permission, pattern }))
+      await Records.update<Approval[]>(ports.records, approvalsKey(sessionID), (stored) => [...(stored ?? []), ...approving])
+    }
   }
 
   /**

@@ -190,7 +190,7 @@ describe("local agent: built-in tools", () => {
 
   test("permission rules apply to tool calls for a session: deny, ask (once, reject, always), allow, the agent's own rules", async () => {
     const patched = await api(target(), "PATCH", "/config", {
-      body: { permission: { bash: { "*": "allow", "echo gated*": "ask", "rm *": "deny" }, edit: { "*": "allow", "guarded/*": "ask" } } },
+      body: { permission: { bash: { "*": "allow", "echo gated*": "ask", "git *": "ask", "rm *": "deny" }, edit: { "*": "allow", "guarded/*": "ask" } } },
     })
     expect(patched.status, patched.text).toBe(200)
     const session = await api(target(), "POST", "/session", { directory: project, body: {} })
@@ -215,33 +215,43 @@ describe("local agent: built-in tools", () => {
 
     const once = inSession("bash", { command: "echo gated-once" })
     const asked = await nextRequest()
-    expect(asked).toMatchObject({ permission: "bash", patterns: ["echo gated-once"], always: ["echo gated-once"], metadata: { tool: "bash", command: "echo gated-once" } })
+    // "always" would approve the command's family: its name (one word for echo) with any arguments.
+    expect(asked).toMatchObject({ permission: "bash", patterns: ["echo gated-once"], always: ["echo *"], metadata: { tool: "bash", command: "echo gated-once" } })
     expect((await api(target(), "POST", `/permission/${asked.id}/reply`, { directory: project, body: { reply: "once" } })).json).toBe(true)
     expect((await once).json.output).toBe("gated-once\n")
 
     const rejected = inSession("bash", { command: "echo gated; touch rejected.txt" })
     const toReject = await nextRequest()
+    // As upstream, the request shows every command of the line, the allowed one too.
+    expect(toReject).toMatchObject({ patterns: ["echo gated", "touch rejected.txt"], always: ["echo *", "touch *"] })
     await api(target(), "POST", `/permission/${toReject.id}/reply`, { directory: project, body: { reply: "reject", message: "not now" } })
     const refusal = await rejected
     expectNamedError(refusal, 409, "PermissionRejectedError")
     expect(refusal.json.data.message).toBe("not now")
     expect(await exists(join(project, "rejected.txt"))).toBe(false)
 
-    const always = inSession("bash", { command: "echo gated-always" })
+    // "always" approves the command's family for the rest of the session: `git status -s` approves `git status *`.
+    const always = inSession("bash", { command: "git status -s" })
     const toApprove = await nextRequest()
+    expect(toApprove).toMatchObject({ patterns: ["git status -s"], always: ["git status *"] })
     await api(target(), "POST", `/permission/${toApprove.id}/reply`, { directory: project, body: { reply: "always" } })
-    expect((await always).json.output).toBe("gated-always\n")
-    // Approved for the rest of the session: the same command runs without a request.
-    expect((await inSession("bash", { command: "echo gated-always" })).json.output).toBe("gated-always\n")
-    // An approved command is compared literally: its * approves no other command.
-    const starred = inSession("bash", { command: "echo gated-*" })
-    await api(target(), "POST", `/permission/${(await nextRequest()).id}/reply`, { directory: project, body: { reply: "always" } })
-    expect((await starred).status).toBe(200)
-    const other = inSession("bash", { command: "echo gated-other" })
+    expect((await always).status).toBe(200)
+    // Siblings run without a request; a call that asked would wait here for a reply nobody gives.
+    expect((await inSession("bash", { command: "git status" })).status).toBe(200)
+    expect((await inSession("bash", { command: "git status --porcelain" })).status).toBe(200)
+    // Another git command is another family: it still asks.
+    const other = inSession("bash", { command: "git log -1; echo logged" })
     const again = await nextRequest()
-    expect(again.patterns).toEqual(["echo gated-other"])
+    expect(again).toMatchObject({ patterns: ["git log -1", "echo logged"], always: ["git log *", "echo *"] })
     await api(target(), "POST", `/permission/${again.id}/reply`, { directory: project, body: { reply: "once" } })
-    expect((await other).status).toBe(200)
+    expect((await other).json.output).toContain("logged\n")
+    // Each command of a line is approved with its own family.
+    const both = inSession("bash", { command: "echo gated-always; terraform workspace show" })
+    const bothRequest = await nextRequest()
+    expect(bothRequest.always).toEqual(["echo *", "terraform workspace show *"])
+    await api(target(), "POST", `/permission/${bothRequest.id}/reply`, { directory: project, body: { reply: "always" } })
+    expect((await both).json.output).toContain("gated-always\n")
+    expect((await inSession("bash", { command: "echo gated-other" })).json.output).toBe("gated-other\n")
 
     const guarded = inSession("write", { filePath: "./guarded/notes.md", content: "x".repeat(5000) })
     const write = await nextRequest()

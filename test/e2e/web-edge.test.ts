@@ -33,8 +33,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
     let browserPairing: ClientPairing
     /** Responses of the edge with status >= 400, and page errors. */
     const failures: string[] = []
-    /** The page's POSTs to the edge, answered (`STATUS PATH`). */
-    const posts: string[] = []
+    /** The page's requests to the edge, answered (`STATUS METHOD PATH`, without the query). */
+    const answered: string[] = []
 
     beforeAll(async () => {
       mkdirSync(SHOTS, { recursive: true })
@@ -66,7 +66,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       })
       page.on("response", (response) => {
         const path = response.url().slice(paired.edge.url.length).split("?")[0]!
-        if (response.url().startsWith(paired.edge.url) && response.request().method() === "POST") posts.push(`${response.status()} ${path}`)
+        if (response.url().startsWith(paired.edge.url)) answered.push(`${response.status()} ${response.request().method()} ${path}`)
       })
       page.on("pageerror", (error) => failures.push(`page error: ${error.message}`))
       page.on("console", (message) => {
@@ -174,7 +174,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       const tool = await lastTool()
       expect(tool.state.status).toBe("completed")
       expect(tool.state.output).toContain("asked-42")
-      expect(posts.filter((post) => PERMISSION_ANSWER.test(post.split(" ")[1]!))).toEqual([expect.stringMatching(/^200 /)])
+      expect(answered.filter((line) => PERMISSION_ANSWER.test(line.split(" ")[2]!))).toEqual([expect.stringMatching(/^200 POST /)])
       expect(paired.machine.output().match(/method=POST path=\/tool\/bash\/execute status=200/g)).toHaveLength(2)
       const allowing = await asClient("PATCH", "/config", { permission: { bash: "allow" } })
       expect(allowing.status, allowing.text).toBe(200)
@@ -197,7 +197,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       await page.locator('[data-slot="session-review-v2-file-name"]', { hasText: "plan.txt" }).waitFor({ timeout: 30_000 })
       await page.getByText("second step, planned by the agent").first().waitFor({ timeout: 30_000 })
       await shot("review")
-      // The edge's answer is the machine's own.
+      // The panel asked the edge for git's diff, whose answer is the machine's own.
+      expect(answered).toContain("200 GET /vcs/diff")
       const throughEdge = await asClient("GET", "/vcs/diff?mode=git")
       const onMachine = await api(paired.machine, "GET", "/vcs/diff?mode=git", { directory: project })
       expect(throughEdge.status, throughEdge.text).toBe(200)

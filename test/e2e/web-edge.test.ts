@@ -17,8 +17,8 @@ import { REPO_ROOT, targetKinds } from "../support/targets.ts"
  */
 const CHROMIUM = "/usr/bin/chromium"
 const SHOTS = join(REPO_ROOT, "test-output", "web", "edge")
-/** Routes the app calls that this server does not answer yet (another branch adds them). */
-const NOT_YET = /^404 GET \/vcs\/(diff|status)\?/
+/** How the app answers a permission request: `POST /session/:id/permissions/:permissionID` (operationId permission.respond). */
+const PERMISSION_ANSWER = /^\/session\/ses\w+\/permissions\/per\w+$/
 
 describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !targetKinds().includes("local"))(
   "the web app through a paired edge, in Chromium",
@@ -33,12 +33,16 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
     let browserPairing: ClientPairing
     /** Responses of the edge with status >= 400, and page errors. */
     const failures: string[] = []
+    /** The page's requests to the edge, answered (`STATUS METHOD PATH`, without the query). */
+    const answered: string[] = []
 
     beforeAll(async () => {
       mkdirSync(SHOTS, { recursive: true })
       writeFileSync(join(project, "notes.md"), "# Notes\nthe tunnel works\n")
+      writeFileSync(join(project, "plan.txt"), "first step\nsecond step\n")
       execFileSync("git", ["init", "-q"], { cwd: project })
-      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "root"], { cwd: project })
+      execFileSync("git", ["add", "."], { cwd: project })
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "root"], { cwd: project })
       model = await startModelServer()
       await (await origin).start()
       // Both at info: wrangler prints a line per request, the machine one per request the edge sent it.
@@ -48,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
         tunnelLogLevel: "info",
       })
       // The model server is on this machine's loopback: the edge reaches it through the machine.
-      const configured = await asClient("PATCH", "/config", { ...fakeProviderConfig(model.baseURL), permission: { bash: "allow" } })
+      const configured = await asClient("PATCH", "/config", { ...fakeProviderConfig(model.baseURL), permission: { bash: "allow", edit: "allow" } })
       expect(configured.status, configured.text).toBe(200)
       browser = await chromium.launch({
         executablePath: CHROMIUM,
@@ -59,6 +63,10 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
         if (response.url().startsWith(paired.edge.url) && response.status() >= 400) {
           failures.push(`${response.status()} ${response.request().method()} ${response.url().slice(paired.edge.url.length)}`)
         }
+      })
+      page.on("response", (response) => {
+        const path = response.url().slice(paired.edge.url.length).split("?")[0]!
+        if (response.url().startsWith(paired.edge.url)) answered.push(`${response.status()} ${response.request().method()} ${path}`)
       })
       page.on("pageerror", (error) => failures.push(`page error: ${error.message}`))
       page.on("console", (message) => {
@@ -77,6 +85,18 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
     const edge = () => paired.edge
     const asClient = (method: string, path: string, body?: unknown) =>
       api(edge(), method, path, { noAuth: true, directory: project, headers: paired.clientHeaders, ...(body !== undefined ? { body } : {}) })
+    /** The last tool call of the session's last assistant message, once its turn has finished. */
+    const lastTool = () =>
+      until(
+        async () => {
+          const [session] = (await asClient("GET", "/session")).json as { id: string }[]
+          const messages = (await asClient("GET", `/session/${session!.id}/message`)).json as any[]
+          const last = messages.at(-1)
+          if (!last?.info.time.completed) return undefined
+          return messages.flatMap((message) => message.parts).filter((part: { type: string }) => part.type === "tool").at(-1)
+        },
+        { what: "the turn to finish", timeoutMs: 30_000 },
+      )
     const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) })
 
     test("the link `agent pair` prints pairs the browser and opens the app on the machine's project", async () => {
@@ -135,6 +155,61 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       expect(paired.machine.output()).toMatch(/method=POST path=\/tool\/bash\/execute status=200/)
     }, 120_000)
 
+    test("a permission asked during a turn is answered in the app through the edge: allowed once, the command runs on the machine", async () => {
+      const asking = await asClient("PATCH", "/config", { permission: { bash: "ask" } })
+      expect(asking.status, asking.text).toBe(200)
+      model.script(
+        { toolCalls: [{ name: "bash", input: { command: "echo asked-$((6*7))", description: "Print a number" } }] },
+        "Allowed, and it ran.",
+      )
+      await page.getByRole("textbox", { name: "Prompt" }).click()
+      await page.keyboard.type("Run it if I allow it")
+      await page.keyboard.press("Enter")
+      await page.getByRole("button", { name: "Allow once" }).waitFor({ timeout: 60_000 })
+      await shot("permission-asked")
+      await page.getByRole("button", { name: "Allow once" }).click()
+      await page.getByText("Allowed, and it ran.").first().waitFor({ timeout: 60_000 })
+      await page.getByText("Thinking").first().waitFor({ state: "hidden", timeout: 30_000 })
+      await shot("permission-allowed")
+      const tool = await lastTool()
+      expect(tool.state.status).toBe("completed")
+      expect(tool.state.output).toContain("asked-42")
+      expect(answered.filter((line) => PERMISSION_ANSWER.test(line.split(" ")[2]!))).toEqual([expect.stringMatching(/^200 POST /)])
+      expect(paired.machine.output().match(/method=POST path=\/tool\/bash\/execute status=200/g)).toHaveLength(2)
+      const allowing = await asClient("PATCH", "/config", { permission: { bash: "allow" } })
+      expect(allowing.status, allowing.text).toBe(200)
+    }, 120_000)
+
+    test("the review panel shows a file the agent edited on the machine, and its change", async () => {
+      model.script(
+        { toolCalls: [{ name: "edit", input: { filePath: "plan.txt", oldString: "second step", newString: "second step, planned by the agent" } }] },
+        "I updated the plan.",
+      )
+      await page.getByRole("textbox", { name: "Prompt" }).click()
+      await page.keyboard.type("Update the plan, please")
+      await page.keyboard.press("Enter")
+      await page.getByText("I updated the plan.").first().waitFor({ timeout: 60_000 })
+      await page.getByText("Thinking").first().waitFor({ state: "hidden", timeout: 30_000 })
+      expect((await lastTool()).state.status).toBe("completed")
+      await page.getByRole("button", { name: "Toggle review" }).first().click()
+      await page.getByText("Git changes").first().waitFor({ timeout: 30_000 })
+      await page.locator('[data-slot="file-tree-v2-row"][data-path="plan.txt"]').waitFor({ timeout: 30_000 })
+      await page.locator('[data-slot="session-review-v2-file-name"]', { hasText: "plan.txt" }).waitFor({ timeout: 30_000 })
+      await page.getByText("second step, planned by the agent").first().waitFor({ timeout: 30_000 })
+      await shot("review")
+      // The panel asked the edge for git's diff, whose answer is the machine's own.
+      expect(answered).toContain("200 GET /vcs/diff")
+      const throughEdge = await asClient("GET", "/vcs/diff?mode=git")
+      const onMachine = await api(paired.machine, "GET", "/vcs/diff?mode=git", { directory: project })
+      expect(throughEdge.status, throughEdge.text).toBe(200)
+      expect(throughEdge.json).toEqual(onMachine.json)
+      expect(throughEdge.json).toEqual([
+        { file: "plan.txt", patch: expect.stringContaining("+second step, planned by the agent"), additions: 1, deletions: 1, status: "modified" },
+      ])
+      // Closed again: the file tree's step opens the panel itself.
+      await page.getByRole("button", { name: "Toggle review" }).first().click()
+    }, 120_000)
+
     test("the terminal panel runs a command on the machine and shows its output", async () => {
       // The app draws the terminal on a canvas: what it shows is what its socket to the edge receives.
       let received = ""
@@ -187,8 +262,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       await page.getByText("Scripted title").first().click()
       await page.getByText("The notes say the tunnel works.").first().waitFor({ timeout: 30_000 })
       await shot("project")
-      // Everything the app asked of the edge succeeded, but what this server does not answer yet.
-      expect(failures.filter((failure) => !NOT_YET.test(failure))).toEqual([])
+      // Everything the app asked of the edge succeeded.
+      expect(failures).toEqual([])
     }, 120_000)
 
     test("with its token revoked, the app's next load is the page that says to pair again, and how", async () => {

@@ -18,11 +18,11 @@
  */
 import { existsSync } from "node:fs"
 import { parseArgs } from "node:util"
-import { chromium, type Browser } from "playwright-core"
+import type { Browser } from "playwright-core"
+import { CHROMIUM, launchChromium } from "../test/support/browser.ts"
 import { log, removeTempDirs } from "./support.ts"
 import { api, startBenchModel, startLocal, startUpstream, stopServer, waitQuiet, type Server } from "./turn-support.ts"
 
-const CHROMIUM = "/usr/bin/chromium"
 const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
@@ -105,7 +105,7 @@ async function main() {
     }
     const quiet = await waitQuiet()
     log(`servers ${quiet.quiet ? "quiet" : "not quiet"} after ${(quiet.waitedMs / 1000).toFixed(0)} s`)
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"] })
+    browser = await launchChromium()
 
     const times: Record<Side, Record<Measure, number[]>> = { upstream: { list: [], session: [] }, ours: { list: [], session: [] } }
     const measureOnce = async (side: Side) => {

@@ -2,9 +2,10 @@ import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
-import { chromium, type Browser, type Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { AppOrigin } from "../support/app-origin.ts"
+import { CHROMIUM, launchChromium } from "../support/browser.ts"
 import { api, until } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { startPairedEdge, type ClientPairing, type PairedEdge } from "../support/paired-edge.ts"
@@ -15,7 +16,6 @@ import { REPO_ROOT, targetKinds } from "../support/targets.ts"
  * it, as a user meets it: open the link `agent pair` printed, press Pair, and use the machine from the app.
  * Screenshots go to `test-output/web/edge/`.
  */
-const CHROMIUM = "/usr/bin/chromium"
 const SHOTS = join(REPO_ROOT, "test-output", "web", "edge")
 /** How the app answers a permission request: `POST /session/:id/permissions/:permissionID` (operationId permission.respond). */
 const PERMISSION_ANSWER = /^\/session\/ses\w+\/permissions\/per\w+$/
@@ -54,10 +54,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       // The model server is on this machine's loopback: the edge reaches it through the machine.
       const configured = await asClient("PATCH", "/config", { ...fakeProviderConfig(model.baseURL), permission: { bash: "allow", edit: "allow" } })
       expect(configured.status, configured.text).toBe(200)
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-      })
+      browser = await launchChromium()
       page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
       page.on("response", (response) => {
         if (response.url().startsWith(paired.edge.url) && response.status() >= 400) {

@@ -2,10 +2,11 @@ import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { chromium, type Browser, type Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, until, type ApiOptions } from "../support/http.ts"
 import { AppOrigin } from "../support/app-origin.ts"
+import { CHROMIUM, launchChromium, watchedPage } from "../support/browser.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { REPO_ROOT, startTarget, targetKinds, type Target } from "../support/targets.ts"
 
@@ -15,7 +16,6 @@ import { REPO_ROOT, startTarget, targetKinds, type Target } from "../support/tar
  * Each runs against a server variant; what needs the project's files and git runs only where a machine holds
  * them. Screenshots go to `test-output/web/<variant>/`.
  */
-const CHROMIUM = "/usr/bin/chromium"
 const SHOTS = join(REPO_ROOT, "test-output", "web")
 
 /** A server the app is served by, as a test needs it. */
@@ -82,10 +82,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(targetKinds().map((kind) => VARIANTS
     server = await variant.start(origin.url)
     const configured = await call("PATCH", "/config", { body: { ...fakeProviderConfig(model.baseURL), permission: { edit: "allow", bash: "allow" } } })
     expect(configured.status, configured.text).toBe(200)
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-    })
+    browser = await launchChromium()
   }, 180_000)
   afterAll(async () => {
     await browser?.close()
@@ -97,20 +94,12 @@ describe.skipIf(!existsSync(CHROMIUM)).each(targetKinds().map((kind) => VARIANTS
 
   /** A page of the app with every failed request to the server and every page error recorded. */
   async function openApp() {
-    const context = await browser.newContext({ viewport: { width: 1500, height: 950 }, extraHTTPHeaders: server.headers })
-    const page = await context.newPage()
-    const failures: string[] = []
-    page.on("response", (response) => {
-      if (response.url().startsWith(server.target.url) && response.status() >= 400) {
-        failures.push(`${response.status()} ${response.request().method()} ${response.url()}`)
-      }
-    })
-    page.on("pageerror", (error) => failures.push(`page error: ${error.message}`))
+    const { page, failures } = await watchedPage(browser, server.target.url, server.headers, { width: 1500, height: 950 })
     return {
       page,
       /** What went wrong beyond what this variant cannot answer. */
       failures: () => (variant.machine ? failures : failures.filter((failure) => !MACHINE_ONLY.test(failure))),
-      close: () => context.close(),
+      close: () => page.close(),
     }
   }
 

@@ -2,10 +2,11 @@ import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { chromium, type Browser } from "playwright-core"
+import type { Browser } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, until, useTarget } from "../support/http.ts"
 import { AppOrigin } from "../support/app-origin.ts"
+import { CHROMIUM, launchChromium, watchedPage } from "../support/browser.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { REPO_ROOT, targetKinds } from "../support/targets.ts"
 
@@ -13,7 +14,6 @@ import { REPO_ROOT, targetKinds } from "../support/targets.ts"
  * The official web app in headless Chromium (Debian's, driven by playwright-core), served by each runtime from
  * an upstream `opencode serve` as its origin. Screenshots go to `test-output/web/<target>/` for people to look at.
  */
-const CHROMIUM = "/usr/bin/chromium"
 const SHOTS = join(REPO_ROOT, "test-output", "web")
 const origin = await AppOrigin.create()
 // Each runtime's block starts and stops the origin; its folders go when the file is done.
@@ -30,10 +30,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(targetKinds())("the web app in Chrom
     mkdirSync(shots, { recursive: true })
     model = await startModelServer()
     await origin.start()
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
-    })
+    browser = await launchChromium()
   }, 120_000)
   afterAll(async () => {
     await browser?.close()
@@ -48,12 +45,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(targetKinds())("the web app in Chrom
     execFileSync("git", ["init", "-q"], { cwd: project })
     execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "root"], { cwd: project })
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-    const failures: string[] = []
-    page.on("response", (response) => {
-      if (response.url().startsWith(target().url) && response.status() >= 400) failures.push(`${response.status()} ${response.request().method()} ${response.url()}`)
-    })
-    page.on("pageerror", (error) => failures.push(`page error: ${error.message}`))
+    const { page, failures } = await watchedPage(browser, target().url)
     try {
       await page.goto(`${target().url}/`)
       await page.getByText("Add project").waitFor({ timeout: 30_000 })

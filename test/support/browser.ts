@@ -22,8 +22,13 @@ export interface WatchedPage {
  * A new page that records what it asked `serverUrl` and what failed, for assertions and diagnostics.
  * `headers` (a target's auth) go with every request the page makes.
  */
-export async function watchedPage(browser: Browser, serverUrl: string, headers: Record<string, string> = {}): Promise<WatchedPage> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, extraHTTPHeaders: headers })
+export async function watchedPage(
+  browser: Browser,
+  serverUrl: string,
+  headers: Record<string, string> = {},
+  viewport = { width: 1280, height: 800 },
+): Promise<WatchedPage> {
+  const page = await browser.newPage({ viewport, extraHTTPHeaders: headers })
   const failures: string[] = []
   const answered: string[] = []
   page.on("response", (response) => {

@@ -17,6 +17,7 @@ import { MemoryControlQueue } from "../shared/domain/tui-control.ts"
 import { nodeResponseTransport } from "./sse.ts"
 import { createLogger, type LogLevel } from "./log.ts"
 import { openStore } from "./store/index.ts"
+import { unpairedShareLinks } from "./share-links.ts"
 import { fileSealer } from "./sealer.ts"
 
 export interface LocalServerOptions {
@@ -63,6 +64,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     upgradeWebSocket,
     machine: local.machine,
     runner: inProcessRunner,
+    shareLinks: unpairedShareLinks,
     clock,
     log: createLogger(options.logLevel),
     resolveProject: (directory) => local.machine.vcs.project(directory),

@@ -118,6 +118,17 @@ export interface Runner {
   abort(ports: Ports, sessionID: string): Promise<boolean>
 }
 
+/**
+ * Share links of this runtime's sessions: a link reaches one session, read-only, without a token. The edge
+ * keeps them itself; the local server's come from its paired edge (a later increment; until then it refuses).
+ */
+export interface ShareLinks {
+  /** A new link to the session, with a fresh unguessable id; any earlier link of it is dead. `origin` is the request's, the link's host by default. */
+  create(sessionID: string, origin: string): Promise<{ url: string }>
+  /** Kills the session's link at once (nothing when it had none). */
+  remove(sessionID: string): Promise<void>
+}
+
 export interface Clock {
   now(): number
 }
@@ -159,6 +170,7 @@ export interface Ports {
   /** How SSE bytes reach the client (a web ReadableStream unless the runtime has something faster). */
   sseTransport: SseTransport
   runner: Runner
+  shareLinks: ShareLinks
   clock: Clock
   log: Logger
   resolveProject(directory: string): Promise<ProjectIdentity>

@@ -16,6 +16,8 @@ export interface Env {
   OPENCODE_DEFAULT_DIRECTORY?: string
   /** Extra allowed CORS origins, comma-separated. */
   OPENCODE_CORS?: string
+  /** Where share links point (`<base>/s/<id>`); default: the origin the share was asked at. */
+  OPENCODE_SHARE_URL?: string
   OPENCODE_MAX_BODY_BYTES?: string
   OPENCODE_HEARTBEAT_MS?: string
   OPENCODE_REPLAY_WINDOW?: string
@@ -37,6 +39,10 @@ export interface Env {
   OPENCODE_TUNNEL_SILENCE_MS?: string
   /** Secret (`wrangler secret put`) from which credentials' encryption keys are derived; unset, none are stored. */
   OPENCODE_SECRETS_KEY?: string
+}
+
+export function corsOrigins(env: Env): string[] {
+  return (env.OPENCODE_CORS ?? "").split(",").map((origin) => origin.trim()).filter(Boolean)
 }
 
 export function numberVar(value: string | undefined, fallback: number): number {

@@ -9,6 +9,7 @@ import type { Tenancy } from "./tenancy.ts"
 import { acceptTunnel } from "./tunnel.ts"
 import { ticketTenant } from "./remote-machine.ts"
 import { PTY_CONNECT_PATH } from "../shared/routes/pty.ts"
+import { SHARE_PATH, shareRoutes } from "./share-routes.ts"
 
 export { SessionObject } from "./objects/session.ts"
 export { DirectoryObject } from "./objects/directory.ts"
@@ -20,6 +21,7 @@ export { RegistryObject } from "./objects/registry.ts"
 const MAX_CACHED_APPS = 64
 const apps = new Map<string, App>()
 let tenancy: Tenancy | undefined
+let shares: ReturnType<typeof shareRoutes> | undefined
 
 /**
  * A tenant's app. A tenant reached through a client token is already authenticated; the open tenant
@@ -51,7 +53,7 @@ function unpairedPage(request: Request): Response {
 
 /**
  * The Worker entry only routes. `/edge/tunnel` takes a machine's WebSocket; other `/edge/*` routes are pairing;
- * everything else is the OpenCode API of the caller's tenant, served by the shared app.
+ * `/s/*` are share links; everything else is the OpenCode API of the caller's tenant, served by the shared app.
  */
 export default {
   async fetch(request, env, ctx) {
@@ -59,6 +61,8 @@ export default {
     const { pathname } = new URL(request.url)
     if (pathname === "/edge/tunnel") return acceptTunnel(request, env, tenancy)
     if (pathname.startsWith("/edge/")) return tenancy.routes.fetch(request, env, ctx)
+    // Share links are public: the link's id names the one session it reaches, whatever the caller's token.
+    if (SHARE_PATH.test(pathname)) return (shares ??= shareRoutes(env)).fetch(request, env, ctx)
 
     const tenant = await tenancy.clientTenant(request)
     if (tenant) return appFor(env, tenant, true).fetch(request, env, ctx)

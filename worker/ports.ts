@@ -7,7 +7,8 @@ import { DEFAULT_APP_URL } from "../shared/webapp/webapp.ts"
 import { cacheApiAssetCache } from "./app-cache.ts"
 import { webStreamTransport } from "../shared/event/sse.ts"
 import { VERSION } from "../shared/version.ts"
-import { numberVar, type Env } from "./env.ts"
+import { corsOrigins, numberVar, type Env } from "./env.ts"
+import { edgeShareLinks } from "./share-links.ts"
 import { DurableObjectHub } from "./hub.ts"
 import { Objects, type HostSession } from "./objects.ts"
 import { machineObjectName } from "./names.ts"
@@ -16,7 +17,7 @@ import { createRemoteMachine } from "./remote-machine.ts"
 import { webCryptoSealer } from "./sealer.ts"
 import { durableProjectStore, durableRecordStore, durableSessionStore, durableTuiControl } from "./store.ts"
 
-const log: Logger = {
+export const log: Logger = {
   info: (message, extra) => console.log(JSON.stringify({ level: "info", message, ...extra })),
   warn: (message, extra) => console.warn(JSON.stringify({ level: "warn", message, ...extra })),
   error: (message, extra) => console.error(JSON.stringify({ level: "error", message, ...extra })),
@@ -36,7 +37,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
       version: VERSION,
       defaultDirectory: env.OPENCODE_DEFAULT_DIRECTORY || "/",
       auth: password && options.passwordAuth ? { username: env.OPENCODE_SERVER_USERNAME || "opencode", password } : undefined,
-      corsOrigins: (env.OPENCODE_CORS ?? "").split(",").map((origin) => origin.trim()).filter(Boolean),
+      corsOrigins: corsOrigins(env),
       maxBodyBytes: numberVar(env.OPENCODE_MAX_BODY_BYTES, 10 * 1024 * 1024),
       heartbeatMs: numberVar(env.OPENCODE_HEARTBEAT_MS, 30_000),
       maxSubscriberBufferBytes: numberVar(env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024),
@@ -56,6 +57,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
       run: (_ports, sessionID, userID) => objects.session(sessionID).runTurn(tenant, sessionID, userID),
       abort: (_ports, sessionID) => objects.session(sessionID).abortTurn(sessionID),
     },
+    shareLinks: edgeShareLinks(env, tenant),
     clock: { now: () => Date.now() },
     log,
     resolveProject: rememberedProjectResolver(records, machine),

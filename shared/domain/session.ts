@@ -86,6 +86,8 @@ export namespace Sessions {
   export async function remove(ports: Ports, sessionID: string): Promise<void> {
     const session = await get(ports, sessionID)
     for (const child of await children(ports, sessionID)) await remove(ports, child.id)
+    // A deleted session's link dies with it, so a later session cannot turn up behind it.
+    if (session.share) await ports.shareLinks.remove(session.id)
     await Todos.remove(ports, session.id)
     await ToolPermission.forget(ports, session.id)
     await ports.sessions.remove(session)

@@ -2,28 +2,19 @@ import { Hono } from "hono"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
-import { defineError, NotFoundError } from "../error.ts"
+import { NotFoundError } from "../error.ts"
 import { SnapshotFileDiff, Todo } from "../schema/app-info.ts"
 import { Session } from "../schema/session.ts"
 import { Sessions } from "../domain/session.ts"
 import { Todos } from "../domain/todo.ts"
+import { Sharing, SharingNeedsPairingError } from "../domain/share.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
-
-/**
- * Sharing is not available on this server yet (the share service comes with its own issue): 501, after the
- * session itself was found (404 first).
- */
-export const ShareUnavailableError = defineError("ShareUnavailableError", z.object({ message: z.string() }), 501)
 
 const SessionParam = z.object({ sessionID: z.string().startsWith("ses") })
 const DiffQuery = z.object({ messageID: z.string().startsWith("msg").optional() })
 
 /** `/session/:sessionID/todo`, `/diff` and `/share`, mounted under `/session` beside the session routes. */
 export function sessionExtraRoutes(ports: Ports) {
-  const unavailable = async (sessionID: string): Promise<never> => {
-    await Sessions.get(ports, sessionID)
-    throw new ShareUnavailableError({ message: "Session sharing is not available on this server yet" })
-  }
   return new Hono<AppEnv>()
     .get(
       "/:sessionID/todo",
@@ -57,20 +48,20 @@ export function sessionExtraRoutes(ports: Ports) {
       "/:sessionID/share",
       describeInstanceRoute({
         operationId: "session.share",
-        summary: "Share a session (not available yet: 501 ShareUnavailableError)",
-        responses: { 200: json("The session with share.url", Session), ...errors(NotFoundError, ShareUnavailableError) },
+        summary: "Share a session: a new read-only link (share.url) that needs no token; an earlier link dies",
+        responses: { 200: json("The session with share.url", Session), ...errors(NotFoundError, SharingNeedsPairingError) },
       }),
       validate("param", SessionParam),
-      async (c) => unavailable(c.req.valid("param").sessionID),
+      async (c) => c.json(await Sharing.share(ports, c.req.valid("param").sessionID, new URL(c.req.url).origin)),
     )
     .delete(
       "/:sessionID/share",
       describeInstanceRoute({
         operationId: "session.unshare",
-        summary: "Stop sharing a session (not available yet: 501 ShareUnavailableError)",
-        responses: { 200: json("The session without share", Session), ...errors(NotFoundError, ShareUnavailableError) },
+        summary: "Stop sharing a session: its link answers 404 from now on",
+        responses: { 200: json("The session without share", Session), ...errors(NotFoundError, SharingNeedsPairingError) },
       }),
       validate("param", SessionParam),
-      async (c) => unavailable(c.req.valid("param").sessionID),
+      async (c) => c.json(await Sharing.unshare(ports, c.req.valid("param").sessionID)),
     )
 }

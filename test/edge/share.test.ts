@@ -1,0 +1,164 @@
+import { describe, expect, test } from "vitest"
+import { api, expectNamedError, text, useTarget, type ApiResponse } from "../support/http.ts"
+import { connect } from "../support/sse.ts"
+import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
+
+/** A share id is 16 random bytes in base64url: 22 characters. */
+const SHARE_ID = "[A-Za-z0-9_-]{22}"
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
+
+/** The path of a share link's JSON, from the link (`<base>/s/<id>`). */
+function dataPath(url: string): string {
+  return `${new URL(url).pathname}/data`
+}
+
+/** A share link's JSON, asked for as a stranger: no token, no password. */
+function readShare(target: Target, url: string): Promise<ApiResponse> {
+  return api(target, "GET", dataPath(url), { noAuth: true })
+}
+
+/** A paired-only edge: every API request needs a client token, except share links. */
+describe.skipIf(!targetKinds().includes("worker"))("share links on a paired-only edge", () => {
+  const target = useTarget("worker", { pairedOnly: true })
+
+  /** A tenant with one client token: a registered machine (not connected; sessions need none) and a pairing. */
+  async function tenant(): Promise<{ token: string; as: (method: string, path: string, body?: unknown) => Promise<ApiResponse> }> {
+    const machine = await api(target(), "POST", "/edge/machine/register", { noAuth: true })
+    expect(machine.status, machine.text).toBe(200)
+    const paired = await api(target(), "POST", "/edge/pair", { noAuth: true, body: { code: machine.json.pairingCode } })
+    expect(paired.status, paired.text).toBe(200)
+    const token = paired.json.token as string
+    return {
+      token,
+      as: (method, path, body) =>
+        api(target(), method, path, { noAuth: true, headers: bearer(token), ...(body !== undefined ? { body } : {}) }),
+    }
+  }
+
+  test("sharing gives the session a link on the edge's origin and publishes session.updated", async () => {
+    const owner = await tenant()
+    const directory = uniqueDirectory("share")
+    const qs = `?directory=${encodeURIComponent(directory)}`
+    const session = (await owner.as("POST", `/session${qs}`, { title: "shared" })).json
+    const events = await connect(`${target().url}/event${qs}`, { headers: bearer(owner.token) })
+    try {
+      const shared = await owner.as("POST", `/session/${session.id}/share${qs}`)
+      expect(shared.status, shared.text).toBe(200)
+      expect(shared.json).toMatchObject({ id: session.id, title: "shared" })
+      expect(shared.json.share.url).toMatch(new RegExp(`^${target().url}/s/${SHARE_ID}$`))
+      const updated = await events.waitForEvent("session.updated", (properties) => properties.info?.share?.url === shared.json.share.url)
+      expect(updated.payload!.properties.info).toEqual(shared.json)
+      expect((await owner.as("GET", `/session/${session.id}${qs}`)).json).toEqual(shared.json)
+    } finally {
+      events.close()
+    }
+  })
+
+  test("the link's JSON is public and holds the session with its messages and parts, in upstream's share data shape", async () => {
+    const owner = await tenant()
+    const session = (await owner.as("POST", "/session", { title: "readable" })).json
+    const prompt = await owner.as("POST", `/session/${session.id}/message`, { parts: [text("hello, reader")], noReply: true })
+    expect(prompt.status, prompt.text).toBe(200)
+    const { url } = (await owner.as("POST", `/session/${session.id}/share`)).json.share
+
+    const data = await readShare(target(), url)
+    expect(data.status, data.text).toBe(200)
+    expect(data.headers.get("cache-control")).toBe("no-store")
+    const items = data.json as { type: string; data: any }[]
+    expect(items.map((item) => item.type)).toEqual(["session", "message", ...prompt.json.parts.map(() => "part")])
+    expect(items[0]!.data).toMatchObject({ id: session.id, title: "readable", share: { url } })
+    expect(items[1]!.data).toEqual(prompt.json.info)
+    expect(items.slice(2).map((item) => item.data)).toEqual(prompt.json.parts)
+
+    // A browser on another origin may read it, as it may call the rest of the edge.
+    const cors = await api(target(), "GET", dataPath(url), { noAuth: true, headers: { Origin: "https://app.opencode.ai" } })
+    expect(cors.headers.get("access-control-allow-origin")).toBe("https://app.opencode.ai")
+  })
+
+  test("unsharing kills the link at once; sharing again makes a new link and the old one stays dead", async () => {
+    const owner = await tenant()
+    const session = (await owner.as("POST", "/session", { title: "on and off" })).json
+    const first = (await owner.as("POST", `/session/${session.id}/share`)).json.share.url as string
+    expect((await readShare(target(), first)).status).toBe(200)
+
+    const unshared = await owner.as("DELETE", `/session/${session.id}/share`)
+    expect(unshared.status, unshared.text).toBe(200)
+    expect(unshared.json.share).toBeUndefined()
+    expect((await owner.as("GET", `/session/${session.id}`)).json.share).toBeUndefined()
+    expectNamedError(await readShare(target(), first), 404, "NotFoundError")
+
+    const second = (await owner.as("POST", `/session/${session.id}/share`)).json.share.url as string
+    expect(second).not.toBe(first)
+    expect((await readShare(target(), second)).status).toBe(200)
+    expectNamedError(await readShare(target(), first), 404, "NotFoundError")
+
+    // Sharing a shared session replaces its link too.
+    const third = (await owner.as("POST", `/session/${session.id}/share`)).json.share.url as string
+    expect(third).not.toBe(second)
+    expectNamedError(await readShare(target(), second), 404, "NotFoundError")
+    expect((await readShare(target(), third)).status).toBe(200)
+
+    // Deleting the session kills its link as well.
+    expect((await owner.as("DELETE", `/session/${session.id}`)).status).toBe(200)
+    expectNamedError(await readShare(target(), third), 404, "NotFoundError")
+  })
+
+  test("made-up share ids answer 404 NotFoundError, whatever their shape", async () => {
+    for (const id of ["AAAAAAAAAAAAAAAAAAAAAA", "nope", "ses_000000000000000000000000000", "a%2Fb", "AAAAAAAAAAAAAAAAAAAAAA%00"]) {
+      expectNamedError(await api(target(), "GET", `/s/${id}/data`, { noAuth: true }), 404, "NotFoundError")
+    }
+  })
+
+  test("a share reaches its one session: another tenant can neither share it nor reach it, and the link is no token", async () => {
+    const owner = await tenant()
+    const other = await tenant()
+    const session = (await owner.as("POST", "/session", { title: "owner's" })).json
+    const { url } = (await owner.as("POST", `/session/${session.id}/share`)).json.share
+
+    // Another tenant's token does not find the session, to share or unshare it.
+    expectNamedError(await other.as("POST", `/session/${session.id}/share`), 404, "NotFoundError")
+    expectNamedError(await other.as("DELETE", `/session/${session.id}/share`), 404, "NotFoundError")
+    expect((await readShare(target(), url)).status).toBe(200)
+
+    // The link opens nothing else: not as a token, and not beside the session's data.
+    const id = new URL(url).pathname.split("/")[2]!
+    for (const response of [
+      await api(target(), "GET", "/session", { noAuth: true, headers: bearer(id) }),
+      await api(target(), "GET", `/session/${session.id}`, { noAuth: true }),
+    ]) {
+      expect(response.status, response.text).toBe(401)
+    }
+    expectNamedError(await api(target(), "GET", `/s/${id}/session`, { noAuth: true }), 404, "NotFoundError")
+  })
+})
+
+/** An open-tenant edge (as `npm run dev`) whose links point at a separate share host. */
+describe.skipIf(!targetKinds().includes("worker"))("share links with OPENCODE_SHARE_URL", () => {
+  const target = useTarget("worker", { vars: { OPENCODE_SHARE_URL: "https://share.example.test/" } })
+
+  test("the link is on OPENCODE_SHARE_URL, and its id resolves on the edge", async () => {
+    const session = (await api(target(), "POST", "/session", { body: {} })).json
+    const shared = await api(target(), "POST", `/session/${session.id}/share`)
+    expect(shared.status, shared.text).toBe(200)
+    expect(shared.json.share.url).toMatch(new RegExp(`^https://share\\.example\\.test/s/${SHARE_ID}$`))
+    const data = await readShare(target(), shared.json.share.url)
+    expect(data.status, data.text).toBe(200)
+    expect(data.json[0]).toEqual({ type: "session", data: shared.json })
+  })
+})
+
+describe.skipIf(!targetKinds().includes("local"))("share links on the local server", () => {
+  const target = useTarget("local")
+
+  test("sharing answers a NamedError that says how to pair with an edge; the session is unchanged", async () => {
+    const session = (await api(target(), "POST", "/session", { body: {} })).json
+    for (const method of ["POST", "DELETE"]) {
+      const refused = await api(target(), method, `/session/${session.id}/share`)
+      expectNamedError(refused, 409, "SharingNeedsPairingError")
+      expect(refused.json.data.message).toContain("opencode-agent pair --edge")
+    }
+    expect((await api(target(), "GET", `/session/${session.id}`)).json).toEqual(session)
+    expectNamedError(await api(target(), "POST", "/session/ses_000000000000000000000000000/share"), 404, "NotFoundError")
+  })
+})

@@ -156,7 +156,7 @@ describe.skipIf(!targetKinds().includes("local"))("share links on the local serv
     for (const method of ["POST", "DELETE"]) {
       const refused = await api(target(), method, `/session/${session.id}/share`)
       expectNamedError(refused, 409, "SharingNeedsPairingError")
-      expect(refused.json.data.message).toContain("opencode-agent pair --edge")
+      expect(refused.json.data.message).toContain("npm run agent -- pair --edge")
     }
     expect((await api(target(), "GET", `/session/${session.id}`)).json).toEqual(session)
     expectNamedError(await api(target(), "POST", "/session/ses_000000000000000000000000000/share"), 404, "NotFoundError")

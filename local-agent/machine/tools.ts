@@ -353,7 +353,7 @@ const RUNNERS: { [T in MachineToolID]: Runner<T> } = {
       title: relative,
       output: `${created ? "Created" : "Wrote"} ${relative} (${Buffer.byteLength(args.content)} bytes)`,
       // `filepath` and `exists` as upstream's write records them
-      metadata: { filePath: relative, created, bytes: Buffer.byteLength(args.content), filepath: absolute, exists: !created },
+      metadata: { filePath: relative, created, bytes: Buffer.byteLength(args.content), filepath: absolute, exists: !created, diagnostics: {} },
     }
   },
 
@@ -380,6 +380,7 @@ const RUNNERS: { [T in MachineToolID]: Runner<T> } = {
         replacements: args.replaceAll ? count : 1,
         diff: patch,
         filediff: { file: target.absolute, patch, additions, deletions },
+        diagnostics: {},
       },
     }
   },

@@ -14,6 +14,7 @@ import {
 } from "../../shared/tools.ts"
 import { confine, openConfined, realDirectory, resolveInside, type ResolvedPath } from "./confine.ts"
 import { IgnoreRules } from "./gitignore.ts"
+import { unifiedDiff } from "./unified-diff.ts"
 import { walk } from "./walk.ts"
 
 /** Output kept from a command (stdout and stderr together); the rest is dropped and marked truncated. */
@@ -121,7 +122,7 @@ async function readConfinedText(directory: string, filePath: string): Promise<{ 
  * is opened without following a last-step symlink and its descriptor's path is checked before it is
  * truncated and written.
  */
-async function writeConfined(directory: string, filePath: string, content: string): Promise<{ relative: string; created: boolean }> {
+async function writeConfined(directory: string, filePath: string, content: string): Promise<{ relative: string; absolute: string; created: boolean }> {
   const confined = confine(directory, filePath)
   if (!confined.relative) throw new BadRequestError({ message: "filePath names the directory itself", kind: "Body" })
   const realDir = await realDirectory(directory)
@@ -174,7 +175,7 @@ async function writeConfined(directory: string, filePath: string, content: strin
   } finally {
     await handle.close()
   }
-  return { relative: confined.relative, created }
+  return { relative: confined.relative, absolute: confined.absolute, created }
 }
 
 function countOccurrences(text: string, search: string): number {
@@ -347,11 +348,12 @@ const RUNNERS: { [T in MachineToolID]: Runner<T> } = {
   },
 
   async write(directory, args) {
-    const { relative, created } = await writeConfined(directory, args.filePath, args.content)
+    const { relative, absolute, created } = await writeConfined(directory, args.filePath, args.content)
     return {
       title: relative,
       output: `${created ? "Created" : "Wrote"} ${relative} (${Buffer.byteLength(args.content)} bytes)`,
-      metadata: { filePath: relative, created, bytes: Buffer.byteLength(args.content) },
+      // `filepath` and `exists` as upstream's write records them
+      metadata: { filePath: relative, created, bytes: Buffer.byteLength(args.content), filepath: absolute, exists: !created, diagnostics: {} },
     }
   },
 
@@ -368,10 +370,18 @@ const RUNNERS: { [T in MachineToolID]: Runner<T> } = {
     }
     const next = args.replaceAll ? text.split(args.oldString).join(args.newString) : text.replace(args.oldString, () => args.newString)
     await writeConfined(directory, args.filePath, next)
+    // The web app's timeline draws the edit from `filediff`, and the TUI from `diff`: the whole file's change, as upstream records it.
+    const { patch, additions, deletions } = unifiedDiff(target.absolute, text, next)
     return {
       title: target.relative,
       output: `Edited ${target.relative}: ${args.replaceAll ? count : 1} replacement${(args.replaceAll ? count : 1) === 1 ? "" : "s"}`,
-      metadata: { filePath: target.relative, replacements: args.replaceAll ? count : 1 },
+      metadata: {
+        filePath: target.relative,
+        replacements: args.replaceAll ? count : 1,
+        diff: patch,
+        filediff: { file: target.absolute, patch, additions, deletions },
+        diagnostics: {},
+      },
     }
   },
 

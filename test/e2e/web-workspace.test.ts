@@ -155,6 +155,13 @@ describe.skipIf(!existsSync(CHROMIUM)).each(targetKinds().map((kind) => VARIANTS
         "I edited the notes.",
       )
       await prompt(page, "Edit the notes, please", "I edited the notes.")
+      // the timeline's edit row draws the file's change (filediff.patch, with its unchanged lines), not only oldString → newString
+      const editRow = page.locator('[data-component="edit-tool"]').first()
+      await editRow.waitFor({ timeout: 15_000 })
+      await editRow.locator('[data-component="diff-changes"]', { hasText: "+1" }).waitFor({ timeout: 15_000 })
+      await editRow.locator('[data-slot="collapsible-trigger"]').click()
+      await editRow.getByText("first line").first().waitFor({ timeout: 15_000 })
+      await editRow.screenshot({ path: join(shots, "timeline-edit.png") })
       await page.getByRole("button", { name: "Toggle review" }).click()
       await page.getByText("Git changes").first().waitFor({ timeout: 15_000 })
       // the changed file in the panel's list, and its diff under the file's name

@@ -110,15 +110,16 @@ describe("LSP on the local agent", () => {
       const written = await tool("write", { filePath: "typo.ts", content: 'export const y: number = "b"\n' })
       expect(written.status, written.text).toBe(200)
       expect(written.json.output).toContain('LSP errors detected in this file, please fix:\n<diagnostics file="typo.ts">\nERROR [1:14] Type')
-      expect(written.json.metadata.diagnostics).toEqual([expect.objectContaining({ severity: 1, range: expect.any(Object) })])
+      // keyed by the file's absolute path, where the web app's edit and write rows look them up
+      expect(written.json.metadata.diagnostics).toEqual({ [join(directory, "typo.ts")]: [expect.objectContaining({ severity: 1, range: expect.any(Object) })] })
 
       const fixed = await tool("edit", { filePath: "typo.ts", oldString: '"b"', newString: "2" })
       expect(fixed.status, fixed.text).toBe(200)
       expect(fixed.json.output).not.toContain("LSP errors")
-      expect(fixed.json.metadata.diagnostics).toEqual([])
+      expect(fixed.json.metadata.diagnostics).toEqual({ [join(directory, "typo.ts")]: [] })
 
       const notes = await tool("write", { filePath: "notes.md", content: "no server for this\n" })
-      expect(notes.json.metadata.diagnostics).toBeUndefined()
+      expect(notes.json.metadata.diagnostics).toEqual({})
     },
     LSP_WAIT_MS * 2,
   )

@@ -121,6 +121,24 @@ describe("local agent: built-in tools", () => {
     expectNamedError(await run("edit", { filePath: "new/deep/file.txt", oldString: "zzz", newString: "y" }), 400, "BadRequest")
   })
 
+  test("edit records the whole file's unified diff and write whether the file existed, as upstream's tools do", async () => {
+    const file = join(project, "notes/diffed.txt")
+    const created = await run("write", { filePath: "notes/diffed.txt", content: "line one\nline two\nline three\n" })
+    expect(created.json.metadata).toMatchObject({ filepath: file, exists: false, diagnostics: {} })
+    const overwritten = await run("write", { filePath: "notes/diffed.txt", content: "line one\nline two\nline three\n" })
+    expect(overwritten.json.metadata).toMatchObject({ filepath: file, exists: true })
+
+    const edited = await run("edit", { filePath: "notes/diffed.txt", oldString: "line two", newString: "line 2\nline 2b" })
+    expect(edited.status, edited.text).toBe(200)
+    // byte for byte what upstream 1.18.33 records for this edit
+    const patch = `Index: ${file}\n${"=".repeat(67)}\n--- ${file}\n+++ ${file}\n@@ -1,3 +1,4 @@\n line one\n-line two\n+line 2\n+line 2b\n line three\n`
+    expect(edited.json.metadata).toMatchObject({ diff: patch, filediff: { file, patch, additions: 2, deletions: 1 }, diagnostics: {} })
+
+    const unterminated = await run("edit", { filePath: "notes/diffed.txt", oldString: "line three\n", newString: "end" })
+    expect(unterminated.json.metadata.filediff).toMatchObject({ additions: 1, deletions: 1 })
+    expect(unterminated.json.metadata.diff).toContain("@@ -1,4 +1,4 @@\n line one\n line 2\n line 2b\n-line three\n+end\n\\ No newline at end of file\n")
+  })
+
   test.each([
     ["../ out of the directory", "../outside/planted.txt", join(outside, "planted.txt")],
     ["an encoded ..", "%2e%2e/outside/planted2.txt", join(outside, "planted2.txt")],

@@ -24,7 +24,7 @@ describe("unifiedDiff", () => {
     ["changes far apart make two hunks", lines(40), lines(40).replace("line 3\n", "LINE 3\n").replace("line 30\n", "")],
     ["changes close together share a hunk", lines(20), lines(20).replace("line 5\n", "five\n").replace("line 9\n", "nine\nand more\n")],
     ["every line different", lines(30), lines(25, (index) => `other ${index}`)],
-    ["more differing lines than the search goes through", lines(3000), lines(3000, (index) => (index % 2 ? `odd ${index}` : `line ${index}`))],
+    ["a large file with every other line changed", lines(3000), lines(3000, (index) => (index % 2 ? `odd ${index}` : `line ${index}`))],
   ]
 
   test.each(cases)("%s: the patch turns the old text into the new, and counts its lines", (_, before, after) => {

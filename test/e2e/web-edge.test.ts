@@ -5,7 +5,7 @@ import { basename, join } from "node:path"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { AppOrigin } from "../support/app-origin.ts"
-import { CHROMIUM, launchChromium } from "../support/browser.ts"
+import { CHROMIUM, launchChromium, NAVIGATION_TIMEOUT_MS } from "../support/browser.ts"
 import { api, until } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { startPairedEdge, type ClientPairing, type PairedEdge } from "../support/paired-edge.ts"
@@ -56,6 +56,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       expect(configured.status, configured.text).toBe(200)
       browser = await launchChromium()
       page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+      page.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS)
       page.on("response", (response) => {
         if (response.url().startsWith(paired.edge.url) && response.status() >= 400) {
           failures.push(`${response.status()} ${response.request().method()} ${response.url().slice(paired.edge.url.length)}`)

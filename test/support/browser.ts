@@ -3,6 +3,9 @@ import { chromium, type Browser, type Page } from "playwright-core"
 /** Debian's Chromium, driven by playwright-core (the tests skip where it is missing). */
 export const CHROMIUM = "/usr/bin/chromium"
 
+/** A page load on a loaded 2-core machine (the suite runs files side by side) can take well over 30 s. */
+export const NAVIGATION_TIMEOUT_MS = 90_000
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -29,6 +32,7 @@ export async function watchedPage(
   viewport = { width: 1280, height: 800 },
 ): Promise<WatchedPage> {
   const page = await browser.newPage({ viewport, extraHTTPHeaders: headers })
+  page.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS)
   const failures: string[] = []
   const answered: string[] = []
   page.on("response", (response) => {

@@ -8,6 +8,9 @@ const DEFAULT_LIMIT = 100
 
 /** Sessions across projects: sessions are kept by directory, so these read every directory this server knows of. */
 export namespace GlobalSessions {
+  /** Most recently updated first; session ids descend with time, so a tie in `updated` keeps creation order too. */
+  export const newestFirst = (a: Session, b: Session) => b.time.updated - a.time.updated || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
   /** The directories that hold sessions, the request's own, and each known project's worktree and sandboxes. */
   export async function directories(ports: Ports, directory: string): Promise<string[]> {
     const [withSessions, projects] = await Promise.all([ports.sessions.directories(), Projects.list(ports)])
@@ -38,7 +41,7 @@ export namespace GlobalSessions {
           (query.start === undefined || session.time.updated >= query.start) &&
           (query.cursor === undefined || session.time.updated < query.cursor),
       )
-      .sort((a, b) => b.time.updated - a.time.updated || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .sort(newestFirst)
     const limit = query.limit ?? DEFAULT_LIMIT
     const projects = new Map((await Projects.list(ports)).map((project) => [project.id, project]))
     const sessions = matching.slice(0, limit).map((session): GlobalSession => {

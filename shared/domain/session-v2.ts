@@ -1,6 +1,7 @@
 import { z } from "zod"
 import { BadRequestError } from "../error.ts"
 import { Tokens, type Session } from "../schema/session.ts"
+import { GlobalSessions } from "./session-global.ts"
 
 /** `GET /api/session`'s query (v2 SDK `V2SessionListData`); `workspace`, `project` and `subpath` are accepted and ignored. */
 export const SessionPageQuery = z.object({
@@ -57,8 +58,7 @@ export namespace SessionsV2 {
   }
 
   export function page(sessions: Session[], query: SessionPageQuery): z.infer<typeof SessionsResponse> {
-    // Session ids descend with time: a tie in `updated` keeps creation order too.
-    const newestFirst = (a: Session, b: Session) => b.time.updated - a.time.updated || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    const { newestFirst } = GlobalSessions
     const ordered = [...sessions].sort((a, b) => (query.order === "asc" ? newestFirst(b, a) : newestFirst(a, b)))
     const start = query.cursor === undefined ? 0 : offsetOf(query.cursor)
     const limit = query.limit ?? 50

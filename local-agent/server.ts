@@ -17,7 +17,9 @@ import { MemoryControlQueue } from "../shared/domain/tui-control.ts"
 import { nodeResponseTransport } from "./sse.ts"
 import { createLogger, type LogLevel } from "./log.ts"
 import { openStore } from "./store/index.ts"
-import { unpairedShareLinks } from "./share-links.ts"
+import { EdgeShares } from "./share/edge-shares.ts"
+import { Sharing } from "../shared/domain/share.ts"
+import { readMachineFile } from "./pair.ts"
 import { fileSealer } from "./sealer.ts"
 
 export interface LocalServerOptions {
@@ -52,6 +54,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({
     app: { request: (...args: Parameters<App["request"]>) => webSockets.app!.request(...args) } as unknown as Hono,
   })
+  const log = createLogger(options.logLevel)
+  const shares = await EdgeShares.open({
+    records: store.records,
+    machine: () => readMachineFile(options.stateDirectory),
+    data: (sessionID) => Sharing.data(ports, sessionID),
+    log,
+  })
   const ports: Ports = {
     config: options.config,
     sessions: store.sessions,
@@ -59,14 +68,21 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     records: store.records,
     sealer: fileSealer(options.stateDirectory),
     tuiControl: new MemoryControlQueue(),
-    hub,
+    // Every event passes the share sync on its way out, so a shared session's changes reach its link.
+    hub: {
+      publish: (directory, event) => {
+        shares.observe(event)
+        return hub.publish(directory, event)
+      },
+      subscribe: (key, lastEventId, sink) => hub.subscribe(key, lastEventId, sink),
+    },
     sseTransport: nodeResponseTransport,
     upgradeWebSocket,
     machine: local.machine,
     runner: inProcessRunner,
-    shareLinks: unpairedShareLinks,
+    shareLinks: shares,
     clock,
-    log: createLogger(options.logLevel),
+    log,
     resolveProject: (directory) => local.machine.vcs.project(directory),
     appCache: memoryAssetCache(),
     env: (name) => process.env[name],
@@ -105,6 +121,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         if ("closeAllConnections" in server) server.closeAllConnections()
       })
       await Promise.allSettled(inFlight)
+      await shares.close()
       await store.close()
     },
   }

@@ -3,6 +3,7 @@ import type { GlobalObject } from "./objects/global.ts"
 import type { SessionObject } from "./objects/session.ts"
 import type { MachineObject } from "./objects/machine.ts"
 import type { RegistryObject } from "./objects/registry.ts"
+import type { ShareObject } from "./objects/share.ts"
 
 /** Bindings and vars from wrangler.toml; every OPENCODE_* var is optional. */
 export interface Env {
@@ -11,6 +12,7 @@ export interface Env {
   GLOBAL: DurableObjectNamespace<GlobalObject>
   MACHINES: DurableObjectNamespace<MachineObject>
   REGISTRY: DurableObjectNamespace<RegistryObject>
+  SHARES: DurableObjectNamespace<ShareObject>
   OPENCODE_SERVER_PASSWORD?: string
   OPENCODE_SERVER_USERNAME?: string
   OPENCODE_DEFAULT_DIRECTORY?: string

@@ -25,27 +25,36 @@ export class DurableObjectHub implements EventHub {
     await Promise.all(appends)
   }
 
-  async subscribe(key: StreamKey, lastEventId: string | undefined, sink: StreamSink): Promise<() => void> {
-    const url = new URL("https://stream/subscribe")
-    if (lastEventId) url.searchParams.set("after", lastEventId)
-    // A Request, not (url, init): the stream may be the calling object itself (Objects' host), whose fetch takes one.
-    const response = await this.objects.stream(key).fetch(new Request(url, { headers: { Upgrade: "websocket" } }))
-    const socket = response.webSocket
-    if (!socket) throw new Error(`Event stream refused the subscription: ${response.status}`)
-    socket.accept()
-    socket.addEventListener("message", (message) => {
-      const frame = typeof message.data === "string" ? Wire.parse(message.data) : undefined
-      if (frame?.kind === "open") sink.open(frame.status, frame.id, frame.replayed)
-      else if (frame?.kind === "event") sink.event(frame.id, frame.data)
-    })
-    socket.addEventListener("close", () => sink.close())
-    socket.addEventListener("error", () => sink.close())
-    return () => {
-      try {
-        socket.close(1000, "subscriber left")
-      } catch {
-        // already closed
-      }
+  subscribe(key: StreamKey, lastEventId: string | undefined, sink: StreamSink): Promise<() => void> {
+    return subscribeToObject(this.objects.stream(key), lastEventId, sink)
+  }
+}
+
+/** A stream object's subscription: a WebSocket from this Worker to the object (StreamObject), relayed into `sink`. */
+export async function subscribeToObject(
+  stream: { fetch(request: Request): Promise<Response> },
+  lastEventId: string | undefined,
+  sink: StreamSink,
+): Promise<() => void> {
+  const url = new URL("https://stream/subscribe")
+  if (lastEventId) url.searchParams.set("after", lastEventId)
+  // A Request, not (url, init): the stream may be the calling object itself (Objects' host), whose fetch takes one.
+  const response = await stream.fetch(new Request(url, { headers: { Upgrade: "websocket" } }))
+  const socket = response.webSocket
+  if (!socket) throw new Error(`Event stream refused the subscription: ${response.status}`)
+  socket.accept()
+  socket.addEventListener("message", (message) => {
+    const frame = typeof message.data === "string" ? Wire.parse(message.data) : undefined
+    if (frame?.kind === "open") sink.open(frame.status, frame.id, frame.replayed)
+    else if (frame?.kind === "event") sink.event(frame.id, frame.data)
+  })
+  socket.addEventListener("close", () => sink.close())
+  socket.addEventListener("error", () => sink.close())
+  return () => {
+    try {
+      socket.close(1000, "subscriber left")
+    } catch {
+      // already closed
     }
   }
 }

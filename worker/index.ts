@@ -10,18 +10,21 @@ import { acceptTunnel } from "./tunnel.ts"
 import { ticketTenant } from "./remote-machine.ts"
 import { PTY_CONNECT_PATH } from "../shared/routes/pty.ts"
 import { SHARE_PATH, shareRoutes } from "./share-routes.ts"
+import { SHARE_API_PATH, shareApiRoutes } from "./share-api.ts"
 
 export { SessionObject } from "./objects/session.ts"
 export { DirectoryObject } from "./objects/directory.ts"
 export { GlobalObject } from "./objects/global.ts"
 export { MachineObject } from "./objects/machine.ts"
 export { RegistryObject } from "./objects/registry.ts"
+export { ShareObject } from "./objects/share.ts"
 
 /** Apps are built once per tenant and isolate; the oldest is dropped past this many. */
 const MAX_CACHED_APPS = 64
 const apps = new Map<string, App>()
 let tenancy: Tenancy | undefined
 let shares: ReturnType<typeof shareRoutes> | undefined
+let shareApi: ReturnType<typeof shareApiRoutes> | undefined
 
 /**
  * A tenant's app. A tenant reached through a client token is already authenticated; the open tenant
@@ -52,7 +55,8 @@ function unpairedPage(request: Request): Response {
 }
 
 /**
- * The Worker entry only routes. `/edge/tunnel` takes a machine's WebSocket; other `/edge/*` routes are pairing;
+ * The Worker entry only routes. `/edge/tunnel` takes a machine's WebSocket; `/edge/share` is paired machines'
+ * share API; other `/edge/*` routes are pairing;
  * `/s/*` are share links; everything else is the OpenCode API of the caller's tenant, served by the shared app.
  */
 export default {
@@ -60,6 +64,7 @@ export default {
     tenancy ??= createTenancy(env)
     const { pathname } = new URL(request.url)
     if (pathname === "/edge/tunnel") return acceptTunnel(request, env, tenancy)
+    if (SHARE_API_PATH.test(pathname)) return (shareApi ??= shareApiRoutes(env, tenancy)).fetch(request, env, ctx)
     if (pathname.startsWith("/edge/")) return tenancy.routes.fetch(request, env, ctx)
     // Share links are public: the link's id names the one session it reaches, whatever the caller's token.
     if (SHARE_PATH.test(pathname)) return (shares ??= shareRoutes(env)).fetch(request, env, ctx)

@@ -1,7 +1,6 @@
 import { Hono, type Context } from "hono"
 import { z } from "zod"
 import {
-  BadRequestError,
   NotFoundError,
   TooManyRequestsError,
   UnauthorizedError,
@@ -9,12 +8,14 @@ import {
 } from "../shared/error.ts"
 import { errorHandler } from "../shared/middleware/error.ts"
 import type { Env } from "./env.ts"
-import { sha256, type RegistryFailure, type RegistryResult } from "./objects/registry.ts"
+import type { RegistryFailure, RegistryResult } from "./objects/registry.ts"
+import { sha256 } from "./secrets.ts"
 import type { Tenancy } from "./tenancy.ts"
 import { Tunnel } from "../shared/tunnel.ts"
 import { machineObjectName } from "./names.ts"
 import { edgePage, pairAgainPage, pairPage } from "./pages.ts"
 import { clearedTokenCookie, cookieToken, tokenCookie } from "./token-cookie.ts"
+import { jsonBody, requireBearer } from "./request.ts"
 
 /** Where a browser whose pairing no longer holds is sent. */
 export const PAIR_AGAIN_PATH = "/edge/pair-again"
@@ -60,10 +61,6 @@ export function appSessionPath(directory: string): string {
   return `/${base64url}/session`
 }
 
-function bearerOf(c: Context): string | undefined {
-  return c.req.header("Authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
-}
-
 /** The caller, for the registry's rate limits. */
 function clientOf(c: Context): string {
   return c.req.header("CF-Connecting-IP") ?? "unknown"
@@ -83,33 +80,6 @@ function failure(result: { error: RegistryFailure; message: string }): NamedErro
 function unwrap<T>(result: RegistryResult<T>): T {
   if (!result.ok) throw failure(result)
   return result.value
-}
-
-function requireBearer(c: Context): string {
-  const secret = bearerOf(c)
-  if (!secret) throw new UnauthorizedError({ message: "Authorization: Bearer <secret> is required" })
-  return secret
-}
-
-async function body<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  let value: unknown
-  try {
-    value = await c.req.json()
-  } catch {
-    throw new BadRequestError({ message: "The body must be JSON", kind: "Body" })
-  }
-  const parsed = schema.safeParse(value)
-  if (!parsed.success) {
-    throw new BadRequestError({
-      message: "Invalid body",
-      kind: "Body",
-      issues: parsed.error.issues.map((issue) => ({
-        path: issue.path.filter((part): part is string | number => typeof part !== "symbol"),
-        message: issue.message,
-      })),
-    })
-  }
-  return parsed.data
 }
 
 const PairBody = z.object({ code: z.string().min(1).max(64) })
@@ -163,7 +133,7 @@ export function createTenancy(env: Env): Tenancy {
    * session, once its agent has said which that is). The pairing page of this origin also gets the cookie.
    */
   routes.post("/edge/pair", async (c) => {
-    const { code } = await body(c, PairBody)
+    const { code } = await jsonBody(c, PairBody)
     const pairing = unwrap(await registry().pair(code, clientOf(c)))
     const served = await env.MACHINES.getByName(machineObjectName(pairing.tenant)).served()
     if (c.req.header("Sec-Fetch-Site") === "same-origin") c.header("Set-Cookie", tokenCookie(c.req.raw, pairing.token))
@@ -179,7 +149,7 @@ export function createTenancy(env: Env): Tenancy {
 
   routes.post("/edge/token/revoke", async (c) => {
     const credential = requireBearer(c)
-    const { tokenID } = await body(c, RevokeTokenBody)
+    const { tokenID } = await jsonBody(c, RevokeTokenBody)
     forget([unwrap(await registry().revokeToken(tokenID, credential))])
     return c.json(true)
   })

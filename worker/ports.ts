@@ -57,7 +57,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
       run: (_ports, sessionID, userID) => objects.session(sessionID).runTurn(tenant, sessionID, userID),
       abort: (_ports, sessionID) => objects.session(sessionID).abortTurn(sessionID),
     },
-    shareLinks: edgeShareLinks(env, tenant),
+    shareLinks: edgeShareLinks(env, tenant, objects),
     clock: { now: () => Date.now() },
     log,
     resolveProject: rememberedProjectResolver(records, machine),

@@ -49,6 +49,11 @@ export class EventWindow {
     return `${this.epoch}-${seq}`
   }
 
+  /** The id of the newest entry: where a subscriber that has seen everything stands. */
+  get lastId(): string {
+    return this.idOf(this.seq)
+  }
+
   append(data: string): StreamEntry {
     const entry = { seq: ++this.seq, data }
     this.ring[entry.seq % this.capacity] = entry
@@ -57,7 +62,7 @@ export class EventWindow {
 
   /** What a subscriber holding `lastEventId` has missed, if the window still holds it. */
   resume(lastEventId: string | undefined): Resume {
-    const gap = (status: ResumeStatus): Resume => ({ status, id: this.idOf(this.seq), entries: [] })
+    const gap = (status: ResumeStatus): Resume => ({ status, id: this.lastId, entries: [] })
     if (lastEventId === undefined || lastEventId === "") return gap("initial")
     const dash = lastEventId.lastIndexOf("-")
     const seq = Number(lastEventId.slice(dash + 1))

@@ -7,7 +7,7 @@ import { SnapshotFileDiff, Todo } from "../schema/app-info.ts"
 import { Session } from "../schema/session.ts"
 import { Sessions } from "../domain/session.ts"
 import { Todos } from "../domain/todo.ts"
-import { Sharing, SharingNeedsPairingError } from "../domain/share.ts"
+import { Sharing, SharingDisabledError, SharingEdgeError, SharingNeedsPairingError } from "../domain/share.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
 const SessionParam = z.object({ sessionID: z.string().startsWith("ses") })
@@ -49,7 +49,7 @@ export function sessionExtraRoutes(ports: Ports) {
       describeInstanceRoute({
         operationId: "session.share",
         summary: "Share a session: a new read-only link (share.url) that needs no token; an earlier link dies",
-        responses: { 200: json("The session with share.url", Session), ...errors(NotFoundError, SharingNeedsPairingError) },
+        responses: { 200: json("The session with share.url", Session), ...errors(NotFoundError, SharingDisabledError, SharingNeedsPairingError, SharingEdgeError) },
       }),
       validate("param", SessionParam),
       async (c) => c.json(await Sharing.share(ports, c.req.valid("param").sessionID, new URL(c.req.url).origin)),
@@ -59,7 +59,7 @@ export function sessionExtraRoutes(ports: Ports) {
       describeInstanceRoute({
         operationId: "session.unshare",
         summary: "Stop sharing a session: its link answers 404 from now on",
-        responses: { 200: json("The session without share", Session), ...errors(NotFoundError, SharingNeedsPairingError) },
+        responses: { 200: json("The session without share", Session), ...errors(NotFoundError, SharingEdgeError) },
       }),
       validate("param", SessionParam),
       async (c) => c.json(await Sharing.unshare(ports, c.req.valid("param").sessionID)),

@@ -13,6 +13,7 @@ import {
 } from "../schema/session.ts"
 import { Event } from "../schema/event.ts"
 import { MessageListQuery, MessageWithParts, PromptInput } from "../schema/message.ts"
+import { Sharing } from "../domain/share.ts"
 import { Sessions } from "../domain/session.ts"
 import { Prompt } from "../domain/prompt.ts"
 import { describeInstanceRoute, errors, json, sse, validate } from "../openapi.ts"
@@ -73,7 +74,11 @@ export function sessionRoutes(ports: Ports) {
         responses: { 200: json("The new session", Session), ...errors(NotFoundError, PayloadTooLargeError) },
       }),
       validate("json", SessionCreateInput),
-      async (c) => c.json(await Sessions.create(ports, c.var.directory, c.req.valid("json"))),
+      async (c) => {
+        const session = await Sessions.create(ports, c.var.directory, c.req.valid("json"))
+        Sharing.shareIfAuto(ports, session, new URL(c.req.url).origin)
+        return c.json(session)
+      },
     )
     .get(
       "/status",

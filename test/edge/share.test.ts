@@ -1,6 +1,7 @@
-import { describe, expect, test } from "vitest"
-import { api, expectNamedError, text, useTarget, type ApiResponse } from "../support/http.ts"
-import { connect } from "../support/sse.ts"
+import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { api, expectNamedError, text, until, useTarget, type ApiResponse } from "../support/http.ts"
+import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
+import { connect, SseStream } from "../support/sse.ts"
 import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
 /** A share id is 16 random bytes in base64url: 22 characters. */
@@ -11,6 +12,11 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
 /** The path of a share link's JSON, from the link (`<base>/s/<id>`). */
 function dataPath(url: string): string {
   return `${new URL(url).pathname}/data`
+}
+
+/** The frames of a share's live stream: `{type: "share.message" | "share.header" | …, …}`. */
+function shareFrames(stream: SseStream): any[] {
+  return stream.frames.map((frame) => frame.json).filter((json) => json?.type?.startsWith("share."))
 }
 
 /** A share link's JSON, asked for as a stranger: no token, no password. */
@@ -87,6 +93,8 @@ describe.skipIf(!targetKinds().includes("worker"))("share links on a paired-only
     expect(unshared.json.share).toBeUndefined()
     expect((await owner.as("GET", `/session/${session.id}`)).json.share).toBeUndefined()
     expectNamedError(await readShare(target(), first), 404, "NotFoundError")
+    expect((await api(target(), "GET", new URL(first).pathname, { noAuth: true })).status).toBe(404)
+    expectNamedError(await api(target(), "GET", `${new URL(first).pathname}/event`, { noAuth: true }), 404, "NotFoundError")
 
     const second = (await owner.as("POST", `/session/${session.id}/share`)).json.share.url as string
     expect(second).not.toBe(first)
@@ -107,6 +115,10 @@ describe.skipIf(!targetKinds().includes("worker"))("share links on a paired-only
   test("made-up share ids answer 404 NotFoundError, whatever their shape", async () => {
     for (const id of ["AAAAAAAAAAAAAAAAAAAAAA", "nope", "ses_000000000000000000000000000", "a%2Fb", "AAAAAAAAAAAAAAAAAAAAAA%00"]) {
       expectNamedError(await api(target(), "GET", `/s/${id}/data`, { noAuth: true }), 404, "NotFoundError")
+      expectNamedError(await api(target(), "GET", `/s/${id}/event`, { noAuth: true }), 404, "NotFoundError")
+      const page = await api(target(), "GET", `/s/${id}`, { noAuth: true })
+      expect(page.status).toBe(404)
+      expect(page.headers.get("content-type")).toContain("text/html")
     }
   })
 
@@ -133,6 +145,124 @@ describe.skipIf(!targetKinds().includes("worker"))("share links on a paired-only
   })
 })
 
+/** An open-tenant edge (as `npm run dev`): the page, its live stream, and the config's `share` setting. */
+describe.skipIf(!targetKinds().includes("worker"))("share pages on the edge", () => {
+  const target = useTarget("worker")
+  let model: ModelServer
+
+  beforeAll(async () => {
+    model = await startModelServer()
+    const configured = await api(target(), "PATCH", "/config", {
+      body: { provider: { fake: fakeProviderConfig(model.baseURL).provider.fake }, model: "fake/fake-1", small_model: "fake/fake-1" },
+    })
+    expect(configured.status, configured.text).toBe(200)
+  })
+  afterAll(async () => {
+    await api(target(), "PATCH", "/config", { body: { share: "manual" } })
+    await model?.close()
+  })
+
+  async function sharedSession(title: string) {
+    const directory = uniqueDirectory("share-page")
+    const session = (await api(target(), "POST", "/session", { directory, body: { title } })).json
+    const shared = await api(target(), "POST", `/session/${session.id}/share`, { directory })
+    expect(shared.status, shared.text).toBe(200)
+    return { directory, session: shared.json, url: shared.json.share.url as string, path: new URL(shared.json.share.url).pathname }
+  }
+
+  test("the page is rendered on the server, with the conversation, Open Graph tags and a strict CSP", async () => {
+    const { directory, session, path } = await sharedSession("Fixing the <parser> & more")
+    await api(target(), "POST", `/session/${session.id}/message`, { directory, body: { parts: [text("Why does **this** fail?")], noReply: true } })
+
+    const page = await api(target(), "GET", path, { noAuth: true })
+    expect(page.status).toBe(200)
+    expect(page.headers.get("content-type")).toContain("text/html")
+    expect(page.headers.get("cache-control")).toBe("no-store")
+    const csp = page.headers.get("content-security-policy") ?? ""
+    expect(csp).toContain("default-src 'none'")
+    expect(csp).not.toContain("unsafe-inline")
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/)
+    expect(page.text).toContain("Fixing the &lt;parser&gt; &amp; more")
+    expect(page.text).toContain('property="og:title"')
+    // User text is shown as typed, not as markdown.
+    expect(page.text).toContain("Why does **this** fail?")
+    expect(page.text).not.toContain("<parser>")
+  })
+
+  test("a reply streamed by the model reaches an open page's stream as rendered messages, and the JSON follows", async () => {
+    const { directory, session, path } = await sharedSession("live")
+    const stream = await connect(`${target().url}${path}/event`)
+    try {
+      model.script({ text: ["The answer ", "is **42**", "."], chunkDelayMs: 50 })
+      const reply = await api(target(), "POST", `/session/${session.id}/message`, { directory, body: { parts: [text("What is the answer?")] } })
+      expect(reply.status, reply.text).toBe(200)
+      const rendered = await stream.waitFor((frame) => frame.json?.type === "share.message" && frame.json.html.includes("<strong>42</strong>"), {
+        what: "the reply, rendered",
+      })
+      expect(rendered.json.id).toBe(reply.json.info.id)
+      expect(rendered.id).toMatch(/^\w+-\d+$/)
+      expect(shareFrames(stream).some((frame) => frame.type === "share.header")).toBe(true)
+
+      const data = (await api(target(), "GET", `${path}/data`, { noAuth: true })).json as { type: string; data: any }[]
+      const answer = data.find((item) => item.type === "part" && item.data.type === "text" && item.data.messageID === reply.json.info.id)
+      expect(answer?.data.text).toBe("The answer is **42**.")
+      expect(data.find((item) => item.type === "message" && item.data.id === reply.json.info.id)?.data.time.completed).toBeDefined()
+    } finally {
+      stream.close()
+    }
+  })
+
+  test("a stream resumes from the id the page was rendered at, with nothing missed", async () => {
+    const { directory, session, path } = await sharedSession("resume")
+    const page = await api(target(), "GET", path, { noAuth: true })
+    const renderedAt = page.text.match(/data-last-event-id="([^"]+)"/)?.[1]
+    expect(renderedAt, "the page names the stream id it was rendered at").toBeDefined()
+    const posted = await api(target(), "POST", `/session/${session.id}/message`, { directory, body: { parts: [text("said after the page loaded")], noReply: true } })
+    const stream = await connect(`${target().url}${path}/event?lastEventId=${encodeURIComponent(renderedAt!)}`)
+    try {
+      expect(stream.frames[0]!.json.properties.resume).toBe("ok")
+      await stream.waitFor((frame) => frame.json?.type === "share.message" && frame.json.id === posted.json.info.id, { what: "the missed message" })
+    } finally {
+      stream.close()
+    }
+  })
+
+  test("unsharing tells an open page's stream and ends it; the page and the stream are 404 from then on", async () => {
+    const { session, path } = await sharedSession("going away")
+    const stream = await connect(`${target().url}${path}/event`)
+    try {
+      expect((await api(target(), "DELETE", `/session/${session.id}/share`)).status).toBe(200)
+      await stream.waitFor((frame) => frame.json?.type === "share.removed", { what: "share.removed" })
+      await stream.waitEnded()
+    } finally {
+      stream.close()
+    }
+    expect((await api(target(), "GET", path, { noAuth: true })).status).toBe(404)
+    expectNamedError(await api(target(), "GET", `${path}/event`, { noAuth: true }), 404, "NotFoundError")
+  })
+
+  test('share: "disabled" refuses with SharingDisabledError and changes nothing; "auto" shares each new top-level session', async () => {
+    const directory = uniqueDirectory("share-config")
+    const session = (await api(target(), "POST", "/session", { directory, body: {} })).json
+    expect((await api(target(), "PATCH", "/config", { body: { share: "disabled" } })).status).toBe(200)
+    expectNamedError(await api(target(), "POST", `/session/${session.id}/share`, { directory }), 403, "SharingDisabledError")
+    expect((await api(target(), "GET", `/session/${session.id}`, { directory })).json).toEqual(session)
+
+    expect((await api(target(), "PATCH", "/config", { body: { share: "auto" } })).status).toBe(200)
+    const automatic = (await api(target(), "POST", "/session", { directory, body: {} })).json
+    const shared = await until(async () => (await api(target(), "GET", `/session/${automatic.id}`, { directory })).json.share?.url as string | undefined, {
+      what: "the automatic link",
+    })
+    expect((await api(target(), "GET", `${new URL(shared).pathname}/data`, { noAuth: true })).status).toBe(200)
+    const child = (await api(target(), "POST", "/session", { directory, body: { parentID: automatic.id } })).json
+    // A child session (a subagent's) is not shared on its own; its parent's creation above shows the background share has run by now.
+    const again = (await api(target(), "POST", "/session", { directory, body: {} })).json
+    await until(async () => (await api(target(), "GET", `/session/${again.id}`, { directory })).json.share?.url as string | undefined, { what: "a second automatic link" })
+    expect((await api(target(), "GET", `/session/${child.id}`, { directory })).json.share).toBeUndefined()
+    expect((await api(target(), "PATCH", "/config", { body: { share: "manual" } })).status).toBe(200)
+  })
+})
+
 /** An open-tenant edge (as `npm run dev`) whose links point at a separate share host. */
 describe.skipIf(!targetKinds().includes("worker"))("share links with OPENCODE_SHARE_URL", () => {
   const target = useTarget("worker", { vars: { OPENCODE_SHARE_URL: "https://share.example.test/" } })
@@ -151,14 +281,24 @@ describe.skipIf(!targetKinds().includes("worker"))("share links with OPENCODE_SH
 describe.skipIf(!targetKinds().includes("local"))("share links on the local server", () => {
   const target = useTarget("local")
 
-  test("sharing answers a NamedError that says how to pair with an edge; the session is unchanged", async () => {
+  test("unpaired, sharing answers a NamedError that says how to pair with an edge; the session is unchanged", async () => {
     const session = (await api(target(), "POST", "/session", { body: {} })).json
-    for (const method of ["POST", "DELETE"]) {
-      const refused = await api(target(), method, `/session/${session.id}/share`)
-      expectNamedError(refused, 409, "SharingNeedsPairingError")
-      expect(refused.json.data.message).toContain("npm run agent -- pair --edge")
-    }
+    const refused = await api(target(), "POST", `/session/${session.id}/share`)
+    expectNamedError(refused, 409, "SharingNeedsPairingError")
+    expect(refused.json.data.message).toContain("npm run agent -- pair --edge")
+    // Unsharing a session that has no link is nothing to do.
+    expect((await api(target(), "DELETE", `/session/${session.id}/share`)).status).toBe(200)
     expect((await api(target(), "GET", `/session/${session.id}`)).json).toEqual(session)
     expectNamedError(await api(target(), "POST", "/session/ses_000000000000000000000000000/share"), 404, "NotFoundError")
+  })
+
+  test('share: "disabled" refuses with SharingDisabledError before anything else', async () => {
+    const session = (await api(target(), "POST", "/session", { body: {} })).json
+    expect((await api(target(), "PATCH", "/config", { body: { share: "disabled" } })).status).toBe(200)
+    try {
+      expectNamedError(await api(target(), "POST", `/session/${session.id}/share`), 403, "SharingDisabledError")
+    } finally {
+      await api(target(), "PATCH", "/config", { body: { share: "manual" } })
+    }
   })
 })

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers"
 import type { Env } from "../env.ts"
+import { hex, newSecret, randomBytes, sha256 } from "../secrets.ts"
 
 /** A pairing code is good for this long, once. */
 export const PAIRING_CODE_TTL_MS = 10 * 60 * 1000
@@ -34,30 +35,6 @@ export interface Pairing {
   machineID: string
 }
 
-function randomBytes(length: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(length))
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = ""
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")
-}
-
-/** A secret or token: 32 random bytes, base64url (43 characters). */
-export function newSecret(): string {
-  return base64url(randomBytes(32))
-}
-
-/** SHA-256, hex: how every secret, token and pairing code is stored and looked up. */
-export async function sha256(value: string): Promise<string> {
-  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value))))
-}
-
 /** Upper case, no separators: `abcd-efgh` and `ABCDEFGH` are the same code. */
 export function normalizeCode(code: string): string {
   return code.toUpperCase().replace(/[\s-]/g, "")
@@ -82,15 +59,9 @@ const fail = (error: RegistryFailure, message: string): { ok: false; error: Regi
 })
 
 /**
- * The one registry of machines, pairing codes, client tokens and share links (named "registry"): a single
- * consistency boundary, so a code is used at most once and a revocation or an unshare is seen by the next
- * lookup. Only SHA-256 hashes of secrets, codes, tokens and share ids are stored; the clear values exist in the
- * answer to the call that made them.
- *
- * Share links live here rather than in an object of their own because a visitor's share id must be resolved
- * without knowing the tenant, which is what this object already does for tokens, and unsharing must kill a
- * link for every isolate at once, which rules out caching the mapping anywhere else. (Many viewers of one
- * link are issue 12's later part: they are to be fanned out in front of the session, not looked up here each.)
+ * The one registry of machines, pairing codes and client tokens (named "registry"): a single consistency
+ * boundary, so a code is used at most once and a revocation is seen by the next lookup. Only SHA-256 hashes of
+ * secrets, codes and tokens are stored; the clear values exist in the answer to the call that made them.
  */
 export class RegistryObject extends DurableObject<Env> {
   private readonly sql: SqlStorage
@@ -108,9 +79,6 @@ export class RegistryObject extends DurableObject<Env> {
         id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL, machine_id TEXT NOT NULL,
         created INTEGER NOT NULL, revoked INTEGER);
       CREATE INDEX IF NOT EXISTS client_token_machine ON client_token (machine_id);
-      CREATE TABLE IF NOT EXISTS share (
-        id_hash TEXT PRIMARY KEY, tenant TEXT NOT NULL, session_id TEXT NOT NULL, created INTEGER NOT NULL,
-        UNIQUE (tenant, session_id));
       CREATE TABLE IF NOT EXISTS attempt (bucket TEXT NOT NULL, minute INTEGER NOT NULL, count INTEGER NOT NULL,
         PRIMARY KEY (bucket, minute));
     `)
@@ -233,32 +201,6 @@ export class RegistryObject extends DurableObject<Env> {
     this.sql.exec("UPDATE client_token SET revoked = ? WHERE machine_id = ? AND revoked IS NULL", now, machine.id)
     this.sql.exec("UPDATE pairing_code SET used = 1 WHERE machine_id = ?", machine.id)
     return { ok: true, value: hashes }
-  }
-
-  /**
-   * A new share id for a tenant's session (16 random bytes, base64url); the session's earlier id, if any, is
-   * gone in the same write, so a re-share never revives an old link.
-   */
-  async createShare(tenant: string, sessionID: string): Promise<string> {
-    const id = base64url(randomBytes(16))
-    const idHash = await sha256(id)
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM share WHERE tenant = ? AND session_id = ?", tenant, sessionID)
-      this.sql.exec("INSERT INTO share (id_hash, tenant, session_id, created) VALUES (?, ?, ?, ?)", idHash, tenant, sessionID, Date.now())
-    })
-    return id
-  }
-
-  removeShare(tenant: string, sessionID: string): void {
-    this.sql.exec("DELETE FROM share WHERE tenant = ? AND session_id = ?", tenant, sessionID)
-  }
-
-  /** The tenant and session a live share id (by its hash) reaches, or undefined. */
-  sharedSession(idHash: string): { tenant: string; sessionID: string } | undefined {
-    const row = this.sql
-      .exec<{ tenant: string; session_id: string }>("SELECT tenant, session_id FROM share WHERE id_hash = ?", idHash)
-      .toArray()[0]
-    return row && { tenant: row.tenant, sessionID: row.session_id }
   }
 
   private machineRow(secretHash: string): { id: string; tenant: string } | undefined {

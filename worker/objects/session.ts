@@ -3,6 +3,8 @@ import type { Session } from "../../shared/schema/session.ts"
 import { AgentLoop } from "../../shared/turn/loop.ts"
 import { createWorkerPorts } from "../ports.ts"
 import type { Ports } from "../../shared/ports.ts"
+import type { ShareData } from "../../shared/schema/share.ts"
+import type { ShareObject } from "./share.ts"
 import { StreamObject } from "./stream-object.ts"
 
 /** While a turn runs, an alarm comes this often: it keeps the object alive and, after a restart, closes the turn. */
@@ -20,7 +22,70 @@ export class SessionObject extends StreamObject {
       CREATE TABLE IF NOT EXISTS message (id TEXT PRIMARY KEY, data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS part (id TEXT PRIMARY KEY, message_id TEXT NOT NULL, data TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS part_by_message ON part (message_id, id);
+      CREATE TABLE IF NOT EXISTS share_link (id INTEGER PRIMARY KEY CHECK (id = 1), object_name TEXT NOT NULL);
     `)
+  }
+
+  /** Calls to the session's share object, one at a time and in order: its view is built from them. */
+  private shareQueue: Promise<void> = Promise.resolve()
+  /** Frames waiting for the share object; all that gather while a call is in flight go in the next one. */
+  private shareOutbox: string[] = []
+
+  /**
+   * Shares the session through the ShareObject `objectName`: it starts from the session as it stands (read in
+   * one synchronous step, so no event falls between the copy and the frames that follow it) and then gets every
+   * frame of this session's stream. An earlier link is closed first.
+   */
+  async startSharing(tenant: string, objectName: string): Promise<void> {
+    const session = this.getSession()
+    if (!session) throw new Error("No session to share")
+    const items: ShareData = [{ type: "session", data: session }]
+    for (const { info, parts } of this.messages({})) {
+      items.push({ type: "message", data: info })
+      for (const part of parts) items.push({ type: "part", data: part })
+    }
+    const previous = this.shareObject()
+    this.sql.exec("INSERT OR REPLACE INTO share_link (id, object_name) VALUES (1, ?)", objectName)
+    const next = this.env.SHARES.getByName(objectName)
+    await this.toShare(async () => {
+      await previous?.close()
+      await next.open({ tenant, sessionID: session.id }, items)
+    })
+  }
+
+  /** Ends the session's link, for new visitors and open pages alike, before answering. */
+  async stopSharing(): Promise<void> {
+    const share = this.shareObject()
+    this.sql.exec("DELETE FROM share_link")
+    if (share) await this.toShare(() => share.close())
+  }
+
+  override append(data: string): void {
+    super.append(data)
+    const share = this.shareObject()
+    if (!share) return
+    this.shareOutbox.push(data)
+    if (this.shareOutbox.length > 1) return
+    void this.toShare(() => {
+      const frames = this.shareOutbox
+      this.shareOutbox = []
+      return share.receiveEvents(frames)
+    })
+  }
+
+  private shareObject(): DurableObjectStub<ShareObject> | undefined {
+    const name = this.sql.exec<{ object_name: string }>("SELECT object_name FROM share_link WHERE id = 1").toArray()[0]?.object_name
+    return name === undefined ? undefined : this.env.SHARES.getByName(name)
+  }
+
+  /** Queues a call; its caller sees its failure, and the calls after it still run. */
+  private toShare<T>(call: () => Promise<T>): Promise<T> {
+    const result = this.shareQueue.then(call)
+    this.shareQueue = result.then(
+      () => {},
+      (error) => console.error(JSON.stringify({ level: "error", message: "share update failed", error: String(error) })),
+    )
+    return result
   }
 
   /** Runs (or joins) the session's turn and resolves with the assistant message that answers `userID`. */

@@ -53,6 +53,11 @@ export abstract class StreamObject extends DurableObject<Env> {
     }
   }
 
+  /** The id of the stream's newest frame. */
+  protected lastEventId(): string {
+    return this.window.lastId
+  }
+
   /** Drops all of this object's state (and its stream), after ending every subscription. */
   protected async wipe(): Promise<void> {
     for (const socket of this.ctx.getWebSockets()) socket.close(1000, "deleted")

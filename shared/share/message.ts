@@ -78,7 +78,7 @@ function commonPart(part: Part): string {
   switch (part.type) {
     case "file": {
       const source = part.source && "path" in part.source ? part.source.path : undefined
-      return `<div class="file">📎 ${escapeHtml(part.filename || source || part.mime)}</div>`
+      return `<div class="file">File: ${escapeHtml(part.filename || source || part.mime)}</div>`
     }
     case "agent":
       return `<div class="agent">@${escapeHtml(part.name)}</div>`

@@ -80,7 +80,10 @@ export const PAGE_SCRIPT = `
   localizeTimes(document);
   var source = new EventSource(eventsPath + "?lastEventId=" + encodeURIComponent(lastEventId));
   source.onerror = function () {
-    if (main.getAttribute("data-stream") !== "ended") main.setAttribute("data-stream", "reconnecting");
+    if (main.getAttribute("data-stream") === "ended") return;
+    // Refused for good (404: unshared while this page was away): the reload shows what the link is now.
+    if (source.readyState === EventSource.CLOSED) return location.reload();
+    main.setAttribute("data-stream", "reconnecting");
   };
   source.onmessage = function (frame) {
     var event;
@@ -103,6 +106,8 @@ export const PAGE_SCRIPT = `
         return change(function () { removeMessage(String(event.id)); });
       case "share.removed":
         return unshared(source);
+      case "share.reload":
+        return location.reload();
     }
   };
 })();

@@ -68,13 +68,13 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker"))("a s
     await page.screenshot({ path: join(SHOTS, "conversation.png"), fullPage: true })
 
     // A marker that a reload would wipe: the reply below must arrive without one.
-    await page.evaluate(() => ((window as any).__sameDocument = true))
+    await page.evaluate("window.__sameDocument = true")
     model.script({ text: ["Streaming ", "into the page, ", "**live**."], chunkDelayMs: 150 })
     const reply = api(target(), "POST", `/session/${session.id}/message`, { directory, body: { parts: [text("Show me a live reply")] } })
     await expect.poll(() => page.locator("body").innerText(), { timeout: 30_000 }).toContain("Show me a live reply")
     await expect.poll(() => page.locator("strong", { hasText: "live" }).count(), { timeout: 30_000 }).toBe(1)
     expect((await reply).status).toBe(200)
-    expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true)
+    expect(await page.evaluate("window.__sameDocument")).toBe(true)
     await page.screenshot({ path: join(SHOTS, "live-reply.png"), fullPage: true })
 
     expect((await api(target(), "DELETE", `/session/${session.id}/share`, { directory })).status).toBe(200)
@@ -111,16 +111,16 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker"))("a s
     await page.goto(url)
     await expect.poll(() => page.locator("body").innerText()).toContain("Tool said:")
     // Open every collapsed section, so their contents are in the rendered, visible DOM too.
-    await page.evaluate(() => document.querySelectorAll("details").forEach((details) => (details.open = true)))
+    await page.evaluate('document.querySelectorAll("details").forEach((details) => (details.open = true))')
     await page.screenshot({ path: join(SHOTS, "hostile-content.png"), fullPage: true })
 
-    const dom = await page.evaluate(() => ({
-      pwned: (window as any).__pwned ?? null,
+    const dom = (await page.evaluate(`({
+      pwned: window.__pwned ?? null,
       scripts: document.querySelectorAll("script").length,
       handlers: [...document.querySelectorAll("*")].flatMap((element) => [...element.attributes].filter((attribute) => attribute.name.startsWith("on")).map((attribute) => attribute.name)),
-      links: [...document.querySelectorAll("a[href]")].map((link) => link.getAttribute("href")!),
+      links: [...document.querySelectorAll("a[href]")].map((link) => link.getAttribute("href")),
       embedded: document.querySelectorAll("main img, main svg, main iframe, main object, main embed, main form").length,
-    }))
+    })`)) as { pwned: string | null; scripts: number; handlers: string[]; links: string[]; embedded: number }
     expect(dom.pwned).toBeNull()
     expect(dom.scripts).toBe(1)
     expect(dom.handlers).toEqual([])

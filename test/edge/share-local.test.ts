@@ -89,7 +89,7 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     expectNamedError(await api(edge, "DELETE", `/edge/share/${id}`, { noAuth: true, body: { secret: "guess" } }), 403, "ForbiddenError")
     expect((await readShare(url)).json).toEqual(before.json)
     expectNamedError(await api(edge, "POST", `/edge/share/${"A".repeat(22)}/sync`, { noAuth: true, body: { secret: "x", data: [] } }), 404, "NotFoundError")
-    expectNamedError(await api(edge, "POST", `/edge/share/${id}/sync`, { noAuth: true, body: { secret: made.json.secret, data: [{ type: "nope" }] } }), 400, "BadRequestError")
+    expectNamedError(await api(edge, "POST", `/edge/share/${id}/sync`, { noAuth: true, body: { secret: made.json.secret, data: [{ type: "nope" }] } }), 400, "BadRequest")
   })
 
   test('share: "auto" shares each new session through the edge', async () => {

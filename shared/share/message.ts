@@ -109,14 +109,14 @@ function toolPart(part: ToolPart): string {
   let body = input ? `<div class="label">Input</div>${textBlock(input)}` : ""
   if (state.status === "completed") body += `<div class="label">Output</div>${textBlock(state.output)}`
   if (state.status === "error") {
-    return `<details class="tool error" open>${summary}${body}<div class="label">Error</div>${textBlock(state.error)}</details>`
+    return `<details class="tool error">${summary}${body}<div class="label">Error</div>${textBlock(state.error)}</details>`
   }
   return `<details class="tool">${summary}${body}</details>`
 }
 
 function messageError(error: NonNullable<AssistantMessage["error"]>): string {
   return (
-    `<details class="error" open><summary><span class="name">${escapeHtml(error.name)}</span></summary>` +
+    `<details class="error"><summary><span class="name">${escapeHtml(error.name)}</span></summary>` +
     `${textBlock(error.data.message)}</details>`
   )
 }

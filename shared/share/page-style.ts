@@ -22,6 +22,7 @@ pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;paddi
 .message.user{background:var(--user);border-radius:8px;padding:.6rem .8rem}
 .role{font-size:.75rem;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:var(--muted);margin-bottom:.2rem}
 .user-text{white-space:pre-wrap;margin:.25rem 0}
+.error pre{white-space:pre-wrap;overflow-wrap:anywhere}
 .markdown>:first-child{margin-top:0}
 .markdown>:last-child{margin-bottom:0}
 .markdown h1,.markdown h2,.markdown h3{line-height:1.3;margin:1rem 0 .5rem}

@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import type { Browser } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -27,9 +29,15 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker"))("a s
   const target = useTarget("worker")
   let browser: Browser
   let model: ModelServer
+  /** A web page made of the payloads, for the webfetch tool to bring into the session as its output. */
+  let hostileSite: Server
+  let hostileURL: string
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
+    hostileSite = createServer((_request, response) => response.writeHead(200, { "Content-Type": "text/html" }).end(`<html><body>${PAYLOADS.join("")}</body></html>`))
+    await new Promise<void>((resolve) => hostileSite.listen(0, "127.0.0.1", resolve))
+    hostileURL = `http://127.0.0.1:${(hostileSite.address() as AddressInfo).port}/`
     model = await startModelServer()
     const configured = await api(target(), "PATCH", "/config", {
       body: {
@@ -45,6 +53,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker"))("a s
   afterAll(async () => {
     await browser?.close()
     await model?.close()
+    hostileSite?.close()
   })
 
   test("shows the conversation, streams a new reply in live, and says so when unshared", async () => {
@@ -92,7 +101,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker"))("a s
     const session = (await api(target(), "POST", "/session", { directory, body: { title: PAYLOADS[4] } })).json
     model.script({
       text: hostile,
-      toolCalls: [{ name: "webfetch", input: { url: "https://example.invalid/<script>", format: PAYLOADS[0] } }],
+      toolCalls: [{ name: "webfetch", input: { url: hostileURL, format: "html" } }],
     })
     model.script({ text: `Tool said:\n\n${hostile}` })
     await api(target(), "POST", `/session/${session.id}/message`, { directory, body: { parts: [text(hostile)] } })
@@ -127,8 +136,10 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker"))("a s
     for (const href of dom.links) expect(href).toMatch(/^(https?:|mailto:)/i)
     expect(dom.embedded).toBe(0)
     expect(dialogs).toEqual([])
-    // The payloads are on the page, as text.
-    expect(await page.locator("body").innerText()).toContain("<script>window.__pwned = 'script'</script>")
+    // The payloads are on the page, as text: in the messages and in the tool's output.
+    const body = await page.locator("body").innerText()
+    expect(body).toContain("<script>window.__pwned = 'script'</script>")
+    expect(body).toContain(`<html><body>${PAYLOADS[0]}`)
     expect(await page.title()).toContain('"><svg onload=')
     await page.close()
   })

@@ -325,20 +325,20 @@ describe("share page: content", () => {
     ])
   })
 
-  test("tool calls are collapsed with name and title; errors are open", () => {
+  test("tool calls and errors are collapsed, with the tool's name and title or the error's name in view", () => {
     const html = SharePage.message(hostileSnapshot().messages[1]!)
     const details = elements(html).filter((element) => element.name === "details")
     const tools = details.filter((element) => element.attribs.class?.startsWith("tool"))
     expect(tools.map((tool) => [tool.attribs.class, "open" in tool.attribs])).toEqual([
       ["tool", false],
-      ["tool error", true],
+      ["tool error", false],
       ["tool", false],
       ["tool", false],
     ])
     const summary = DomUtils.textContent(DomUtils.getElementsByTagName("summary", [tools[0]!])[0]!)
     expect(summary).toBe(`${XSS} ${XSS}`)
     const messageError = details.find((element) => element.attribs.class === "error")!
-    expect("open" in messageError.attribs).toBe(true)
+    expect("open" in messageError.attribs).toBe(false)
     expect(DomUtils.textContent(messageError)).toContain("UnknownError")
   })
 

@@ -39,6 +39,11 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     expect(first.json.map((item: any) => item.type)).toEqual(["session", "message", "part"])
     expect(first.json[2].data.text).toBe("first words")
 
+    const page = await readShare(url, "")
+    expect(page.status).toBe(200)
+    expect(page.text).toContain("shared from my machine")
+    expect(page.text).toContain("first words")
+
     // Later changes follow, debounced, and an open page's stream sees them.
     const stream = await connect(`${edge.url}${new URL(url).pathname}/event`)
     try {
@@ -50,13 +55,16 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
       const renamed = await api(local, "PATCH", `/session/${session.id}`, { body: { title: "renamed" } })
       expect(renamed.status).toBe(200)
       await until(async () => ((await readShare(url)).json[0].data.title === "renamed" ? true : undefined), { what: "the new title at the edge" })
+
+      // Unsharing removes the link at the edge before it answers; the open page is told.
+      const unshared = await api(local, "DELETE", `/session/${session.id}/share`)
+      expect(unshared.status, unshared.text).toBe(200)
+      expect(unshared.json.share).toBeUndefined()
+      await stream.waitFor((frame) => frame.json?.type === "share.removed", { what: "share.removed" })
+      await stream.waitEnded()
     } finally {
       stream.close()
     }
-
-    const unshared = await api(local, "DELETE", `/session/${session.id}/share`)
-    expect(unshared.status, unshared.text).toBe(200)
-    expect(unshared.json.share).toBeUndefined()
     expectNamedError(await readShare(url), 404, "NotFoundError")
     expect((await readShare(url, "")).status).toBe(404)
 

@@ -91,8 +91,10 @@ export class ShareObject extends StreamObject {
     return row && { tenant: row.tenant, sessionID: row.session_id, ...(row.secret_hash ? { secretHash: row.secret_hash } : {}) }
   }
 
+  /** The shared session as JSON; undefined until the link has one (a local server's first sync is on its way). */
   data(): ShareData | undefined {
-    return this.loaded()?.data()
+    const view = this.loaded()
+    return view?.session ? view.data() : undefined
   }
 
   /** The page, rendered once per change however many viewers load it. */

@@ -5,6 +5,7 @@ import type { Session } from "../schema/session.ts"
 import type { ShareData } from "../schema/share.ts"
 import { Configs } from "./config.ts"
 import { Sessions } from "./session.ts"
+import { shareData } from "../share/view.ts"
 
 /**
  * A server that cannot make share links itself (the local server: links are served by an edge) and is not
@@ -57,13 +58,7 @@ export namespace Sharing {
 
   /** The session as a share shows it, in upstream's share data shape: the session, then each message followed by its parts. */
   export async function data(ports: Ports, sessionID: string): Promise<ShareData> {
-    const session = await Sessions.get(ports, sessionID)
-    const items: ShareData = [{ type: "session", data: session }]
-    for (const { info, parts } of await ports.sessions.messages(sessionID, {})) {
-      items.push({ type: "message", data: info })
-      for (const part of parts) items.push({ type: "part", data: part })
-    }
-    return items
+    return shareData(await Sessions.get(ports, sessionID), await ports.sessions.messages(sessionID, {}))
   }
 
   /** `share` from the config, with upstream's flags on top (OPENCODE_DISABLE_SHARE, OPENCODE_AUTO_SHARE) and its older `autoshare`. */

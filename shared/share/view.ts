@@ -1,7 +1,7 @@
 import type { Message, Part } from "../schema/message.ts"
 import type { Session } from "../schema/session.ts"
 import type { ShareData, ShareDataItem } from "../schema/share.ts"
-import type { ShareMessage, ShareSnapshot } from "./render.ts"
+import type { ShareMessage, ShareSnapshot } from "./snapshot.ts"
 
 /** What one applied change touched: what a share's store rewrites and its page re-renders. */
 export type ShareChange =
@@ -99,14 +99,9 @@ export class ShareView {
     return { session: this.session, messages, busy: isBusy(messages) }
   }
 
-  /** Upstream's share data shape: the session, then each message followed by its parts. */
-  data(): ShareData {
-    const items: ShareData = this.session ? [{ type: "session", data: this.session }] : []
-    for (const { info, parts } of this.messages()) {
-      items.push({ type: "message", data: info })
-      for (const part of parts) items.push({ type: "part", data: part })
-    }
-    return items
+  /** Undefined until the session itself has arrived. */
+  data(): ShareData | undefined {
+    return this.session && shareData(this.session, this.messages())
   }
 
   private entry(messageID: string): Entry {
@@ -117,6 +112,16 @@ export class ShareView {
     }
     return entry
   }
+}
+
+/** Upstream's share data shape: the session, then each message followed by its parts. */
+export function shareData(session: Session, messages: ShareMessage[]): ShareData {
+  const items: ShareData = [{ type: "session", data: session }]
+  for (const { info, parts } of messages) {
+    items.push({ type: "message", data: info })
+    for (const part of parts) items.push({ type: "part", data: part })
+  }
+  return items
 }
 
 const byID = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

@@ -3,7 +3,7 @@ import type { Session } from "../../shared/schema/session.ts"
 import { AgentLoop } from "../../shared/turn/loop.ts"
 import { createWorkerPorts } from "../ports.ts"
 import type { Ports } from "../../shared/ports.ts"
-import type { ShareData } from "../../shared/schema/share.ts"
+import { shareData } from "../../shared/share/view.ts"
 import type { ShareObject } from "./share.ts"
 import { StreamObject } from "./stream-object.ts"
 
@@ -39,11 +39,7 @@ export class SessionObject extends StreamObject {
   async startSharing(tenant: string, objectName: string): Promise<void> {
     const session = this.getSession()
     if (!session) throw new Error("No session to share")
-    const items: ShareData = [{ type: "session", data: session }]
-    for (const { info, parts } of this.messages({})) {
-      items.push({ type: "message", data: info })
-      for (const part of parts) items.push({ type: "part", data: part })
-    }
+    const items = shareData(session, this.messages({}))
     const previous = this.shareObject()
     this.sql.exec("INSERT OR REPLACE INTO share_link (id, object_name) VALUES (1, ?)", objectName)
     const next = this.env.SHARES.getByName(objectName)

@@ -93,8 +93,7 @@ export class ShareObject extends StreamObject {
 
   /** The shared session as JSON; undefined until the link has one (a local server's first sync is on its way). */
   data(): ShareData | undefined {
-    const view = this.loaded()
-    return view?.session ? view.data() : undefined
+    return this.loaded()?.data()
   }
 
   /** The page, rendered once per change however many viewers load it. */

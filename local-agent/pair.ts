@@ -1,5 +1,6 @@
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { edgeRequest, type EdgeAnswer } from "./edge-request.ts"
 
 /** What a registered machine keeps: `<state dir>/machine.json`, mode 0600 (the secret is its only credential). */
 export interface MachineFile {
@@ -52,16 +53,8 @@ async function writeMachineFile(stateDirectory: string, machine: MachineFile): P
   await rename(temporary, path)
 }
 
-async function post(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const response = await fetch(url, { method: "POST", headers })
-  const text = await response.text()
-  let json: any
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: response.status, json }
+function post(url: string, headers: Record<string, string> = {}): Promise<EdgeAnswer> {
+  return edgeRequest(url, { method: "POST", headers })
 }
 
 function failed(what: string, response: { status: number; json: any }): Error {

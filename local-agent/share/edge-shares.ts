@@ -2,6 +2,7 @@ import { SharingEdgeError, SharingNeedsPairingError } from "../../shared/domain/
 import type { KeyValueStore, Logger, ShareLinks } from "../../shared/ports.ts"
 import type { Event } from "../../shared/schema/event.ts"
 import type { ShareData, ShareDataItem } from "../../shared/schema/share.ts"
+import { edgeRequest, type EdgeAnswer } from "../edge-request.ts"
 import type { MachineFile } from "../pair.ts"
 
 const HOW_TO_PAIR =
@@ -155,9 +156,9 @@ export class EdgeShares implements ShareLinks {
 
 /** One call to the edge's share API; any failure is a SharingEdgeError naming the edge's answer. */
 async function edgeCall(url: string, method: string, body: unknown, bearer?: string): Promise<unknown> {
-  let response: Response
+  let answer: EdgeAnswer
   try {
-    response = await fetch(url, {
+    answer = await edgeRequest(url, {
       method,
       headers: { "Content-Type": "application/json", ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}) },
       body: JSON.stringify(body),
@@ -166,17 +167,10 @@ async function edgeCall(url: string, method: string, body: unknown, bearer?: str
   } catch (error) {
     throw new SharingEdgeError({ message: `The edge could not be reached (${new URL(url).origin}): ${String(error)}`, status: 0 })
   }
-  const text = await response.text()
-  let json: any
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
+  if (!answer.ok) {
+    const reason = answer.json?.data?.message ?? answer.text.slice(0, 200)
+    const hint = answer.status === 401 ? " (the edge no longer knows this machine: pair again)" : ""
+    throw new SharingEdgeError({ message: `The edge refused the share (${answer.status}): ${reason}${hint}`, status: answer.status })
   }
-  if (!response.ok) {
-    const reason = json?.data?.message ?? text.slice(0, 200)
-    const hint = response.status === 401 ? " (the edge no longer knows this machine: pair again)" : ""
-    throw new SharingEdgeError({ message: `The edge refused the share (${response.status}): ${reason}${hint}`, status: response.status })
-  }
-  return json
+  return answer.json
 }

@@ -5,6 +5,9 @@ import { SharePage } from "../../shared/share/render.ts"
 import { ShareView, type ShareChange } from "../../shared/share/view.ts"
 import { StreamObject } from "./stream-object.ts"
 
+/** Viewers get a changed message at most this often (upstream's clients get a streaming part's updates every 100 ms). */
+const FRAME_INTERVAL_MS = 100
+
 /** Who a share belongs to. A share synced by a local server also has the hash of its per-share secret. */
 export interface ShareOwner {
   tenant: string
@@ -23,6 +26,10 @@ export type ShareAccess = "ok" | "not-found" | "invalid-secret"
 export class ShareObject extends StreamObject {
   private view: ShareView | undefined
   private page: { url: string; html: string } | undefined
+  /** What changed since the viewers' last frames. */
+  private pending = { messages: new Set<string>(), removed: new Set<string>(), header: false }
+  private flushTimer: ReturnType<typeof setTimeout> | undefined
+  private lastFlush = 0
 
   protected createTables(): void {
     this.sql.exec(`
@@ -33,6 +40,9 @@ export class ShareObject extends StreamObject {
     `)
     this.view = undefined
     this.page = undefined
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    this.pending = { messages: new Set(), removed: new Set(), header: false }
   }
 
   /** Starts the link with the session as it stands. */
@@ -131,25 +141,45 @@ export class ShareObject extends StreamObject {
     return this.view
   }
 
-  /** Stores what changed, then sends each changed message (and the header) once, rendered, to every viewer. */
+  /**
+   * Stores what changed and marks it for the viewers. The page is re-rendered at its next load; viewers get the
+   * changed messages at most every FRAME_INTERVAL_MS, each rendered once for all of them: a streamed reply
+   * changes its message on every chunk, and each frame carries the whole message.
+   */
   private publish(view: ShareView, changes: ShareChange[]): void {
     if (changes.length === 0) return
     this.store(view, changes)
-    const snapshot = view.snapshot()
-    if (!snapshot) return
-    const messages = new Set<string>()
-    const removed = new Set<string>()
+    this.page = undefined
     for (const change of changes) {
-      if (change.kind === "message" || change.kind === "part" || change.kind === "part.removed") messages.add(change.kind === "message" ? change.id : change.messageID)
-      else if (change.kind === "message.removed") removed.add(change.id)
+      if (change.kind === "part" || change.kind === "part.removed") this.pending.messages.add(change.messageID)
+      else if (change.kind === "message") {
+        this.pending.messages.add(change.id)
+        this.pending.header = true
+      } else if (change.kind === "message.removed") {
+        this.pending.messages.delete(change.id)
+        this.pending.removed.add(change.id)
+        this.pending.header = true
+      } else this.pending.header = true
     }
+    if (this.flushTimer !== undefined) return
+    const wait = Math.max(0, this.lastFlush + FRAME_INTERVAL_MS - Date.now())
+    this.flushTimer = setTimeout(() => this.flush(), wait)
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined
+    this.lastFlush = Date.now()
+    const { messages, removed, header } = this.pending
+    this.pending = { messages: new Set(), removed: new Set(), header: false }
+    const view = this.view
+    const snapshot = view?.snapshot()
+    if (!view || !snapshot) return
     for (const id of removed) this.append(JSON.stringify({ type: "share.message.removed", id }))
     for (const id of messages) {
       const message = view.message(id)
-      if (message && !removed.has(id)) this.append(JSON.stringify({ type: "share.message", id, html: SharePage.message(message) }))
+      if (message) this.append(JSON.stringify({ type: "share.message", id, html: SharePage.message(message) }))
     }
-    this.append(JSON.stringify({ type: "share.header", html: SharePage.header(snapshot) }))
-    this.page = undefined
+    if (header) this.append(JSON.stringify({ type: "share.header", html: SharePage.header(snapshot) }))
   }
 
   private store(view: ShareView, changes: ShareChange[]): void {

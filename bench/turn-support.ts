@@ -49,6 +49,8 @@ export interface BenchModel {
   server: ModelServer
   baseURL: string
   pacing: Pacing
+  /** The chunks of the plain answer (PLAIN_TEXT unless startBenchModel was given others). */
+  plainText: string[]
   steps: StepRequest[]
   /** Title requests (any request without tools). */
   titles: { at: number; body: any }[]
@@ -60,12 +62,12 @@ export interface BenchModel {
  *   at once, so it never delays or consumes a step's reply whatever order the server sends them in;
  * - a step whose last message is a tool result: TOOL_ANSWER;
  * - a step whose newest user message holds TOOL_MARK: one bash call (`echo hi`);
- * - any other step: PLAIN_TEXT.
+ * - any other step: `plainText` (default PLAIN_TEXT; bench/share.ts streams a longer reply).
  * Step replies are paced by `pacing` (first event after firstChunkDelayMs, then one every chunkDelayMs).
  */
-export async function startBenchModel(pacing: Pacing): Promise<BenchModel> {
+export async function startBenchModel(pacing: Pacing, plainText: string[] = PLAIN_TEXT): Promise<BenchModel> {
   const server = await startModelServer()
-  const model: BenchModel = { server, baseURL: server.baseURL, pacing, steps: [], titles: [] }
+  const model: BenchModel = { server, baseURL: server.baseURL, pacing, plainText, steps: [], titles: [] }
   server.handle((request): ScriptedReply => {
     const at = performance.now()
     const body = request.body ?? {}
@@ -84,7 +86,7 @@ export async function startBenchModel(pacing: Pacing): Promise<BenchModel> {
       return { toolCalls: [TOOL_CALL], ...pacing }
     }
     model.steps.push({ at, reply: "plain", body })
-    return { text: PLAIN_TEXT, ...pacing }
+    return { text: model.plainText, ...pacing }
   })
   return model
 }

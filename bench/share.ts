@@ -23,7 +23,8 @@
  *   That number is also the share stream's seq delta: the frames the share object appended for the reply.
  * - session events = frames of that session on the owner stream over the same span: each is one `append` in the
  *   session object, and the object sends them to the share object batched (one RPC in flight at a time, all that
- *   gathered meanwhile go in the next), so its RPCs to the share object are at most that many, whatever V is.
+ *   gathered meanwhile go in the next), so its RPCs to the share object are at most that many, whatever V is;
+ *   the share object appends one `share.header` per call that changed its copy, so those count the calls.
  * - edge CPU = CPU seconds of wrangler's process group (workerd: session object, share object, Worker isolates
  *   relaying SSE) from T0 until settled.
  *
@@ -583,13 +584,18 @@ function report({ N, M, direct, solo, crowd, pages }: { N: number; M: number; di
       work("turn (POST answered) ms", soloTurn, crowd.turn),
       work("session events in the reply", median(solo.map((r) => r.sessionEvents)), crowd.sessionEvents),
       work("share frames appended (seq delta)", median(solo.map((r) => median(r.frameCounts))), median(crowd.frameCounts)),
+      work("  of which share.header (= calls)", median(solo.map((r) => median(r.headerCounts))), median(crowd.headerCounts)),
       work("edge CPU s (workerd, all objects)", median(solo.map((r) => r.cpuSeconds)), crowd.cpuSeconds, 2),
     ],
   )
   log(
-    `share-object calls per viewer ≤ session events ÷ ${N} = ${fmt(crowd.sessionEvents / N, 3)}; share frames appended ÷ ${N} = ${fmt(median(crowd.frameCounts) / N, 3)}. ` +
-      `The session object sends its frames to the share object batched (one RPC in flight, all gathered meanwhile in the next), ` +
-      `so it makes at most one RPC per batch whatever N is; the share object fans each frame out to the viewers.`,
+    `share-object calls per viewer (${N} viewers): ≤ session events ÷ ${N} = ${fmt(crowd.sessionEvents / N, 3)}; share frames appended ÷ ${N} = ${fmt(median(crowd.frameCounts) / N, 3)}; ` +
+      `share.header frames ÷ ${N} = ${fmt(median(crowd.headerCounts) / N, 3)}.`,
+  )
+  log(
+    "The session object sends its frames to the share object batched (one RPC in flight, all gathered meanwhile go in the next): " +
+      "at most one RPC per session event, fewer when they bunch up, whatever the number of viewers. Each call that changes the copy " +
+      "appends one share.message per changed message and one share.header, which the share object (not the session) fans out.",
   )
   const perViewerCpu = (crowd.cpuSeconds - median(solo.map((r) => r.cpuSeconds))) / Math.max(1, N - 1)
   log(`edge CPU per extra viewer (share object + Worker isolates relaying SSE, not the session object): ${fmt(perViewerCpu * 1000, 2)} ms for the whole reply`)

@@ -25,8 +25,9 @@
  *   session object, and the object sends them to the share object batched (one RPC in flight at a time, all that
  *   gathered meanwhile go in the next), so its RPCs to the share object are at most that many, whatever V is;
  *   the share object appends one `share.header` per call that changed its copy, so those count the calls.
- * - edge CPU = CPU seconds of wrangler's process group (workerd: session object, share object, Worker isolates
- *   relaying SSE) from T0 until settled.
+ * - from T0 until settled: CPU seconds of workerd (every object and the Worker relaying SSE run in that one process
+ *   under `wrangler dev`), of the rest of wrangler's group, and of this process (viewers' parsing, the model
+ *   server), this process's event-loop delay (is the client keeping up?), and when the step request reached the model.
  *
  * Run order, all on one wrangler: the model called directly (warm-up, then 5 calls: its own first chunk and end of
  * stream, the baseline for the reply); one warm-up reply with 1 viewer (not reported); --solo-replies replies with
@@ -47,13 +48,14 @@ import type net from "node:net"
 import { loadavg } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import { parseArgs } from "node:util"
 import { log, removeTempDirs, sleep, startChild, stopChild, tempDir, waitForOutput } from "./support.ts"
 import {
   api,
   BENCH_TITLE,
   benchConfig,
-  childrenCpuSeconds,
+  childrenCpuByCommand,
   EventStream,
   modelDirect,
   PROMPTS,
@@ -233,7 +235,12 @@ interface Reply {
   gaps: number
   droppedStreams: number
   sessionEvents: number
-  cpuSeconds: number
+  /** CPU seconds from T0 until settled: wrangler's workerd (every object and the Worker), the rest of its group, this process. */
+  cpu: { workerd: number; wrangler: number; client: number }
+  /** This process's event-loop delay over the same span (ms): the viewers' parsing and the model server share it. */
+  loopDelay: { p99: number; max: number }
+  /** ms from T0 to the turn's step request reaching the model. */
+  toModel: number
   problems: string[]
   /** The link's path, and its viewers (still open; the caller closes them). */
   sharePath: string
@@ -246,7 +253,13 @@ interface Options {
   connectTimeoutMs: number
 }
 
-async function runReply(worker: Server, owner: EventStream, count: number, options: Options): Promise<Reply> {
+function cpuSplit(byCommand: Map<string, number>) {
+  let wrangler = 0
+  for (const [command, seconds] of byCommand) if (command !== "workerd") wrangler += seconds
+  return { workerd: byCommand.get("workerd") ?? 0, wrangler }
+}
+
+async function runReply(worker: Server, model: BenchModel, owner: EventStream, count: number, options: Options): Promise<Reply> {
   const query = `?directory=${encodeURIComponent(worker.directory)}`
   const created = await api(worker, "POST", `/session${query}`, {})
   if (created.status !== 200) throw new Error(`POST /session answered ${created.status}: ${created.text.slice(0, 300)}`)
@@ -270,7 +283,11 @@ async function runReply(worker: Server, owner: EventStream, count: number, optio
   }
 
   const from = owner.frames.length
-  const cpuBefore = childrenCpuSeconds()
+  const steps = model.steps.length
+  const cpuBefore = cpuSplit(childrenCpuByCommand())
+  const clientBefore = process.cpuUsage()
+  const loop = monitorEventLoopDelay({ resolution: 10 })
+  loop.enable()
   const t0 = performance.now()
   const answer = await api(worker, "POST", `/session/${sessionID}/message${query}`, { parts: [{ type: "text", text: PROMPTS.plain }] }, options.timeoutMs)
   const turn = performance.now() - t0
@@ -288,7 +305,10 @@ async function runReply(worker: Server, owner: EventStream, count: number, optio
     total = now
     await sleep(1_000)
   }
-  const cpuSeconds = childrenCpuSeconds() - cpuBefore
+  loop.disable()
+  const cpuAfter = cpuSplit(childrenCpuByCommand())
+  const client = process.cpuUsage(clientBefore)
+  const cpu = { workerd: cpuAfter.workerd - cpuBefore.workerd, wrangler: cpuAfter.wrangler - cpuBefore.wrangler, client: (client.user + client.system) / 1e6 }
 
   const mine = owner.frames.slice(from).filter((f) => sessionOf(f) === sessionID)
   const firstDelta = mine.find((f) => f.type === "message.part.delta")
@@ -311,7 +331,9 @@ async function runReply(worker: Server, owner: EventStream, count: number, optio
     gaps: live.reduce((sum, v) => sum + v.gaps, 0),
     droppedStreams: live.filter((v) => v.ended).length,
     sessionEvents: mine.length,
-    cpuSeconds,
+    cpu,
+    loopDelay: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+    toModel: (model.steps[steps]?.at ?? NaN) - t0,
     problems,
     sharePath,
     open: viewers,
@@ -483,10 +505,10 @@ async function main() {
     if (configured.status !== 200) throw new Error(`PATCH /config {share: "manual"} answered ${configured.status}: ${configured.text.slice(0, 300)}`)
     owner = await EventStream.open(worker)
     log(`[worker] up at ${worker.base}; owner stream open; warm-up reply with 1 viewer`)
-    closeViewers(await runReply(worker, owner, 1, options))
+    closeViewers(await runReply(worker, model, owner, 1, options))
 
     for (let i = 0; i < SOLO; i++) {
-      const reply = await runReply(worker, owner, 1, options)
+      const reply = await runReply(worker, model, owner, 1, options)
       closeViewers(reply)
       solo.push(reply)
       log(`[solo ${i + 1}/${SOLO}] owner complete ${fmt(reply.ownerComplete, 0)} ms, turn ${fmt(reply.turn, 0)} ms, viewer complete ${fmt(reply.viewerComplete[0] ?? NaN, 0)} ms`)
@@ -494,7 +516,7 @@ async function main() {
     const settled = await waitQuiet()
     log(`children ${settled.quiet ? "quiet" : "NOT quiet"} after ${fmt(settled.waitedMs / 1000, 0)} s; connecting ${N} viewers`)
 
-    crowd = await runReply(worker, owner, N, options)
+    crowd = await runReply(worker, model, owner, N, options)
     log(
       `[${N} viewers] connected ${crowd.connected}/${N} in ${fmt(crowd.connectMs / 1000, 1)} s; complete reply at ${crowd.delivered}/${N}; ` +
         `owner complete ${fmt(crowd.ownerComplete, 0)} ms, turn ${fmt(crowd.turn, 0)} ms`,
@@ -585,7 +607,12 @@ function report({ N, M, direct, solo, crowd, pages }: { N: number; M: number; di
       work("session events in the reply", median(solo.map((r) => r.sessionEvents)), crowd.sessionEvents),
       work("share frames appended (seq delta)", median(solo.map((r) => median(r.frameCounts))), median(crowd.frameCounts)),
       work("  of which share.header (= calls)", median(solo.map((r) => median(r.headerCounts))), median(crowd.headerCounts)),
-      work("edge CPU s (workerd, all objects)", median(solo.map((r) => r.cpuSeconds)), crowd.cpuSeconds, 2),
+      work("step request at the model ms", median(solo.map((r) => r.toModel)), crowd.toModel),
+      work("CPU s: workerd (objects + Worker)", median(solo.map((r) => r.cpu.workerd)), crowd.cpu.workerd, 2),
+      work("CPU s: wrangler's node (its proxy)", median(solo.map((r) => r.cpu.wrangler)), crowd.cpu.wrangler, 2),
+      work("CPU s: this process (viewers, model)", median(solo.map((r) => r.cpu.client)), crowd.cpu.client, 2),
+      work("this process's loop delay p99 ms", median(solo.map((r) => r.loopDelay.p99)), crowd.loopDelay.p99),
+      work("this process's loop delay max ms", median(solo.map((r) => r.loopDelay.max)), crowd.loopDelay.max),
     ],
   )
   log(
@@ -597,8 +624,8 @@ function report({ N, M, direct, solo, crowd, pages }: { N: number; M: number; di
       "at most one RPC per session event, fewer when they bunch up, whatever the number of viewers. Each call that changes the copy " +
       "appends one share.message per changed message and one share.header, which the share object (not the session) fans out.",
   )
-  const perViewerCpu = (crowd.cpuSeconds - median(solo.map((r) => r.cpuSeconds))) / Math.max(1, N - 1)
-  log(`edge CPU per extra viewer (share object + Worker isolates relaying SSE, not the session object): ${fmt(perViewerCpu * 1000, 2)} ms for the whole reply`)
+  const perViewerCpu = (crowd.cpu.workerd - median(solo.map((r) => r.cpu.workerd))) / Math.max(1, N - 1)
+  log(`workerd CPU per extra viewer (share object + Worker relaying SSE): ${fmt(perViewerCpu * 1000, 2)} ms for the whole reply`)
 
   log("")
   log(`== 3. Page loads: GET ${crowd.sharePath} ×${M} at concurrency ${PAGE_CONCURRENCY} (${pages.bytes} bytes) ==`)

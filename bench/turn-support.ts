@@ -396,19 +396,28 @@ export async function startUpstream(model: BenchModel, git = true): Promise<Serv
 
 /** CPU seconds (user + system) used so far by the process groups of the running children. */
 export function childrenCpuSeconds(): number {
-  const groups = new Set([...children].map((child) => child.proc.pid))
   let total = 0
+  for (const seconds of childrenCpuByCommand().values()) total += seconds
+  return total
+}
+
+/** The same, by command name (e.g. workerd apart from wrangler's node). */
+export function childrenCpuByCommand(): Map<string, number> {
+  const groups = new Set([...children].map((child) => child.proc.pid))
+  const byCommand = new Map<string, number>()
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+      const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-      if (groups.has(Number(fields[2]))) total += (Number(fields[11]) + Number(fields[12])) / 100 // pgrp; utime + stime in ticks
+      if (!groups.has(Number(fields[2]))) continue // pgrp
+      byCommand.set(command, (byCommand.get(command) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100) // utime + stime in ticks
     } catch {
       // gone
     }
   }
-  return total
+  return byCommand
 }
 
 /**

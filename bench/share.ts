@@ -624,8 +624,14 @@ function report({ N, M, direct, solo, crowd, pages }: { N: number; M: number; di
       "at most one RPC per session event, fewer when they bunch up, whatever the number of viewers. Each call that changes the copy " +
       "appends one share.message per changed message and one share.header, which the share object (not the session) fans out.",
   )
-  const perViewerCpu = (crowd.cpu.workerd - median(solo.map((r) => r.cpu.workerd))) / Math.max(1, N - 1)
+  const soloWorkerd = median(solo.map((r) => r.cpu.workerd))
+  const perViewerCpu = (crowd.cpu.workerd - soloWorkerd) / Math.max(1, N - 1)
   log(`workerd CPU per extra viewer (share object + Worker relaying SSE): ${fmt(perViewerCpu * 1000, 2)} ms for the whole reply`)
+  log(
+    `Under wrangler dev the Worker and every object run on workerd's one JS thread, so the viewers' fan-out (workerd CPU ` +
+      `${fmt(soloWorkerd, 2)} → ${fmt(crowd.cpu.workerd, 2)} s) competes with the session's turn for it: a turn-time ratio above 1 ` +
+      `with the session's events and calls flat is that contention, not work the session object does per viewer.`,
+  )
 
   log("")
   log(`== 3. Page loads: GET ${crowd.sharePath} ×${M} at concurrency ${PAGE_CONCURRENCY} (${pages.bytes} bytes) ==`)

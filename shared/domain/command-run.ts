@@ -78,13 +78,15 @@ export namespace CommandRun {
   /**
    * The text, then a file part for each `@path` naming something in the worktree (a folder as
    * `application/x-directory`), else an agent part for an agent of that name; files the request attaches itself
-   * are not repeated. Paths outside the session's directory, and `~/` ones, are left as text.
+   * are not repeated. Paths outside the session's directory, and `~/` ones, stay text only.
    */
   async function promptParts(ports: Ports, session: Session, config: Config, text: string, attached: { url: string }[]): Promise<PartInput[]> {
     const parts: PartInput[] = [{ type: "text", text }]
     const references = CommandTemplate.fileReferences(text)
     if (references.length === 0) return parts
-    const worktree = (await Projects.current(ports, session.directory)).worktree
+    // Outside git upstream's worktree is "/", which would make every reference absolute: those read from the directory.
+    const project = await Projects.current(ports, session.directory)
+    const base = project.worktree === "/" ? session.directory : project.worktree
     const listings = new Map<string, Promise<{ name: string; type: string }[]>>()
     const entryOf = async (absolute: string) => {
       const relative = ports.machine && Path.relativeInside(session.directory, absolute)
@@ -96,7 +98,7 @@ export namespace CommandRun {
     }
     const attachedUrls = new Set(attached.map((part) => part.url))
     for (const reference of references) {
-      const absolute = reference.startsWith("~/") ? undefined : Path.normalize(Path.isAbsolute(reference) ? reference : `${worktree}/${reference}`)
+      const absolute = reference.startsWith("~/") ? undefined : Path.normalize(Path.isAbsolute(reference) ? reference : `${base}/${reference}`)
       const entry = absolute && (await entryOf(absolute))
       if (absolute && entry) {
         const url = `file://${absolute}`

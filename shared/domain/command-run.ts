@@ -1,5 +1,5 @@
 import { NotFoundError } from "../error.ts"
-import { requireMachine } from "../machine.ts"
+import { connectedMachine } from "../machine.ts"
 import { Path } from "../path.ts"
 import type { Ports } from "../ports.ts"
 import { parseModelRef, type ModelRef } from "../provider/provider.ts"
@@ -70,7 +70,7 @@ export namespace CommandRun {
   async function runShellSubstitutions(ports: Ports, directory: string, text: string): Promise<string> {
     const commands = CommandTemplate.shellCommands(text)
     if (commands.length === 0) return text
-    const machine = requireMachine(ports)
+    const machine = await connectedMachine(ports)
     const outputs = await Promise.all(commands.map(async (command) => (await machine.tools.execute(directory, "bash", { command })).output))
     return CommandTemplate.withShellOutputs(text, outputs)
   }
@@ -87,13 +87,14 @@ export namespace CommandRun {
     // Outside git upstream's worktree is "/", which would make every reference absolute: those read from the directory.
     const project = await Projects.current(ports, session.directory)
     const base = project.worktree === "/" ? session.directory : project.worktree
+    const machine = ports.machine && (await ports.machine.connected()) ? ports.machine : undefined
     const listings = new Map<string, Promise<{ name: string; type: string }[]>>()
     const entryOf = async (absolute: string) => {
-      const relative = ports.machine && Path.relativeInside(session.directory, absolute)
+      const relative = machine && Path.relativeInside(session.directory, absolute)
       if (relative === undefined || relative === "") return undefined
       const slash = relative.lastIndexOf("/")
       const parent = slash < 0 ? "" : relative.slice(0, slash)
-      if (!listings.has(parent)) listings.set(parent, ports.machine!.files.list(session.directory, parent).catch(() => []))
+      if (!listings.has(parent)) listings.set(parent, machine!.files.list(session.directory, parent).catch(() => []))
       return (await listings.get(parent)!).find((entry) => entry.name === relative.slice(slash + 1))
     }
     const attachedUrls = new Set(attached.map((part) => part.url))

@@ -1,5 +1,5 @@
 import { Identifier } from "../id.ts"
-import { requireMachine } from "../machine.ts"
+import { connectedMachine } from "../machine.ts"
 import type { Ports } from "../ports.ts"
 import type { ShellInput } from "../schema/command.ts"
 import type { AssistantMessage, MessageWithParts, Part, UserMessage } from "../schema/message.ts"
@@ -26,7 +26,7 @@ export namespace ShellRun {
   export async function run(ports: Ports, sessionID: string, input: ShellInput): Promise<MessageWithParts> {
     const session = await Sessions.get(ports, sessionID)
     await assertSessionIdle(ports, session)
-    const machine = requireMachine(ports)
+    const machine = await connectedMachine(ports)
     const directory = session.directory
     const config = await Configs.get(ports, directory)
     const agent = Agents.pick(config, input.agent)

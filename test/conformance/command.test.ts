@@ -27,6 +27,7 @@ describe.each(targetKinds())("commands, shell and history edits [%s]", (kind) =>
           pick: { template: "First $1, then $2; all of it: $ARGUMENTS", agent: "plan", description: "Picks" },
           bare: { template: "Run the checks" },
           probe: { template: "The answer is !`echo probe-$((6*7))`." },
+          delegate: { template: "Look into $ARGUMENTS", subtask: true, description: "Delegates" },
         },
       },
     })
@@ -87,6 +88,28 @@ describe.each(targetKinds())("commands, shell and history edits [%s]", (kind) =>
     const last = (await messagesOf(target(), session.id)).findLast((message) => message.info.role === "user")
     expect(last.parts[0].text).toBe("Run the checks\n\nonly the fast ones")
     stream.close()
+  })
+
+  test("a subtask command runs as a task in a child session, then the turn goes on from its result (upstream's messages)", async () => {
+    const { session } = await newSession(target(), "subtask")
+    model.script("Found it in the attic.", "The box is in the attic.")
+    const reply = await api(target(), "POST", `/session/${session.id}/command`, { body: { command: "delegate", arguments: "the missing box" } })
+    expect(reply.status, reply.text).toBe(200)
+    expect(reply.json.parts.find((part: any) => part.type === "text").text).toBe("The box is in the attic.")
+    const messages = await messagesOf(target(), session.id)
+    expect(messages.map((message) => message.info.role)).toEqual(["user", "assistant", "user", "assistant"])
+    const [asked, task, followUp, answer] = messages
+    expect(asked.parts).toEqual([
+      expect.objectContaining({ type: "subtask", agent: "build", description: "Delegates", command: "delegate", prompt: "Look into the missing box", model: { providerID: "fake", modelID: "fake-1" } }),
+    ])
+    expect(task.info).toMatchObject({ parentID: asked.info.id, agent: "build", finish: "tool-calls" })
+    const tool = task.parts[0]
+    expect(tool).toMatchObject({ type: "tool", tool: "task", state: { status: "completed", title: "Delegates", input: { prompt: "Look into the missing box", description: "Delegates", subagent_type: "build", command: "delegate" } } })
+    expect(tool.state.output).toContain("Found it in the attic.")
+    expect(followUp.parts).toEqual([expect.objectContaining({ type: "text", text: "Summarize the task tool output above and continue with your task.", synthetic: true })])
+    expect(answer.info).toMatchObject({ id: reply.json.info.id, parentID: followUp.info.id, finish: "stop" })
+    const children = (await api(target(), "GET", `/session/${session.id}/children`)).json as any[]
+    expect(children.map((child) => child.id)).toEqual([tool.state.metadata.sessionId])
   })
 
   test("an unknown command is 404 and a bad body 400, nothing stored", async () => {

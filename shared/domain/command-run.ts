@@ -66,12 +66,16 @@ export namespace CommandRun {
     return parseModelRef(input.model)
   }
 
-  /** Runs the text's `` !`cmd` `` substitutions on the machine, all at once, and puts their output in their place. */
+  /**
+   * Runs the text's `` !`cmd` `` substitutions on the machine, all at once, and puts their standard output in their
+   * place (upstream keeps stderr out, and a failing command's output counts all the same).
+   */
   async function runShellSubstitutions(ports: Ports, directory: string, text: string): Promise<string> {
     const commands = CommandTemplate.shellCommands(text)
     if (commands.length === 0) return text
     const machine = await connectedMachine(ports)
-    const outputs = await Promise.all(commands.map(async (command) => (await machine.tools.execute(directory, "bash", { command })).output))
+    const run = async (command: string) => (await machine.tools.execute(directory, "bash", { command: `exec 2>/dev/null\n${command}` })).output
+    const outputs = await Promise.all(commands.map(run))
     return CommandTemplate.withShellOutputs(text, outputs)
   }
 

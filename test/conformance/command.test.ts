@@ -127,14 +127,17 @@ describe.each(targetKinds())("commands, shell and history edits [%s]", (kind) =>
     mkdirSync(join(directory, ".opencode", "command"), { recursive: true })
     writeFileSync(
       join(directory, ".opencode", "command", "summarize.md"),
-      "---\ndescription: Summarize a file\n---\nSummarize @notes.txt for $1 in !`basename $PWD` (!`echo $((6*7))`).\n",
+      "---\ndescription: Summarize a file\n---\nSummarize @notes.txt for $1 in !`basename $PWD` (!`echo $((6*7)); echo noise >&2`).\n",
     )
+    writeFileSync(join(directory, "extra.md"), "more\n")
     model.script("Summarized.")
-    const reply = await api(target(), "POST", `/session/${session.id}/command`, { directory, body: { command: "summarize", arguments: "Ada" } })
+    // A file the request attaches itself comes after the command's own, and is not attached twice.
+    const attached = ["notes.txt", "extra.md"].map((name) => ({ type: "file", mime: "text/plain", filename: name, url: `file://${join(directory, name)}` }))
+    const reply = await api(target(), "POST", `/session/${session.id}/command`, { directory, body: { command: "summarize", arguments: "Ada", parts: attached } })
     expect(reply.status, reply.text).toBe(200)
     const [user] = await messagesOf(target(), session.id)
-    expect(user.parts.map((part: any) => part.type)).toEqual(["text", "file"])
-    // upstream keeps the command's output as printed (its newline too), then trims the whole text
+    expect(user.parts.map((part: any) => [part.type, part.filename])).toEqual([["text", undefined], ["file", "notes.txt"], ["file", "extra.md"]])
+    // upstream keeps the command's standard output as printed (its newline too), then trims the whole text
     expect(user.parts[0].text).toBe(`Summarize @notes.txt for Ada in ${directory.split("/").at(-1)}\n (42\n).`)
     expect(user.parts[1]).toMatchObject({ type: "file", mime: "text/plain", filename: "notes.txt", url: `file://${join(directory, "notes.txt")}` })
     const request = model.requests.filter((r) => r.kind === "step").at(-1)!

@@ -236,8 +236,8 @@ describe.each(targetKinds())("commands, shell and history edits [%s]", (kind) =>
     expect(removed.json).toBe(true)
     expect((await messagesOf(target(), session.id)).map((message) => message.info.id)).toEqual([user.info.id])
     expect(await eventOf(stream, "message.removed", (p) => p.messageID === assistant.info.id)).toEqual({ sessionID: session.id, messageID: assistant.info.id })
-    const byID = await api(target(), "GET", `/session/${session.id}/message/${assistant.info.id}`)
-    expectNamedError(byID, 404, "NotFoundError")
+    expectNamedError(await api(target(), "GET", `/session/${session.id}/message/${assistant.info.id}`), 404, "NotFoundError")
+    expectNamedError(await api(target(), "GET", `/message/${assistant.info.id}`), 404, "NotFoundError")
     // As upstream, deleting what is not there succeeds; an unknown session is 404, a malformed id 400.
     expect((await api(target(), "DELETE", `/session/${session.id}/message/${assistant.info.id}`)).json).toBe(true)
     expectNamedError(await api(target(), "DELETE", `/session/ses_unknown/message/${user.info.id}`), 404, "NotFoundError")

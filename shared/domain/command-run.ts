@@ -18,10 +18,11 @@ import { Prompt } from "./prompt.ts"
 import { Sessions } from "./session.ts"
 
 /**
- * A command run as a prompt, as upstream runs it: the template filled with the arguments, each `` !`cmd` `` replaced
- * by that command's output on the machine (in the session's directory), each `@path` that names a file or folder of
- * the worktree attached as a file part (else, naming an agent, an agent part). The command's agent and model win over
- * the request's; a subtask command (or one whose agent is a subagent) is sent as a `subtask` part.
+ * A command run as a prompt, as upstream runs it: the template filled with the arguments, each `` !`cmd` ``
+ * replaced by that command's standard output on the machine (in the session's directory), each `@path` that names
+ * a file or folder of the worktree attached as a file part (else, naming an agent, an agent part). The command's
+ * agent and model win over the request's; a subtask command (or one whose agent is a subagent) is sent as a
+ * `subtask` part.
  */
 export namespace CommandRun {
   export async function run(ports: Ports, sessionID: string, input: CommandInput): Promise<MessageWithParts> {
@@ -35,8 +36,9 @@ export namespace CommandRun {
       throw new NotFoundError({ message: `Command not found: "${input.command}". Available commands: ${names}` })
     }
     const agent = Agents.pick(config, command.agent ?? input.agent)
-    const text = (await runShellSubstitutions(ports, directory, CommandTemplate.fill(command.template, input.arguments))).trim()
+    // checked before anything runs on the machine
     const model = await Prompt.chooseModel(ports, session, config, commandModel(command, agent, input), true)
+    const text = (await runShellSubstitutions(ports, directory, CommandTemplate.fill(command.template, input.arguments))).trim()
 
     const subtask = (agent.mode === "subagent" && command.subtask !== false) || command.subtask === true
     const accepted = subtask

@@ -154,6 +154,13 @@ export function machineUnavailable() {
   return new MachineUnavailableError({ message: "No machine is connected to this server; terminals, files and search need one" })
 }
 
+/** The machine when it can be reached now, else 503 MachineUnavailable (the edge's while no tunnel is up). */
+export async function connectedMachine(ports: { machine?: Machine }): Promise<Machine> {
+  const machine = requireMachine(ports)
+  if (!(await machine.connected())) throw machineUnavailable()
+  return machine
+}
+
 /** The request's machine, or 503 MachineUnavailable when this server has none. */
 export function requireMachine(ports: { machine?: Machine }): Machine {
   if (!ports.machine) throw machineUnavailable()

@@ -4,7 +4,8 @@ import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { PayloadTooLargeError } from "../error.ts"
 import { Agent, Command, FormatterStatus, LogInput } from "../schema/app-info.ts"
-import { Agents, Commands } from "../domain/agent.ts"
+import { Agents } from "../domain/agent.ts"
+import { Commands } from "../domain/command.ts"
 import { Bus } from "../domain/bus.ts"
 import { Permissions, Questions } from "../domain/questions.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
@@ -26,7 +27,7 @@ export function appInfoRoutes(ports: Ports) {
       "/command",
       describeInstanceRoute({
         operationId: "command.list",
-        summary: "The commands of the config's command section",
+        summary: "The commands: the built-ins (init, review), then the config's command section and command files",
         responses: { 200: json("Commands", z.array(Command)), ...errors(...CONFIG_FILE_ERRORS) },
       }),
       async (c) => c.json(await Commands.list(ports, c.var.directory)),

@@ -9,13 +9,12 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 /**
  * A markdown agent or command file: the options in its YAML frontmatter (none without one) and its body,
- * trimmed (`content`: untrimmed, as a skill keeps it). A frontmatter that does not parse is ConfigFrontmatterError with `line:column` in the file.
+ * trimmed. A frontmatter that does not parse is ConfigFrontmatterError with `line:column` in the file.
  */
-export function parseMarkdown(path: string, text: string): { options: Record<string, unknown>; body: string; content: string } {
+export function parseMarkdown(path: string, text: string): { options: Record<string, unknown>; body: string } {
   const match = FRONTMATTER.exec(text)
-  if (!match) return { options: {}, body: text.trim(), content: text }
-  const content = text.slice(match[0].length)
-  const body = content.trim()
+  if (!match) return { options: {}, body: text.trim() }
+  const body = text.slice(match[0].length).trim()
   const document = parseDocument(match[1] ?? "")
   const [error] = document.errors
   if (error) {
@@ -28,5 +27,11 @@ export function parseMarkdown(path: string, text: string): { options: Record<str
   }
   const options = document.toJS() ?? {}
   if (!isObject(options)) throw new ConfigInvalidError({ path, message: `${path}: the frontmatter must be a mapping of options` })
-  return { options, body, content }
+  return { options, body }
+}
+
+/** A markdown file's text after its frontmatter, untrimmed (a skill's content is kept as written). */
+export function markdownContent(text: string): string {
+  const match = FRONTMATTER.exec(text)
+  return match ? text.slice(match[0].length) : text
 }

@@ -3,7 +3,7 @@ import type { Agent } from "../schema/app-info.ts"
 import type { Skill, SkillFile, SkillV2Info } from "../schema/skill.ts"
 import type { ToolResult } from "../tools.ts"
 import { requireMachine } from "../machine.ts"
-import { parseMarkdown } from "../config/markdown.ts"
+import { markdownContent, parseMarkdown } from "../config/markdown.ts"
 import { Path } from "../path.ts"
 import { CUSTOMIZE_OPENCODE_SKILL } from "../skill/customize-opencode.ts"
 import { Configs } from "./config.ts"
@@ -57,14 +57,14 @@ export namespace Skills {
   /** A SKILL.md as a skill; one without a string `name` (or whose frontmatter does not parse) is skipped, as upstream. */
   function parse(ports: Ports, file: SkillFile): FoundSkill | undefined {
     try {
-      const { options, content } = parseMarkdown(file.location, file.text)
+      const { options } = parseMarkdown(file.location, file.text)
       if (typeof options.name !== "string") return undefined
       if (options.description !== undefined && typeof options.description !== "string") return undefined
       return {
         name: options.name,
         ...(options.description !== undefined ? { description: options.description } : {}),
         location: file.location,
-        content,
+        content: markdownContent(file.text),
         files: file.files,
         external: file.external,
       }

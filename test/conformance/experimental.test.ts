@@ -36,6 +36,8 @@ describe.each(targetKinds())("what the terminal client asks at start [%s]", (kin
     const skills = (await api(target(), "GET", `/api/skill?location[directory]=${encodeURIComponent(directory)}`)).json
     expect(skills.location).toEqual(location)
     expect(skills.data.map((skill: { name: string }) => skill.name)).toEqual(kind === "local" ? ["customize-opencode"] : [])
+    const v1 = (await api(target(), "GET", "/skill", { directory })).json as { name: string }[]
+    expect(v1.map((skill) => skill.name)).toEqual(kind === "local" ? ["customize-opencode"] : [])
     // the agents, in the v2 shape (AgentV2Info); config agents are checked in app-info.test.ts
     const agents = (await api(target(), "GET", `/api/agent?location[directory]=${encodeURIComponent(directory)}`)).json
     expect(agents.location).toEqual(location)

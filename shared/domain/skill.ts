@@ -2,7 +2,7 @@ import type { Ports } from "../ports.ts"
 import type { Agent } from "../schema/app-info.ts"
 import type { Skill, SkillFile, SkillV2Info } from "../schema/skill.ts"
 import type { ToolResult } from "../tools.ts"
-import { requireMachine } from "../machine.ts"
+import { machineUnavailable, requireMachine } from "../machine.ts"
 import { markdownContent, parseMarkdown } from "../config/markdown.ts"
 import { Path } from "../path.ts"
 import { CUSTOMIZE_OPENCODE_SKILL } from "../skill/customize-opencode.ts"
@@ -120,7 +120,8 @@ export namespace Skills {
 
   /** The skill named, for the skill tool; upstream's error (with every name) when there is none. */
   export async function require(ports: Ports, directory: string, name: string): Promise<FoundSkill> {
-    requireMachine(ports)
+    // Skills live on the machine: without one (or with its tunnel down) the call fails as machine tools do.
+    if (!(await requireMachine(ports).connected().catch(() => false))) throw machineUnavailable()
     const skills = await found(ports, directory)
     const skill = skills.find((candidate) => candidate.name === name)
     if (skill) return skill

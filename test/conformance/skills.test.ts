@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { api, type ApiResponse, useTarget } from "../support/http.ts"
+import { api, type ApiResponse, expectNamedError, until, useTarget } from "../support/http.ts"
 import { connect, type SseStream } from "../support/sse.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { startPairedEdge, type PairedEdge } from "../support/paired-edge.ts"
@@ -172,5 +172,17 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     call: (method, path, body) => api(edge().edge, method, path, { noAuth: true, headers: edge().clientHeaders, ...(body === undefined ? {} : { body }) }),
     events: (directory) => connect(`${edge().edge.url}/event?directory=${encodeURIComponent(directory)}`, { headers: edge().clientHeaders }),
     home: () => edge().machine.home!,
+  })
+
+  test("with its machine away, the edge lists no skills and the skill tool answers 503 MachineUnavailable", async () => {
+    const call = (method: string, path: string, body?: unknown) =>
+      api(edge().edge, method, path, { noAuth: true, headers: edge().clientHeaders, directory: edge().machine.directory, ...(body === undefined ? {} : { body }) })
+    edge().tunnel.kill9()
+    await until(async () => {
+      const listed = await call("GET", "/skill")
+      return listed.status === 200 && listed.json.length === 0 ? true : undefined
+    })
+    expect((await call("GET", "/api/skill")).json.data).toEqual([])
+    expectNamedError(await call("POST", "/tool/skill/execute", { name: "deploy-checklist" }), 503, "MachineUnavailable")
   })
 })

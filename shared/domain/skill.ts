@@ -88,9 +88,7 @@ export namespace Skills {
   export async function listV2(ports: Ports, directory: string): Promise<SkillV2Info[]> {
     return (await found(ports, directory))
       .filter((skill) => !skill.external)
-      .map((skill) =>
-        skill === BUILT_IN ? { ...listed(skill), ...CUSTOMIZE_OPENCODE_SKILL.v2 } : listed(skill),
-      )
+      .map((skill) => (skill === BUILT_IN ? { ...listed(skill), ...CUSTOMIZE_OPENCODE_SKILL.v2 } : listed(skill)))
   }
 
   /** What the model is told of the skills (after the instructions, as upstream), unless the agent may not use the skill tool. */

@@ -4,6 +4,7 @@ import { Tunnel } from "../shared/tunnel.ts"
 import { BASH_DEFAULT_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS } from "../shared/tools.ts"
 import { CONFIG_SOURCES_PATH, ConfigSource, INSTRUCTIONS_PATH, InstructionFile } from "../shared/config/source.ts"
 import { RELAY_PATH } from "../shared/relay.ts"
+import { SKILL_FILES_PATH, SkillFile } from "../shared/schema/skill.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
 import type { MachineObject, TunnelResult } from "./objects/machine.ts"
@@ -132,6 +133,12 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
       async instructions(directory, extra) {
         const query = new URLSearchParams([["directory", directory], ...extra.map((path) => ["path", path] as [string, string])])
         return InstructionFile.array().parse(await call("GET", `${INSTRUCTIONS_PATH}?${query}`, {}))
+      },
+    },
+    skills: {
+      async find(directory, paths) {
+        const query = new URLSearchParams([["directory", directory], ...paths.map((path) => ["path", path] as [string, string])])
+        return SkillFile.array().parse(await call("GET", `${SKILL_FILES_PATH}?${query}`, {}))
       },
     },
     relay: {

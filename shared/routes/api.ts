@@ -11,6 +11,8 @@ import { ModelV2Info, ProviderV2Info } from "../schema/config.ts"
 import { Providers } from "../provider/provider.ts"
 import { ProviderV2 } from "../domain/provider-v2.ts"
 import { Sessions } from "../domain/session.ts"
+import { Skills } from "../domain/skill.ts"
+import { SkillV2Info } from "../schema/skill.ts"
 import { GlobalSessions } from "../domain/session-global.ts"
 import { SessionPageQuery, SessionsResponse, SessionsV2 } from "../domain/session-v2.ts"
 import { BadRequestError } from "../error.ts"
@@ -128,7 +130,8 @@ export function apiRoutes(ports: Ports) {
     },
   )
   // Things this server does not have yet: the truthful answer is an empty list.
-  for (const name of ["skill", "reference", "integration"]) {
+  list("skill", "The skills of the config folders and `skills.paths` (as upstream's v2 lists them) in the v2 shape", SkillV2Info, (directory) => Skills.listV2(ports, directory), CONFIG_FILE_ERRORS)
+  for (const name of ["reference", "integration"]) {
     list(name, `The ${name}s of the location (none on this server yet)`, z.unknown(), async () => [])
   }
   return app

@@ -7,11 +7,13 @@ import { Agent, Command, FormatterStatus, LogInput } from "../schema/app-info.ts
 import { Agents } from "../domain/agent.ts"
 import { Commands } from "../domain/command.ts"
 import { Bus } from "../domain/bus.ts"
+import { Skills } from "../domain/skill.ts"
+import { Skill } from "../schema/skill.ts"
 import { Permissions, Questions } from "../domain/questions.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
-/** `/agent`, `/command`, `/formatter`, `/log` and `/instance/dispose`. */
+/** `/agent`, `/skill`, `/command`, `/formatter`, `/log` and `/instance/dispose`. */
 export function appInfoRoutes(ports: Ports) {
   return new Hono<AppEnv>()
     .get(
@@ -22,6 +24,15 @@ export function appInfoRoutes(ports: Ports) {
         responses: { 200: json("Agents", z.array(Agent)), ...errors(...CONFIG_FILE_ERRORS) },
       }),
       async (c) => c.json(await Agents.list(ports, c.var.directory)),
+    )
+    .get(
+      "/skill",
+      describeInstanceRoute({
+        operationId: "app.skills",
+        summary: "The skills: upstream's built-in one, then the SKILL.md files found on the machine (none without a machine)",
+        responses: { 200: json("Skills", z.array(Skill)), ...errors(...CONFIG_FILE_ERRORS) },
+      }),
+      async (c) => c.json(await Skills.list(ports, c.var.directory)),
     )
     .get(
       "/command",

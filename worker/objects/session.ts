@@ -139,6 +139,18 @@ export class SessionObject extends StreamObject {
     })
   }
 
+  /** Deletes a message and its parts; true when it was there. */
+  removeMessage(messageID: string): boolean {
+    return this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM part WHERE message_id = ?", messageID)
+      return this.sql.exec("DELETE FROM message WHERE id = ?", messageID).rowsWritten > 0
+    })
+  }
+
+  removePart(messageID: string, partID: string): void {
+    this.sql.exec("DELETE FROM part WHERE id = ? AND message_id = ?", partID, messageID)
+  }
+
   messages(query: { limit?: number; before?: string }): MessageWithParts[] {
     const before = query.before ?? "\uffff"
     const limit = query.limit ?? -1

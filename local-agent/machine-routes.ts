@@ -4,6 +4,7 @@ import type { Machine } from "../shared/machine.ts"
 import { CONFIG_SOURCES_PATH, INSTRUCTIONS_PATH } from "../shared/config/source.ts"
 import { RELAY_PATH, RelayRequestSchema } from "../shared/relay.ts"
 import { validate } from "../shared/openapi.ts"
+import { snapshotRoutes } from "./snapshot-routes.ts"
 
 /**
  * Routes only the local agent serves: what the edge's remote machine asks this machine for through the tunnel
@@ -21,4 +22,5 @@ export function machineRoutes(machine: Machine) {
       for (const name of ["content-length", "content-encoding", "transfer-encoding", "connection"]) headers.delete(name)
       return new Response(answer.body, { status: answer.status, headers })
     })
+    .route("/", snapshotRoutes(machine))
 }

@@ -12,6 +12,7 @@ import { requestLog } from "./middleware/logger.ts"
 import { appInfoRoutes } from "./routes/app-info.ts"
 import { mcpRoutes } from "./routes/mcp.ts"
 import { sessionExtraRoutes } from "./routes/session-extras.ts"
+import { sessionRevertRoutes } from "./routes/session-revert.ts"
 import { configRoutes } from "./routes/config.ts"
 import { eventRoutes } from "./routes/event.ts"
 import { apiRoutes } from "./routes/api.ts"
@@ -53,6 +54,7 @@ export function createApp(ports: Ports) {
     .route("/project", projectRoutes(ports))
     .route("/session", sessionRoutes(ports))
     .route("/session", sessionExtraRoutes(ports))
+    .route("/session", sessionRevertRoutes(ports))
     .route("/mcp", mcpRoutes(ports))
     .route("/", appInfoRoutes(ports))
     .route("/message", messageRoutes(ports))

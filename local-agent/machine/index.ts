@@ -5,6 +5,7 @@ import { createNetworkRelay } from "./relay.ts"
 import { createConfigFileService, type ConfigEnvironment } from "./config.ts"
 import { createLspService } from "./lsp.ts"
 import { createPtyService } from "./pty.ts"
+import { createSnapshotService } from "./snapshot.ts"
 import { withDiagnostics } from "./tool-diagnostics.ts"
 import { createToolService } from "./tools.ts"
 import { createVcsService } from "./vcs.ts"
@@ -97,6 +98,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       tools: withDiagnostics(tools, lsp),
       config: createConfigFileService(options.configEnvironment),
       relay: createNetworkRelay(),
+      snapshot: createSnapshotService({ stateDirectory: options.stateDirectory }),
     },
     async close() {
       closed = true

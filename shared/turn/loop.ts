@@ -23,6 +23,8 @@ import { StructuredOutput } from "./structured.ts"
 import { addTokens, NO_TOKENS } from "./usage.ts"
 import { MessageOutputLengthError, ProviderAuthError } from "../error.ts"
 import { UNCONFIGURED_MODEL } from "../domain/prompt.ts"
+import { SessionSummary } from "../domain/session-summary.ts"
+import { Snapshots } from "../domain/snapshot.ts"
 
 /** Steps a turn may take when the agent sets no `steps`. */
 const DEFAULT_MAX_STEPS = 200
@@ -241,11 +243,12 @@ export namespace AgentLoop {
       last = parts
       const notes = [user.system, format && StructuredOutput.instruction(format), correction, final ? LAST_STEP_NOTE : undefined]
       // The first step sees the history the turn was started from; later ones, what the steps before stored.
-      const [messages, system] = await Promise.all([
+      const [messages, system, snapshot] = await Promise.all([
         (step === 1 ? Promise.resolve(history) : ports.sessions.messages(session.id, {})).then((stored) => modelMessages(ports, directory, stored, model)),
         systemPrompt(ports, { directory, project, agent, model, instructions: config.instructions ?? [], extra: notes.filter(Boolean).join("\n\n") || undefined }),
+        Snapshots.track(ports, directory, config),
       ])
-      const callModel = () => runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
+      const callModel = () => runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls, snapshot })
       let outcome = await callModel()
       for (let attempt = 1; outcome.error && !outcome.produced && isRetryable(outcome.error) && attempt <= ports.config.modelRetries; attempt++) {
         if (!(await waitToRetry(ports, session, attempt, outcome.error, signal))) {
@@ -273,8 +276,13 @@ export namespace AgentLoop {
         ...(error ? { error } : {}),
         ...(checked && "value" in checked ? { structured: checked.value } : {}),
       }
-      const stepFinish = outcome.finish !== undefined && !outcome.error ? { reason: outcome.finish, tokens: outcome.tokens, cost: outcome.cost } : undefined
-      await parts.finish(finished, ports.clock.now(), stepFinish)
+      // The files the step changed (even one that failed or was aborted), so a revert can put them back.
+      const after = snapshot && (await Snapshots.track(ports, directory, config))
+      const patch = await Snapshots.patch(ports, directory, snapshot, after)
+      const stepFinish =
+        outcome.finish !== undefined && !outcome.error ? { reason: outcome.finish, ...(after ? { snapshot: after } : {}), tokens: outcome.tokens, cost: outcome.cost } : undefined
+      await parts.finish(finished, ports.clock.now(), stepFinish, patch)
+      if (snapshot) await SessionSummary.summarize(ports, session, user.id)
       if (error) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
       if (correction) continue
       if (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final) break

@@ -147,7 +147,7 @@ describe.each(runtimes)("snapshots, diffs and revert [%s]", (runtime) => {
         expect((await call(server, "GET", `/session/${session.id}/diff?messageID=${user.id}`, { directory })).json).toEqual(expected)
         expect((await call(server, "GET", `/session/${session.id}/diff`, { directory })).json).toEqual([])
         const updatedUser = await stream.waitForEvent("message.updated", (properties) => properties.info.id === user.id && properties.info.summary?.diffs?.length > 0)
-        expect(updatedUser.payload.properties.info.summary.diffs).toEqual(expected)
+        expect(updatedUser.payload!.properties.info.summary.diffs).toEqual(expected)
         expect((await call(server, "GET", `/session/${session.id}`, { directory })).json.summary).toEqual({ additions: 0, deletions: 0, files: 0 })
         // Ignored files never enter a snapshot.
         expect(expected.map((diff) => diff.file)).not.toContain("ignored.log")
@@ -164,9 +164,9 @@ describe.each(runtimes)("snapshots, diffs and revert [%s]", (runtime) => {
         expect(reverted.json.revert.diff).toContain("deleted file mode")
         expect(reverted.json.summary).toEqual({ additions: 2, deletions: 1, files: 2 })
         const diffEvent = await stream.waitForEvent("session.diff", (properties) => properties.sessionID === session.id, mark)
-        expect(diffEvent.payload.properties.diff).toEqual(expected)
+        expect(diffEvent.payload!.properties.diff).toEqual(expected)
         const revertedEvent = await stream.waitForEvent("session.updated", (properties) => properties.info.revert !== undefined, mark)
-        expect(revertedEvent.payload.properties.info.revert.messageID).toBe(user.id)
+        expect(revertedEvent.payload!.properties.info.revert.messageID).toBe(user.id)
         if (before) expect(userGitState(directory)).toEqual(before)
 
         // Unrevert: the turn's files are back, the mark is gone.
@@ -187,7 +187,7 @@ describe.each(runtimes)("snapshots, diffs and revert [%s]", (runtime) => {
         const removed = stream.frames
           .slice(beforePrompt)
           .filter((frame) => frame.payload?.type === "message.removed")
-          .map((frame) => frame.payload.properties.messageID)
+          .map((frame) => frame.payload!.properties.messageID)
         expect(removed).toEqual(messages.map((entry) => entry.info.id))
         const after = (await call(server, "GET", `/session/${session.id}/message`, { directory })).json as any[]
         expect(after.map((entry) => entry.info.role)).toEqual(["user", "assistant"])

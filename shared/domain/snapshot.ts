@@ -1,3 +1,4 @@
+import { MachineUnavailableError } from "../error.ts"
 import type { Ports } from "../ports.ts"
 import type { Config } from "../schema/config.ts"
 import type { SnapshotPatch } from "../schema/snapshot.ts"
@@ -13,7 +14,8 @@ export namespace Snapshots {
     try {
       return await ports.machine.snapshot.track(directory)
     } catch (error) {
-      ports.log.warn("snapshot failed", { directory, error: error instanceof Error ? error.message : String(error) })
+      // An edge whose machine is away: no snapshot, as when none is paired; anything else is worth a line.
+      if (!(error instanceof MachineUnavailableError)) ports.log.warn("snapshot failed", { directory, error: error instanceof Error ? error.message : String(error) })
       return undefined
     }
   }

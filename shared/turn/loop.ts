@@ -138,6 +138,8 @@ export namespace AgentLoop {
     await Sessions.setStatus(ports, session, { type: "busy" })
     let answered: string | undefined
     let turns = 0
+    /** The prompts whose turns took snapshots: their diffs are summarized once the session is idle. */
+    const summarized: string[] = []
     try {
       while (!loop.controller.signal.aborted) {
         const history = await ports.sessions.messages(sessionID, {})
@@ -146,6 +148,7 @@ export namespace AgentLoop {
         answered = user.info.id
         turns++
         const result = await turn(ports, session, user.info as UserMessage, history, loop.controller.signal)
+        if (result.parts.some((part) => part.type === "step-start" && part.snapshot)) summarized.push(user.info.id)
         settle(loop, result)
         session = await Sessions.get(ports, sessionID)
       }
@@ -157,6 +160,9 @@ export namespace AgentLoop {
       settle(loop, undefined, error)
     } finally {
       await Sessions.setStatus(ports, session, { type: "idle" }).catch(() => {})
+      for (const userID of summarized) {
+        await SessionSummary.summarize(ports, session, userID).catch((error) => ports.log.warn("session summary failed", { sessionID, error: String(error) }))
+      }
       await marked.then(() => ports.records.delete(turnKey(sessionID))).catch(() => {})
     }
     return turns
@@ -282,10 +288,12 @@ export namespace AgentLoop {
       const stepFinish =
         outcome.finish !== undefined && !outcome.error ? { reason: outcome.finish, ...(after ? { snapshot: after } : {}), tokens: outcome.tokens, cost: outcome.cost } : undefined
       await parts.finish(finished, ports.clock.now(), stepFinish, patch)
-      if (snapshot) await SessionSummary.summarize(ports, session, user.id)
+      const ends = !correction && (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final)
+      // The turn's last summary comes once the session is idle (busySpell), as upstream's.
+      if (snapshot && !ends) await SessionSummary.summarize(ports, session, user.id)
       if (error) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
       if (correction) continue
-      if (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final) break
+      if (ends) break
     }
     const current = await Sessions.get(ports, session.id)
     await Sessions.save(ports, {

@@ -138,7 +138,7 @@ export namespace AgentLoop {
     await Sessions.setStatus(ports, session, { type: "busy" })
     let answered: string | undefined
     let turns = 0
-    /** The prompts whose turns took snapshots: their diffs are summarized once the session is idle. */
+    /** The prompts whose turns took snapshots: their diffs are summarized as the session goes idle. */
     const summarized: string[] = []
     try {
       while (!loop.controller.signal.aborted) {
@@ -159,10 +159,11 @@ export namespace AgentLoop {
       ports.log.error("turn failed", { sessionID, error: error instanceof Error ? error.stack ?? error.message : String(error) })
       settle(loop, undefined, error)
     } finally {
-      await Sessions.setStatus(ports, session, { type: "idle" }).catch(() => {})
+      // Before idle, not after as upstream's: a revert (allowed once idle) must not race the summary's session write.
       for (const userID of summarized) {
         await SessionSummary.summarize(ports, session, userID).catch((error) => ports.log.warn("session summary failed", { sessionID, error: String(error) }))
       }
+      await Sessions.setStatus(ports, session, { type: "idle" }).catch(() => {})
       await marked.then(() => ports.records.delete(turnKey(sessionID))).catch(() => {})
     }
     return turns
@@ -289,7 +290,7 @@ export namespace AgentLoop {
         outcome.finish !== undefined && !outcome.error ? { reason: outcome.finish, ...(after ? { snapshot: after } : {}), tokens: outcome.tokens, cost: outcome.cost } : undefined
       await parts.finish(finished, ports.clock.now(), stepFinish, patch)
       const ends = !correction && (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final)
-      // The turn's last summary comes once the session is idle (busySpell), as upstream's.
+      // The turn's last summary comes as the session goes idle (busySpell).
       if (snapshot && !ends) await SessionSummary.summarize(ports, session, user.id)
       if (error) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
       if (correction) continue

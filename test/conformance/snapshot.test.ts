@@ -100,8 +100,11 @@ describe.each(runtimes)("snapshots, diffs and revert [%s]", (runtime) => {
     )
     const reply = await call(server, "POST", `/session/${session.id}/message`, { directory, body: { parts: [text("edit the files")] } })
     expect(reply.status, reply.text).toBe(200)
+    // The prompt's diffs are summarized as the session goes idle, after the reply.
+    await stream.waitForEvent("session.idle", (properties) => properties.sessionID === session.id)
+    const summarized = await stream.waitForEvent("message.updated", (properties) => properties.info.role === "user" && properties.info.summary?.diffs?.length > 0)
     const messages = (await call(server, "GET", `/session/${session.id}/message`, { directory })).json as any[]
-    return { session, stream, messages, user: messages[0].info }
+    return { session, stream, messages, user: messages[0].info, summarized: summarized.payload!.properties.info }
   }
 
   for (const withGit of [true, false]) {
@@ -109,7 +112,7 @@ describe.each(runtimes)("snapshots, diffs and revert [%s]", (runtime) => {
       const directory = makeProject(withGit ? "snap-git" : "snap-plain", withGit)
       made.push(directory)
       const before = withGit ? userGitState(directory) : undefined
-      const { session, stream, messages, user } = await editingTurn(directory)
+      const { session, stream, messages, user, summarized } = await editingTurn(directory)
       try {
         // The editing step: snapshots on step-start and step-finish, then a patch part naming the two files.
         const step = messages[1].parts as any[]
@@ -146,8 +149,7 @@ describe.each(runtimes)("snapshots, diffs and revert [%s]", (runtime) => {
         expect(user.summary.diffs).toEqual(expected)
         expect((await call(server, "GET", `/session/${session.id}/diff?messageID=${user.id}`, { directory })).json).toEqual(expected)
         expect((await call(server, "GET", `/session/${session.id}/diff`, { directory })).json).toEqual([])
-        const updatedUser = await stream.waitForEvent("message.updated", (properties) => properties.info.id === user.id && properties.info.summary?.diffs?.length > 0)
-        expect(updatedUser.payload!.properties.info.summary.diffs).toEqual(expected)
+        expect(summarized.summary.diffs).toEqual(expected)
         expect((await call(server, "GET", `/session/${session.id}`, { directory })).json.summary).toEqual({ additions: 0, deletions: 0, files: 0 })
         // Ignored files never enter a snapshot.
         expect(expected.map((diff) => diff.file)).not.toContain("ignored.log")

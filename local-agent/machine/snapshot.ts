@@ -3,7 +3,9 @@ import { createHash } from "node:crypto"
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { isAbsolute, join, relative, resolve } from "node:path"
 import type { SnapshotService } from "../../shared/machine.ts"
+import { BadRequestError } from "../../shared/error.ts"
 import type { FileDiff } from "../../shared/schema/session.ts"
+import { SnapshotHash } from "../../shared/schema/snapshot.ts"
 import { findRepository, git } from "./git.ts"
 import { snapshotPatchText } from "./unified-diff.ts"
 
@@ -85,6 +87,11 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
     await run(repository, directory, ["add", "-A", "--", "."])
   }
 
+  /** Hashes come from stored parts, which clients can edit: hex only, so git never reads one as an option. */
+  function checked(...hashes: string[]): void {
+    for (const hash of hashes) if (!SnapshotHash.safeParse(hash).success) throw new BadRequestError({ message: `Not a snapshot hash: ${hash}`, kind: "Body" })
+  }
+
   /** Absolute paths inside the worktree only, as paths relative to it (patch parts can be edited by clients). */
   function insideWorktree(repository: Repository, files: string[]): [relativePath: string, absolute: string][] {
     return files.flatMap((file) => {
@@ -104,6 +111,7 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
     },
 
     async patch(directory, hash) {
+      checked(hash)
       const repository = await open(directory)
       return locked(repository, async () => {
         await add(repository, directory)
@@ -113,11 +121,13 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
     },
 
     async diff(directory, from, to) {
+      checked(from, to)
       const repository = await open(directory)
       return locked(repository, () => diffTrees(repository, directory, from, to))
     },
 
     async diffText(directory, hash) {
+      checked(hash)
       const repository = await open(directory)
       return locked(repository, async () => {
         await add(repository, directory)
@@ -126,6 +136,7 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
     },
 
     async revert(directory, patches) {
+      checked(...patches.map((patch) => patch.hash))
       const repository = await open(directory)
       await locked(repository, async () => {
         const byHash = new Map<string, [string, string][]>()
@@ -151,6 +162,7 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
     },
 
     async restore(directory, snapshot) {
+      checked(snapshot)
       const repository = await open(directory)
       await locked(repository, async () => {
         await run(repository, repository.worktree, ["read-tree", snapshot])

@@ -28,12 +28,14 @@ export namespace SessionRevert {
     const all = await ports.sessions.messages(sessionID, {})
     const point = revertPoint(all, input)
     if (!point) return session
-    const patches = all.flatMap(({ parts }) => parts).filter((part) => part.id > point.after && part.type === "patch") as (SnapshotPatch & { id: string })[]
+    const patches: SnapshotPatch[] = all
+      .flatMap(({ parts }) => parts)
+      .flatMap((part) => (part.type === "patch" && part.id > point.after ? [{ hash: part.hash, files: part.files }] : []))
     const directory = session.directory
     if (patches.length && !ports.machine) throw machineUnavailable()
     const config = await Configs.get(ports, directory)
     const snapshot = session.revert?.snapshot ?? (await Snapshots.track(ports, directory, config))
-    if (patches.length) await ports.machine!.snapshot.revert(directory, patches.map(({ hash, files }) => ({ hash, files })))
+    if (patches.length) await ports.machine!.snapshot.revert(directory, patches)
     const diff = snapshot && ports.machine ? await ports.machine.snapshot.diffText(directory, snapshot) : undefined
     const diffs = await SessionSummary.computeDiff(ports, directory, all.filter((entry) => entry.info.id >= point.messageID))
     await Bus.publish(ports, directory, "session.diff", { sessionID, diff: diffs })

@@ -58,7 +58,7 @@ async function main() {
     }
     started = performance.now()
     const next = await snapshots.track(root)
-    const patch = await snapshots.patch(root, previous)
+    const patch = await snapshots.patch(root, previous, next)
     const diffs = await snapshots.diff(root, previous, next)
     snapshotTimes.push(performance.now() - started)
     if (patch.files.length !== CHANGED || diffs.length !== CHANGED) throw new Error(`expected ${CHANGED} changed files, got ${patch.files.length} and ${diffs.length}`)

@@ -6,6 +6,7 @@ import {
   SNAPSHOT_PATHS,
   SnapshotDiffInput,
   SnapshotFromInput,
+  SnapshotPatchInput,
   SnapshotRestoreInput,
   SnapshotRevertInput,
 } from "../shared/schema/snapshot.ts"
@@ -15,7 +16,10 @@ export function snapshotRoutes(machine: Machine) {
   const { snapshot } = machine
   return new Hono<AppEnv>()
     .post(SNAPSHOT_PATHS.track, async (c) => c.json({ snapshot: await snapshot.track(c.var.directory) }))
-    .post(SNAPSHOT_PATHS.patch, validate("json", SnapshotFromInput), async (c) => c.json(await snapshot.patch(c.var.directory, c.req.valid("json").hash)))
+    .post(SNAPSHOT_PATHS.patch, validate("json", SnapshotPatchInput), async (c) => {
+      const { hash, to } = c.req.valid("json")
+      return c.json(await snapshot.patch(c.var.directory, hash, to))
+    })
     .post(SNAPSHOT_PATHS.diff, validate("json", SnapshotDiffInput), async (c) => {
       const { from, to } = c.req.valid("json")
       return c.json(await snapshot.diff(c.var.directory, from, to))

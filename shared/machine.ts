@@ -145,8 +145,8 @@ export interface ConfigFileService {
 export interface SnapshotService {
   /** The worktree's current state as a tree hash. */
   track(directory: string): Promise<string>
-  /** The files changed since the snapshot `hash` (absolute paths). */
-  patch(directory: string, hash: string): Promise<SnapshotPatch>
+  /** The files changed since the snapshot `hash` (absolute paths): up to now, or up to the snapshot `to` (no new snapshot). */
+  patch(directory: string, hash: string, to?: string): Promise<SnapshotPatch>
   /** Each file that differs between two snapshots, with its patch and line counts. */
   diff(directory: string, from: string, to: string): Promise<FileDiff[]>
   /** A `git diff` of the worktree now against the snapshot `hash` (what a revert undid, for `session.revert.diff`). */

@@ -138,7 +138,7 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
     // Every file operation of snapshots and revert runs on the machine, against its own snapshot repository.
     snapshot: {
       track: async (directory) => SnapshotTrackAnswer.parse(await call("POST", SNAPSHOT_PATHS.track, { directory }, {})).snapshot,
-      patch: async (directory, hash) => SnapshotPatch.parse(await call("POST", SNAPSHOT_PATHS.patch, { directory }, { hash })),
+      patch: async (directory, hash, to) => SnapshotPatch.parse(await call("POST", SNAPSHOT_PATHS.patch, { directory }, { hash, to })),
       diff: async (directory, from, to) => SnapshotDiffAnswer.parse(await call("POST", SNAPSHOT_PATHS.diff, { directory }, { from, to })),
       diffText: async (directory, hash) => SnapshotDiffTextAnswer.parse(await call("POST", SNAPSHOT_PATHS.diffText, { directory }, { hash })).diff,
       revert: async (directory, patches) => void (await call("POST", SNAPSHOT_PATHS.revert, { directory }, { patches }, SNAPSHOT_WAIT_MS)),

@@ -110,12 +110,14 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
       })
     },
 
-    async patch(directory, hash) {
-      checked(hash)
+    async patch(directory, hash, to) {
+      checked(hash, ...(to ? [to] : []))
       const repository = await open(directory)
       return locked(repository, async () => {
-        await add(repository, directory)
-        const names = await run(repository, directory, ["diff", "--cached", "--no-ext-diff", "--no-renames", "--name-only", "-z", hash, "--", "."])
+        // Between two snapshots git compares trees alone; up to now it brings the index up to the worktree first.
+        if (!to) await add(repository, directory)
+        const range = to ? [hash, to] : ["--cached", hash]
+        const names = await run(repository, directory, ["diff", "--no-ext-diff", "--no-renames", "--name-only", "-z", ...range, "--", "."])
         return { hash, files: names.split("\0").filter(Boolean).map((name) => join(repository.worktree, name)) }
       })
     },

@@ -20,11 +20,11 @@ export namespace Snapshots {
     }
   }
 
-  /** The files changed since `from`; undefined when none did (or none can be told). */
+  /** The files changed from the snapshot `from` to `to`; undefined when none did (or none can be told). */
   export async function patch(ports: Ports, directory: string, from: string | undefined, to: string | undefined): Promise<SnapshotPatch | undefined> {
     if (!ports.machine || !from || !to || from === to) return undefined
     try {
-      const patch = await ports.machine.snapshot.patch(directory, from)
+      const patch = await ports.machine.snapshot.patch(directory, from, to)
       return patch.files.length ? patch : undefined
     } catch (error) {
       ports.log.warn("snapshot patch failed", { directory, error: error instanceof Error ? error.message : String(error) })

@@ -23,6 +23,7 @@ export const SNAPSHOT_PATHS = {
 
 export const SnapshotTrackAnswer = z.object({ snapshot: z.string() })
 export const SnapshotFromInput = z.object({ hash: SnapshotHash })
+export const SnapshotPatchInput = z.object({ hash: SnapshotHash, to: SnapshotHash.optional() })
 export const SnapshotDiffInput = z.object({ from: SnapshotHash, to: SnapshotHash })
 export const SnapshotDiffAnswer = z.array(FileDiff)
 export const SnapshotDiffTextAnswer = z.object({ diff: z.string() })

@@ -5,6 +5,7 @@ import { CONFIG_SOURCES_PATH, INSTRUCTIONS_PATH } from "../shared/config/source.
 import { SKILL_FILES_PATH } from "../shared/schema/skill.ts"
 import { RELAY_PATH, RelayRequestSchema } from "../shared/relay.ts"
 import { validate } from "../shared/openapi.ts"
+import { snapshotRoutes } from "./snapshot-routes.ts"
 
 /**
  * Routes only the local agent serves: what the edge's remote machine asks this machine for through the tunnel
@@ -23,4 +24,5 @@ export function machineRoutes(machine: Machine) {
       for (const name of ["content-length", "content-encoding", "transfer-encoding", "connection"]) headers.delete(name)
       return new Response(answer.body, { status: answer.status, headers })
     })
+    .route("/", snapshotRoutes(machine))
 }

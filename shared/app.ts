@@ -14,6 +14,7 @@ import { mcpRoutes } from "./routes/mcp.ts"
 import { sessionExtraRoutes } from "./routes/session-extras.ts"
 import { messageEditRoutes } from "./routes/message-edit.ts"
 import { sessionCommandRoutes } from "./routes/session-command.ts"
+import { sessionRevertRoutes } from "./routes/session-revert.ts"
 import { configRoutes } from "./routes/config.ts"
 import { eventRoutes } from "./routes/event.ts"
 import { apiRoutes } from "./routes/api.ts"
@@ -55,6 +56,7 @@ export function createApp(ports: Ports) {
     .route("/project", projectRoutes(ports))
     .route("/session", sessionRoutes(ports))
     .route("/session", sessionExtraRoutes(ports))
+    .route("/session", sessionRevertRoutes(ports))
     .route("/mcp", mcpRoutes(ports))
     .route("/", appInfoRoutes(ports))
     .route("/message", messageRoutes(ports))

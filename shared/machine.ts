@@ -19,6 +19,8 @@ import type {
   VcsFileStatus,
   VcsInfo,
 } from "./schema/machine.ts"
+import type { FileDiff } from "./schema/session.ts"
+import type { SnapshotPatch } from "./schema/snapshot.ts"
 import type { ToolResult } from "./tools.ts"
 import type { ProjectIdentity } from "./ports.ts"
 import type { ConfigSource, InstructionFile } from "./config/source.ts"
@@ -44,6 +46,7 @@ export interface Machine {
   config: ConfigFileService
   relay: NetworkRelay
   skills: SkillFileService
+  snapshot: SnapshotService
 }
 
 /** One client connected to a PTY: raw output as text frames, control frames as binary. */
@@ -145,6 +148,27 @@ export interface SkillFileService {
    * (the config's `skills.paths`: absolute, `~/`, or relative to the directory).
    */
   find(directory: string, paths: string[]): Promise<SkillFile[]>
+}
+
+/**
+ * Snapshots of a directory's worktree, kept in a git repository of the machine's own (one per worktree, beside
+ * the agent's state), never in the user's: the user's index, HEAD and stash are not touched. A directory outside
+ * git is its own worktree. `.gitignore` is respected; git's index stat cache means only changed files are hashed
+ * again. Paths in patches are absolute; files outside the worktree are never touched.
+ */
+export interface SnapshotService {
+  /** The worktree's current state as a tree hash. */
+  track(directory: string): Promise<string>
+  /** The files changed since the snapshot `hash` (absolute paths): up to now, or up to the snapshot `to` (no new snapshot). */
+  patch(directory: string, hash: string, to?: string): Promise<SnapshotPatch>
+  /** Each file that differs between two snapshots, with its patch and line counts. */
+  diff(directory: string, from: string, to: string): Promise<FileDiff[]>
+  /** A `git diff` of the worktree now against the snapshot `hash` (what a revert undid, for `session.revert.diff`). */
+  diffText(directory: string, hash: string): Promise<string>
+  /** Puts each patch's files back as they were in its snapshot (the first patch naming a file wins); absent ones are deleted. */
+  revert(directory: string, patches: SnapshotPatch[]): Promise<void>
+  /** Writes every file of the snapshot back (files it does not hold are left alone). */
+  restore(directory: string, snapshot: string): Promise<void>
 }
 
 /** One HTTP request, as it travels to the machine to be made from there. */

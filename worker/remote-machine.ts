@@ -5,6 +5,7 @@ import { BASH_DEFAULT_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS } from "../shared/tools.ts
 import { CONFIG_SOURCES_PATH, ConfigSource, INSTRUCTIONS_PATH, InstructionFile } from "../shared/config/source.ts"
 import { RELAY_PATH } from "../shared/relay.ts"
 import { SKILL_FILES_PATH, SkillFile } from "../shared/schema/skill.ts"
+import { SNAPSHOT_PATHS, SnapshotDiffAnswer, SnapshotDiffTextAnswer, SnapshotPatch, SnapshotTrackAnswer } from "../shared/schema/snapshot.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
 import type { MachineObject, TunnelResult } from "./objects/machine.ts"
@@ -141,6 +142,15 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
         return SkillFile.array().parse(await call("GET", `${SKILL_FILES_PATH}?${query}`, {}))
       },
     },
+    // Every file operation of snapshots and revert runs on the machine, against its own snapshot repository.
+    snapshot: {
+      track: async (directory) => SnapshotTrackAnswer.parse(await call("POST", SNAPSHOT_PATHS.track, { directory }, {})).snapshot,
+      patch: async (directory, hash, to) => SnapshotPatch.parse(await call("POST", SNAPSHOT_PATHS.patch, { directory }, { hash, to })),
+      diff: async (directory, from, to) => SnapshotDiffAnswer.parse(await call("POST", SNAPSHOT_PATHS.diff, { directory }, { from, to })),
+      diffText: async (directory, hash) => SnapshotDiffTextAnswer.parse(await call("POST", SNAPSHOT_PATHS.diffText, { directory }, { hash })).diff,
+      revert: async (directory, patches) => void (await call("POST", SNAPSHOT_PATHS.revert, { directory }, { patches }, SNAPSHOT_WAIT_MS)),
+      restore: async (directory, snapshot) => void (await call("POST", SNAPSHOT_PATHS.restore, { directory }, { snapshot }, SNAPSHOT_WAIT_MS)),
+    },
     relay: {
       // The provider's status and body pass through as they come (an error status is the provider's, not the agent's).
       async fetch(request) {
@@ -169,6 +179,9 @@ function relay(socket: WebSocket, client: PtyClient): void {
   })
   socket.addEventListener("close", (event) => inOrder(() => client.close(event.code === 1005 ? 1000 : event.code, event.reason)))
 }
+
+/** Restoring many files of a large worktree may take a while. */
+const SNAPSHOT_WAIT_MS = 5 * 60_000
 
 /** A model's streamed answer may take this long through the tunnel (a long reply from a slow local model). */
 const RELAY_WAIT_MS = 15 * 60_000

@@ -6,6 +6,7 @@ import { createConfigFileService, type ConfigEnvironment } from "./config.ts"
 import { createLspService } from "./lsp.ts"
 import { createPtyService } from "./pty.ts"
 import { createSkillFileService } from "./skills.ts"
+import { createSnapshotService } from "./snapshot.ts"
 import { withDiagnostics } from "./tool-diagnostics.ts"
 import { createToolService } from "./tools.ts"
 import { createVcsService } from "./vcs.ts"
@@ -99,6 +100,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       config: createConfigFileService(options.configEnvironment),
       relay: createNetworkRelay(),
       skills: createSkillFileService(options.configEnvironment),
+      snapshot: createSnapshotService({ stateDirectory: options.stateDirectory }),
     },
     async close() {
       closed = true

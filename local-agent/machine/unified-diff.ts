@@ -20,3 +20,12 @@ export function unifiedDiff(fileName: string, before: string, after: string): Fi
     deletions: lines.filter((line) => line.startsWith("-")).length,
   }
 }
+
+/**
+ * A file's patch between two snapshots as upstream 1.18 reports it in `SnapshotFileDiff.patch`: jsdiff's
+ * two-files patch with empty headers, so the `---`/`+++` lines end in a tab.
+ */
+export function snapshotPatchText(fileName: string, before: string, after: string): string {
+  const text = formatPatch(structuredPatch(fileName, fileName, before, after, "", ""))
+  return text.replace(`\n--- ${fileName}\n+++ ${fileName}\n`, `\n--- ${fileName}\t\n+++ ${fileName}\t\n`)
+}

@@ -8,6 +8,7 @@ import { Agents } from "./agent.ts"
 import { Configs } from "./config.ts"
 import type { Config } from "../schema/config.ts"
 import { Bus } from "./bus.ts"
+import { SessionRevert } from "./revert.ts"
 import { Sessions } from "./session.ts"
 
 /** The model recorded on a user message when neither the prompt, the agent, the config nor any connected provider names one. */
@@ -25,7 +26,9 @@ export namespace Prompt {
    * connected provider: when a reply is asked for, an unknown one is a 400 and nothing is stored. A busy session takes the prompt too: its next turn answers it.
    */
   export async function accept(ports: Ports, sessionID: string, input: PromptInput): Promise<Accepted> {
-    const session = await Sessions.get(ports, sessionID)
+    const stored = await Sessions.get(ports, sessionID)
+    // A prompt after a revert drops the reverted messages first, as upstream.
+    const session = stored.revert ? await SessionRevert.cleanup(ports, stored) : stored
     if (input.messageID && (await ports.sessions.message(sessionID, input.messageID))) {
       throw new ConflictError({ message: `Message ${input.messageID} already exists in session ${sessionID}` })
     }

@@ -7,6 +7,7 @@ import { SnapshotFileDiff, Todo } from "../schema/app-info.ts"
 import { Session } from "../schema/session.ts"
 import { Sessions } from "../domain/session.ts"
 import { Todos } from "../domain/todo.ts"
+import { SessionSummary } from "../domain/session-summary.ts"
 import { Sharing, SharingDisabledError, SharingEdgeError, SharingNeedsPairingError } from "../domain/share.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
@@ -34,15 +35,12 @@ export function sessionExtraRoutes(ports: Ports) {
       "/:sessionID/diff",
       describeInstanceRoute({
         operationId: "session.diff",
-        summary: "Files the session changed (empty: this server takes no snapshots yet)",
+        summary: "Files a prompt's turn changed (`messageID`: the user message), from the snapshots taken around its steps; without messageID, none (as upstream)",
         responses: { 200: json("File diffs", z.array(SnapshotFileDiff)), ...errors(NotFoundError) },
       }),
       validate("param", SessionParam),
       validate("query", DiffQuery),
-      async (c) => {
-        await Sessions.get(ports, c.req.valid("param").sessionID)
-        return c.json([])
-      },
+      async (c) => c.json(await SessionSummary.diff(ports, c.req.valid("param").sessionID, c.req.valid("query").messageID)),
     )
     .post(
       "/:sessionID/share",

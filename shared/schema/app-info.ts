@@ -149,12 +149,4 @@ export const Todo = z
   .meta({ ref: "Todo" })
 export type Todo = z.infer<typeof Todo>
 
-export const SnapshotFileDiff = z
-  .object({
-    file: z.string().optional(),
-    patch: z.string().optional(),
-    additions: z.number(),
-    deletions: z.number(),
-    status: z.enum(["added", "deleted", "modified"]).optional(),
-  })
-  .meta({ ref: "SnapshotFileDiff" })
+export { FileDiff as SnapshotFileDiff } from "./session.ts"

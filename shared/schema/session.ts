@@ -1,15 +1,17 @@
 import { z } from "zod"
 import { ProjectSummary } from "./project.ts"
 
+/** One file a step or a session changed, as upstream 1.18 reports it: a unified patch (jsdiff's, `Index:` header). */
 export const FileDiff = z
   .object({
-    file: z.string(),
-    before: z.string(),
-    after: z.string(),
+    file: z.string().optional(),
+    patch: z.string().optional(),
     additions: z.number(),
     deletions: z.number(),
+    status: z.enum(["added", "deleted", "modified"]).optional(),
   })
-  .meta({ ref: "FileDiff" })
+  .meta({ ref: "SnapshotFileDiff" })
+export type FileDiff = z.infer<typeof FileDiff>
 
 export const Tokens = z.object({
   input: z.number(),

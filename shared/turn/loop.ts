@@ -24,6 +24,8 @@ import { runSubtaskPart, subtaskOf } from "./subtask-part.ts"
 import { addTokens, NO_TOKENS } from "./usage.ts"
 import { MessageOutputLengthError, ProviderAuthError } from "../error.ts"
 import { UNCONFIGURED_MODEL } from "../domain/prompt.ts"
+import { SessionSummary } from "../domain/session-summary.ts"
+import { Snapshots } from "../domain/snapshot.ts"
 
 /** Steps a turn may take when the agent sets no `steps`. */
 const DEFAULT_MAX_STEPS = 200
@@ -137,6 +139,8 @@ export namespace AgentLoop {
     await Sessions.setStatus(ports, session, { type: "busy" })
     let answered: string | undefined
     let turns = 0
+    /** The prompts whose turns took snapshots: their diffs are summarized as the session goes idle. */
+    const summarized: string[] = []
     try {
       while (!loop.controller.signal.aborted) {
         const history = await ports.sessions.messages(sessionID, {})
@@ -148,6 +152,7 @@ export namespace AgentLoop {
         const result = task
           ? await runSubtaskPart(ports, session, user, task, loop.controller.signal)
           : await turn(ports, session, user.info as UserMessage, history, loop.controller.signal)
+        if (result?.parts.some((part) => part.type === "step-start" && part.snapshot)) summarized.push(user.info.id)
         // A command's subtask goes on in a new turn, whose reply is the one its waiter gets.
         if (result) settle(loop, result)
         session = await Sessions.get(ports, sessionID)
@@ -159,6 +164,10 @@ export namespace AgentLoop {
       ports.log.error("turn failed", { sessionID, error: error instanceof Error ? error.stack ?? error.message : String(error) })
       settle(loop, undefined, error)
     } finally {
+      // Before idle, not after as upstream's: a revert (allowed once idle) must not race the summary's session write.
+      for (const userID of summarized) {
+        await SessionSummary.summarize(ports, session, userID).catch((error) => ports.log.warn("session summary failed", { sessionID, error: String(error) }))
+      }
       await Sessions.setStatus(ports, session, { type: "idle" }).catch(() => {})
       await marked.then(() => ports.records.delete(turnKey(sessionID))).catch(() => {})
     }
@@ -246,11 +255,12 @@ export namespace AgentLoop {
       last = parts
       const notes = [user.system, format && StructuredOutput.instruction(format), correction, final ? LAST_STEP_NOTE : undefined]
       // The first step sees the history the turn was started from; later ones, what the steps before stored.
-      const [messages, system] = await Promise.all([
+      const [messages, system, snapshot] = await Promise.all([
         (step === 1 ? Promise.resolve(history) : ports.sessions.messages(session.id, {})).then((stored) => modelMessages(ports, directory, stored, model)),
         systemPrompt(ports, { directory, project, agent, model, instructions: config.instructions ?? [], extra: notes.filter(Boolean).join("\n\n") || undefined }),
+        Snapshots.track(ports, directory, config),
       ])
-      const callModel = () => runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
+      const callModel = () => runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls, snapshot })
       let outcome = await callModel()
       for (let attempt = 1; outcome.error && !outcome.produced && isRetryable(outcome.error) && attempt <= ports.config.modelRetries; attempt++) {
         if (!(await waitToRetry(ports, session, attempt, outcome.error, signal))) {
@@ -278,11 +288,18 @@ export namespace AgentLoop {
         ...(error ? { error } : {}),
         ...(checked && "value" in checked ? { structured: checked.value } : {}),
       }
-      const stepFinish = outcome.finish !== undefined && !outcome.error ? { reason: outcome.finish, tokens: outcome.tokens, cost: outcome.cost } : undefined
-      await parts.finish(finished, ports.clock.now(), stepFinish)
+      // The files the step changed (even one that failed or was aborted), so a revert can put them back.
+      const after = snapshot && (await Snapshots.track(ports, directory, config))
+      const patch = await Snapshots.patch(ports, directory, snapshot, after)
+      const stepFinish =
+        outcome.finish !== undefined && !outcome.error ? { reason: outcome.finish, ...(after ? { snapshot: after } : {}), tokens: outcome.tokens, cost: outcome.cost } : undefined
+      await parts.finish(finished, ports.clock.now(), stepFinish, patch)
+      const ends = !correction && (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final)
+      // The turn's last summary comes as the session goes idle (busySpell).
+      if (snapshot && !ends) await SessionSummary.summarize(ports, session, user.id)
       if (error) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
       if (correction) continue
-      if (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final) break
+      if (ends) break
     }
     const current = await Sessions.get(ports, session.id)
     await Sessions.save(ports, {

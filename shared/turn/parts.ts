@@ -38,16 +38,16 @@ export class StepParts {
   }
 
   /**
-   * Ends the message in one write: its last part (`step-finish`), then the message as finished and as completed,
-   * announced in that order (upstream announces both states).
+   * Ends the message in one write: its last parts (`step-finish`, then the `patch` of the files the step changed),
+   * then the message as finished and as completed, announced in that order (upstream announces both states).
    */
-  async finish(finished: AssistantMessage, completedAt: number, last?: PartFields<"step-finish">): Promise<void> {
-    const part = last && this.create("step-finish", last)
+  async finish(finished: AssistantMessage, completedAt: number, last?: PartFields<"step-finish">, patch?: PartFields<"patch">): Promise<void> {
+    const closing = [last && this.create("step-finish", last), patch && this.create("patch", patch)].filter((part) => part !== undefined)
     const completed = { ...finished, time: { ...finished.time, completed: completedAt } }
-    if (part) this.parts.set(part.id, part)
-    await this.ports.sessions.putMessage(completed, part ? [part] : [])
+    for (const part of closing) this.parts.set(part.id, part)
+    await this.ports.sessions.putMessage(completed, closing)
     await this.announceCreated()
-    if (part) await this.announce(part)
+    for (const part of closing) await this.announce(part)
     for (const state of [finished, completed]) {
       this.message = state
       await Bus.publish(this.ports, this.directory, "message.updated", { sessionID: state.sessionID, info: state })

@@ -29,6 +29,8 @@ export interface StepInput {
   signal: AbortSignal
   /** Signatures (tool and input) of the turn's calls so far, for the doom-loop check; the step appends its own. */
   calls: string[]
+  /** The worktree's snapshot before the step, recorded on its step-start (none without a machine). */
+  snapshot?: string
 }
 
 export interface StepOutcome {
@@ -54,7 +56,7 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
   const { ports, parts, signal } = input
   const now = () => ports.clock.now()
   // The model is called while step-start is stored; it is announced before anything the model sends.
-  const started = parts.list().some((part) => part.type === "step-start") ? Promise.resolve() : parts.add("step-start", {}).then(() => {})
+  const started = parts.list().some((part) => part.type === "step-start") ? Promise.resolve() : parts.add("step-start", input.snapshot ? { snapshot: input.snapshot } : {}).then(() => {})
   const open = new Map<string, TextPart | ReasoningPart>()
   const toolParts = new Map<string, ToolPart>()
   const running: Promise<void>[] = []

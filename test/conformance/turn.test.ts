@@ -90,6 +90,8 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     expect(parts[2]).toMatchObject({ reason: "stop", tokens: { input: 100, output: 20 } })
 
     await stream.waitForEvent("session.idle", (p) => p.sessionID === session.id)
+    // With a machine the turn took snapshots: its summary (session.diff, the prompt's diffs) comes as it goes idle.
+    const snapshots = kind === "local"
     const events = sessionEvents(stream, session.id)
     const lines = squash(trace(events).filter((line) => line !== "session.updated"))
     expect(lines).toEqual([
@@ -104,6 +106,7 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
       "part step-finish",
       "message.updated assistant finish=stop",
       "message.updated assistant finish=stop completed",
+      ...(snapshots ? ["session.diff", "message.updated user"] : []),
       "status idle",
       "session.idle",
     ])

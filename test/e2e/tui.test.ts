@@ -118,6 +118,46 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
 
   const screens = (test: string) => join(SCREENS_DIR, kind, test)
 
+  // The files are the machine's: on the edge here (no machine paired) there would be nothing to put back.
+  test.skipIf(kind !== "local")(
+    "/undo in the client puts back the files the last prompt's turn edited, /redo edits them again",
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), "oc-tui-undo-"))
+      const notes = join(directory, "notes.txt")
+      writeFileSync(notes, "first draft\n")
+      const allowed = await api(target(), "PATCH", "/config", { body: { permission: { edit: "allow" } } })
+      expect(allowed.status, allowed.text).toBe(200)
+      model.script({ toolCalls: [{ name: "edit", input: { filePath: notes, oldString: "first draft", newString: "final text" } }] }, { text: "Edited the notes." })
+
+      tui = Tui.start(target().url, directory, screens("undo"))
+      await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
+      await tui.type("Polish the notes")
+      await tui.keys("Enter")
+      await tui.waitUntil("the reply with the turn done", (screen) => screen.includes("Edited the notes.") && !screen.includes("esc interrupt"), "edited")
+      expect(readFileSync(notes, "utf8")).toBe("final text\n")
+      const [session] = (await api(target(), "GET", "/session", { directory })).json as any[]
+
+      await tui.type("/undo")
+      await tui.waitFor("/undo", "undo-listed")
+      await tui.keys("Enter")
+      await until(() => (readFileSync(notes, "utf8") === "first draft\n" ? true : undefined), { what: "notes.txt put back by /undo" })
+      // The files go back first, then the session is marked reverted.
+      const reverted = await until(async () => (await api(target(), "GET", `/session/${session.id}`, { directory })).json.revert, { what: "the session marked reverted" })
+      expect(reverted.messageID).toMatch(/^msg/)
+      // The client puts the undone prompt back into the prompt box.
+      await tui.waitFor("Polish the notes", "undone")
+
+      await tui.keys("C-u")
+      await tui.type("/redo")
+      await tui.waitFor("/redo", "redo-listed")
+      await tui.keys("Enter")
+      await until(() => (readFileSync(notes, "utf8") === "final text\n" ? true : undefined), { what: "notes.txt edited again by /redo" })
+      await until(async () => ((await api(target(), "GET", `/session/${session.id}`, { directory })).json.revert === undefined ? true : undefined), { what: "the session no longer reverted" })
+      tui.capture("redone")
+    },
+    SCREEN_WAIT_MS * 4,
+  )
+
   test(
     "home screen, session list, an opened session's messages, live title, /tui toast and prompt, and a permission request and a question answered in the client",
     async () => {

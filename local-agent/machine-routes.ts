@@ -4,6 +4,7 @@ import type { Machine } from "../shared/machine.ts"
 import { CONFIG_SOURCES_PATH, INSTRUCTIONS_PATH } from "../shared/config/source.ts"
 import { RELAY_PATH, RelayRequestSchema } from "../shared/relay.ts"
 import { validate } from "../shared/openapi.ts"
+import { MCP_MACHINE_PATH, McpMachineInput } from "../shared/mcp/schema.ts"
 
 /**
  * Routes only the local agent serves: what the edge's remote machine asks this machine for through the tunnel
@@ -20,5 +21,29 @@ export function machineRoutes(machine: Machine) {
       const headers = new Headers(answer.headers)
       for (const name of ["content-length", "content-encoding", "transfer-encoding", "connection"]) headers.delete(name)
       return new Response(answer.body, { status: answer.status, headers })
+    })
+    .post(`${MCP_MACHINE_PATH}/status`, validate("json", McpMachineInput.servers), async (c) =>
+      c.json(await machine.mcp.status(c.var.directory, c.req.valid("json").servers)),
+    )
+    .post(`${MCP_MACHINE_PATH}/tools`, validate("json", McpMachineInput.servers), async (c) =>
+      c.json(await machine.mcp.tools(c.var.directory, c.req.valid("json").servers)),
+    )
+    .post(`${MCP_MACHINE_PATH}/prompts`, validate("json", McpMachineInput.servers), async (c) =>
+      c.json(await machine.mcp.prompts(c.var.directory, c.req.valid("json").servers)),
+    )
+    .post(`${MCP_MACHINE_PATH}/resources`, validate("json", McpMachineInput.servers), async (c) =>
+      c.json(await machine.mcp.resources(c.var.directory, c.req.valid("json").servers)),
+    )
+    .post(`${MCP_MACHINE_PATH}/call`, validate("json", McpMachineInput.call), async (c) => {
+      const { name, config, tool, args } = c.req.valid("json")
+      return c.json(await machine.mcp.call(c.var.directory, name, config, tool, args))
+    })
+    .post(`${MCP_MACHINE_PATH}/connect`, validate("json", McpMachineInput.server), async (c) => {
+      const { name, config } = c.req.valid("json")
+      return c.json(await machine.mcp.connect(c.var.directory, name, config))
+    })
+    .post(`${MCP_MACHINE_PATH}/disconnect`, validate("json", McpMachineInput.disconnect), async (c) => {
+      await machine.mcp.disconnect(c.var.directory, c.req.valid("json").name)
+      return c.json(true)
     })
 }

@@ -22,6 +22,7 @@ import type {
 import type { ToolResult } from "./tools.ts"
 import type { ProjectIdentity } from "./ports.ts"
 import type { ConfigSource, InstructionFile } from "./config/source.ts"
+import type { McpService } from "./mcp/service.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
@@ -42,6 +43,8 @@ export interface Machine {
   tools: ToolService
   config: ConfigFileService
   relay: NetworkRelay
+  /** The MCP servers that run on the machine (`type: "local"`): their processes live and end with the agent. */
+  mcp: McpService
 }
 
 /** One client connected to a PTY: raw output as text frames, control frames as binary. */

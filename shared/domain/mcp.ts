@@ -1,23 +1,20 @@
 import { NotFoundError } from "../error.ts"
+import { machineUnavailable } from "../machine.ts"
 import type { Ports } from "../ports.ts"
 import { McpConfig, type McpStatus } from "../schema/app-info.ts"
+import type { McpCallResult, McpPrompt, McpResourceInfo, McpServers, McpTool } from "../mcp/schema.ts"
+import type { McpService } from "../mcp/service.ts"
 import { readConfigSection } from "./agent.ts"
 
 const PREFIX = "mcp/"
 
 /**
  * MCP servers: those of the config's `mcp` section plus those registered with `POST /mcp` (records
- * `mcp/<name>`, which win). Nothing runs MCP servers yet, so the status says exactly that: `disabled`
- * when the server is switched off, otherwise `failed` with the reason. Never `connected`.
+ * `mcp/<name>`, which win). Local servers (`type: "local"`) run on the machine, remote ones are called from
+ * this server (on the edge, from the Worker). Connect and disconnect are stored as the server's `enabled`,
+ * so every instance of the server sees them.
  */
 export namespace Mcp {
-  export const NOT_SUPPORTED = "MCP servers are not supported by this server yet; the server is registered but not running"
-
-  function status(config: McpConfig): McpStatus {
-    if (config.enabled === false) return { status: "disabled" }
-    return { status: "failed", error: NOT_SUPPORTED }
-  }
-
   async function servers(ports: Ports, directory: string): Promise<Map<string, McpConfig>> {
     const out = new Map<string, McpConfig>()
     for (const [name, entry] of Object.entries(await readConfigSection(ports, directory, "mcp"))) {
@@ -31,10 +28,63 @@ export namespace Mcp {
     return out
   }
 
+  async function server(ports: Ports, directory: string, name: string): Promise<McpConfig> {
+    const config = (await servers(ports, directory)).get(name)
+    if (!config) throw new NotFoundError({ message: `MCP server not found: ${name}` })
+    return config
+  }
+
+  /** Where a server runs: local ones on the machine (none without one), remote ones here. */
+  function serviceFor(ports: Ports, config: McpConfig): McpService | undefined {
+    return config.type === "local" ? ports.machine?.mcp : ports.mcp
+  }
+
+  /** The servers split by the service that runs them; local ones without a machine go to `missing`. */
+  async function byService(ports: Ports, directory: string) {
+    const groups = new Map<McpService, McpServers>()
+    const missing: string[] = []
+    for (const [name, config] of await servers(ports, directory)) {
+      const service = serviceFor(ports, config)
+      if (!service || (config.type === "local" && config.enabled !== false && !(await ports.machine!.connected().catch(() => false)))) {
+        missing.push(name)
+        continue
+      }
+      groups.set(service, { ...groups.get(service), [name]: config })
+    }
+    return { groups: [...groups], missing }
+  }
+
   export async function statuses(ports: Ports, directory: string): Promise<Record<string, McpStatus>> {
+    const { groups, missing } = await byService(ports, directory)
     const out: Record<string, McpStatus> = {}
-    for (const [name, config] of [...(await servers(ports, directory))].sort(([a], [b]) => a.localeCompare(b))) out[name] = status(config)
-    return out
+    for (const name of missing) out[name] = { status: "failed", error: machineUnavailable().message }
+    for (const answer of await Promise.all(groups.map(([service, group]) => service.status(directory, group)))) Object.assign(out, answer)
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
+  }
+
+  /** The tools of every connected server, each with the config it is called with. */
+  export async function tools(ports: Ports, directory: string): Promise<Array<McpTool & { config: McpConfig }>> {
+    const { groups } = await byService(ports, directory)
+    const lists = await Promise.all(
+      groups.map(async ([service, group]) => (await service.tools(directory, group)).map((tool) => ({ ...tool, config: group[tool.server]! }))),
+    )
+    return lists.flat()
+  }
+
+  export async function prompts(ports: Ports, directory: string): Promise<McpPrompt[]> {
+    const { groups } = await byService(ports, directory)
+    return (await Promise.all(groups.map(([service, group]) => service.prompts(directory, group)))).flat()
+  }
+
+  export async function resources(ports: Ports, directory: string): Promise<McpResourceInfo[]> {
+    const { groups } = await byService(ports, directory)
+    return (await Promise.all(groups.map(([service, group]) => service.resources(directory, group)))).flat()
+  }
+
+  export function call(ports: Ports, directory: string, name: string, config: McpConfig, tool: string, args: Record<string, unknown>): Promise<McpCallResult> {
+    const service = serviceFor(ports, config)
+    if (!service) throw machineUnavailable()
+    return service.call(directory, name, config, tool, args)
   }
 
   export async function add(ports: Ports, directory: string, name: string, config: McpConfig): Promise<Record<string, McpStatus>> {
@@ -43,10 +93,20 @@ export namespace Mcp {
     return statuses(ports, directory)
   }
 
-  /** Switches a server on or off (stored); 404 when no server has that name. */
-  export async function setEnabled(ports: Ports, directory: string, name: string, enabled: boolean): Promise<void> {
-    const config = (await servers(ports, directory)).get(name)
-    if (!config) throw new NotFoundError({ message: `MCP server not found: ${name}` })
-    await ports.records.put(PREFIX + name, { ...config, enabled })
+  /** Switches a server on (stored) and connects it again now; 404 when no server has that name. */
+  export async function connect(ports: Ports, directory: string, name: string): Promise<McpStatus> {
+    const config = { ...(await server(ports, directory, name)), enabled: true }
+    await ports.records.put(PREFIX + name, config)
+    const service = serviceFor(ports, config)
+    if (!service) return { status: "failed", error: machineUnavailable().message }
+    return service.connect(directory, name, config)
+  }
+
+  /** Switches a server off (stored; it then reports disabled) and closes it; 404 when no server has that name. */
+  export async function disconnect(ports: Ports, directory: string, name: string): Promise<void> {
+    const config = await server(ports, directory, name)
+    await ports.records.put(PREFIX + name, { ...config, enabled: false })
+    const service = serviceFor(ports, config)
+    if (service && (config.type !== "local" || (await ports.machine!.connected().catch(() => false)))) await service.disconnect(directory, name)
   }
 }

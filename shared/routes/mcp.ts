@@ -11,10 +11,10 @@ import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 const NameParam = z.object({ name: z.string().min(1) })
 
 const TRUTH =
-  "Nothing runs MCP servers yet: a registered server reports `disabled` when switched off, otherwise " +
-  "`failed` with the reason; never `connected`."
+  "Local servers run on the machine (stdio), remote ones are called from this server (streamable HTTP, then SSE). " +
+  "A server reports `connected`, `failed` with the reason, `needs_auth` when it answered 401, or `disabled` when switched off."
 
-/** `/mcp`: the registry of MCP servers and their (truthful) status. */
+/** `/mcp`: the MCP servers, their status, and switching them on and off. */
 export function mcpRoutes(ports: Ports) {
   return new Hono<AppEnv>()
     .get(
@@ -45,12 +45,12 @@ export function mcpRoutes(ports: Ports) {
       "/:name/connect",
       describeInstanceRoute({
         operationId: "mcp.connect",
-        summary: "Switch an MCP server on (it still reports failed: nothing runs MCP servers yet)",
+        summary: "Switch an MCP server on and connect it again now",
         responses: { 200: json("Done", z.boolean()), ...errors(NotFoundError, ...CONFIG_FILE_ERRORS) },
       }),
       validate("param", NameParam),
       async (c) => {
-        await Mcp.setEnabled(ports, c.var.directory, c.req.valid("param").name, true)
+        await Mcp.connect(ports, c.var.directory, c.req.valid("param").name)
         return c.json(true)
       },
     )
@@ -58,12 +58,12 @@ export function mcpRoutes(ports: Ports) {
       "/:name/disconnect",
       describeInstanceRoute({
         operationId: "mcp.disconnect",
-        summary: "Switch an MCP server off (it then reports disabled)",
+        summary: "Switch an MCP server off and close it (it then reports disabled; a local server's process ends)",
         responses: { 200: json("Done", z.boolean()), ...errors(NotFoundError, ...CONFIG_FILE_ERRORS) },
       }),
       validate("param", NameParam),
       async (c) => {
-        await Mcp.setEnabled(ports, c.var.directory, c.req.valid("param").name, false)
+        await Mcp.disconnect(ports, c.var.directory, c.req.valid("param").name)
         return c.json(true)
       },
     )

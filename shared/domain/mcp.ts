@@ -39,24 +39,32 @@ export namespace Mcp {
     return config.type === "local" ? ports.machine?.mcp : ports.mcp
   }
 
-  /** The servers split by the service that runs them; local ones without a machine go to `missing`. */
+  /** Whether the service that runs the server can be reached (a local server needs the machine's tunnel, on the edge). */
+  async function reachable(ports: Ports, config: McpConfig): Promise<boolean> {
+    if (config.type === "remote") return true
+    return ports.machine !== undefined && (await ports.machine.connected().catch(() => false))
+  }
+
+  /** The servers switched on, split by the service that runs them; local ones without a machine go to `missing`. */
   async function byService(ports: Ports, directory: string) {
     const groups = new Map<McpService, McpServers>()
     const missing: string[] = []
+    const disabled: string[] = []
     for (const [name, config] of await servers(ports, directory)) {
-      const service = serviceFor(ports, config)
-      if (!service || (config.type === "local" && config.enabled !== false && !(await ports.machine!.connected().catch(() => false)))) {
-        missing.push(name)
-        continue
+      if (config.enabled === false) disabled.push(name)
+      else if (!(await reachable(ports, config))) missing.push(name)
+      else {
+        const service = serviceFor(ports, config)!
+        groups.set(service, { ...groups.get(service), [name]: config })
       }
-      groups.set(service, { ...groups.get(service), [name]: config })
     }
-    return { groups: [...groups], missing }
+    return { groups: [...groups], missing, disabled }
   }
 
   export async function statuses(ports: Ports, directory: string): Promise<Record<string, McpStatus>> {
-    const { groups, missing } = await byService(ports, directory)
+    const { groups, missing, disabled } = await byService(ports, directory)
     const out: Record<string, McpStatus> = {}
+    for (const name of disabled) out[name] = { status: "disabled" }
     for (const name of missing) out[name] = { status: "failed", error: machineUnavailable().message }
     for (const answer of await Promise.all(groups.map(([service, group]) => service.status(directory, group)))) Object.assign(out, answer)
     return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
@@ -97,16 +105,14 @@ export namespace Mcp {
   export async function connect(ports: Ports, directory: string, name: string): Promise<McpStatus> {
     const config = { ...(await server(ports, directory, name)), enabled: true }
     await ports.records.put(PREFIX + name, config)
-    const service = serviceFor(ports, config)
-    if (!service) return { status: "failed", error: machineUnavailable().message }
-    return service.connect(directory, name, config)
+    if (!(await reachable(ports, config))) return { status: "failed", error: machineUnavailable().message }
+    return serviceFor(ports, config)!.connect(directory, name, config)
   }
 
   /** Switches a server off (stored; it then reports disabled) and closes it; 404 when no server has that name. */
   export async function disconnect(ports: Ports, directory: string, name: string): Promise<void> {
     const config = await server(ports, directory, name)
     await ports.records.put(PREFIX + name, { ...config, enabled: false })
-    const service = serviceFor(ports, config)
-    if (service && (config.type !== "local" || (await ports.machine!.connected().catch(() => false)))) await service.disconnect(directory, name)
+    if (await reachable(ports, config)) await serviceFor(ports, config)!.disconnect(directory, name)
   }
 }

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import type { Logger } from "../../shared/ports.ts"
@@ -17,11 +18,14 @@ const STDERR_TAIL_CHARS = 2_000
 const stdioConnector: McpConnector = async (_name, config: McpConfig, directory, timeoutMs): Promise<Client> => {
   if (config.type !== "local") throw new Error("Not a local MCP server")
   const [command, ...args] = config.command
+  const cwd = config.cwd ?? directory
+  // spawn names the command when the folder is missing: say which is.
+  if (!(await stat(cwd).then((info) => info.isDirectory(), () => false))) throw new Error(`The MCP server's folder ${cwd} does not exist`)
   const environment = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined))
   const transport = new StdioClientTransport({
     command: command!,
     args,
-    cwd: config.cwd ?? directory,
+    cwd,
     env: { ...environment, ...config.environment },
     stderr: "pipe",
   })

@@ -78,7 +78,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const pty = createPtyService(options.publish)
   const tools = createToolService()
   const lsp = createLspService({ publish: options.publish, log: options.log })
-  const mcp = createMcpService(options.log)
+  const mcp = createMcpService(options.publish, options.log)
   // A file open in a language server changed on disk (an editor, a tool, git): the server gets its new text.
   const refreshOpen = (type: WatchedEvent, properties: EventProperties<WatchedEvent>) => {
     if (type !== "file.watcher.updated" || closed) return

@@ -2,6 +2,7 @@ import { stat } from "node:fs/promises"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import type { Logger } from "../../shared/ports.ts"
+import type { MachinePublish } from "../../shared/machine.ts"
 import type { McpConfig } from "../../shared/schema/app-info.ts"
 import { newMcpClient } from "../../shared/mcp/client.ts"
 import { McpPool, type McpConnector } from "../../shared/mcp/pool.ts"
@@ -45,8 +46,9 @@ const stdioConnector: McpConnector = async (_name, config: McpConfig, directory,
 }
 
 /** The machine's MCP servers: local ones as processes here, remote ones over HTTP from here; kept connected. */
-export function createMcpService(log: Logger | undefined): McpPool {
+export function createMcpService(publish: MachinePublish, log: Logger | undefined): McpPool {
   const remote = remoteConnector(globalThis.fetch)
   const quiet: Logger = { info() {}, warn() {}, error() {} }
-  return new McpPool((config) => (config.type === "local" ? stdioConnector : remote), log ?? quiet, true)
+  const toolsChanged = (directory: string, server: string) => void publish(directory, "mcp.tools.changed", { server }).catch(() => {})
+  return new McpPool((config) => (config.type === "local" ? stdioConnector : remote), log ?? quiet, true, toolsChanged)
 }

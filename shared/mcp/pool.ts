@@ -1,5 +1,5 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import { CallToolResultSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import type { Logger } from "../ports.ts"
 import type { McpConfig, McpStatus } from "../schema/app-info.ts"
 import { McpCallResult, type McpPrompt, type McpResourceInfo, type McpServers, type McpTool } from "./schema.ts"
@@ -47,6 +47,8 @@ export class McpPool implements McpService {
     private readonly connector: (config: McpConfig) => McpConnector,
     private readonly log: Logger,
     private readonly keep: boolean,
+    /** A kept server said its tools changed (upstream's `mcp.tools.changed`). */
+    private readonly toolsChanged: (directory: string, server: string) => void = () => {},
   ) {}
 
   async status(directory: string, servers: McpServers): Promise<Record<string, McpStatus>> {
@@ -196,6 +198,7 @@ export class McpPool implements McpService {
         connection.client = client
         connection.status = { status: "connected" }
         client.onclose = () => this.ended(directory, name, config, connection, client)
+        client.setNotificationHandler(ToolListChangedNotificationSchema, async () => this.toolsChanged(directory, name))
         this.log.info("mcp server connected", { name, type: config.type })
       } catch (error) {
         connection.status = failure(error)

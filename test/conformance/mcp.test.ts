@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { startMcpHttpServer, type McpHttpServer } from "../support/mcp/http-server.ts"
+import { connect } from "../support/sse.ts"
 import { REPO_ROOT, startTarget, targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
 /**
@@ -155,6 +156,25 @@ describe.skipIf(!targetKinds().includes("local"))("local (stdio) MCP servers [lo
     const messages = (await api(target, "GET", `/session/${session.id}/message`, { directory })).json
     expect(toolPart(messages, "loc_echo").state).toMatchObject({ status: "completed", output: "loc echo: hi", title: "" })
     expect(asked.tool).toEqual({ messageID: toolPart(messages, "loc_echo").messageID, callID: toolPart(messages, "loc_echo").callID })
+  })
+
+  test("a server that adds a tool is announced with mcp.tools.changed, and the next turn offers the new tool", async () => {
+    const stream = await connect(`${target.url}/event?directory=${encodeURIComponent(directory)}`, { headers: target.authHeaders })
+    try {
+      model.script({ toolCalls: [{ name: "loc_grow", input: {} }] }, "grown")
+      const { session, answer } = await prompt(target, directory, "grow")
+      const asked = await until(async () => ((await api(target, "GET", "/permission", { directory })).json as any[]).find((request) => request.sessionID === session.id), { timeoutMs: 60_000 })
+      await api(target, "POST", `/permission/${asked.id}/reply`, { directory, body: { reply: "once" } })
+      expect((await answer).status).toBe(200)
+      const changed = await stream.waitForEvent("mcp.tools.changed")
+      expect(changed.payload!.properties).toEqual({ server: "loc" })
+    } finally {
+      stream.close()
+    }
+    model.script("nothing to do")
+    expect((await (await prompt(target, directory, "list")).answer).status).toBe(200)
+    const names = model.requests.filter((request) => request.kind === "step").at(-1)!.body.tools.map((tool: any) => tool.function.name)
+    expect(names).toContain("loc_extra")
   })
 
   test("a server that crashes is started again and answers; disconnect ends its process", async () => {

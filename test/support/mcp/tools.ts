@@ -22,6 +22,10 @@ export function testMcpServer(label: string): McpServer {
   server.registerTool("crash", { description: "Ends the server's process at once", inputSchema: {} }, async () => {
     process.exit(3)
   })
+  server.registerTool("grow", { description: "Adds the `extra` tool (the server says its tools changed)", inputSchema: {} }, async () => {
+    server.registerTool("extra", { description: "Added by grow", inputSchema: {} }, async () => ({ content: [{ type: "text", text: "extra" }] }))
+    return { content: [{ type: "text", text: "grown" }] }
+  })
   server.registerPrompt("greet", { description: "A greeting", argsSchema: { who: z.string() } }, ({ who }) => ({
     messages: [{ role: "user", content: { type: "text", text: `Say hello to ${who}` } }],
   }))

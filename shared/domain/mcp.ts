@@ -1,12 +1,17 @@
-import { NotFoundError } from "../error.ts"
+import { z } from "zod"
+import { defineError, NotFoundError } from "../error.ts"
 import { machineUnavailable } from "../machine.ts"
 import type { Ports } from "../ports.ts"
 import { McpConfig, type McpStatus } from "../schema/app-info.ts"
 import type { McpCallResult, McpPrompt, McpResourceInfo, McpServers, McpTool } from "../mcp/schema.ts"
 import type { McpService } from "../mcp/service.ts"
 import { readConfigSection } from "./agent.ts"
+import { McpOAuth } from "../mcp/oauth.ts"
 
 const PREFIX = "mcp/"
+
+/** OAuth was asked of a server that does not use it (a local one, or `oauth: false`), as upstream's 400. */
+export const McpUnsupportedOAuthError = defineError("McpUnsupportedOAuthError", z.object({ message: z.string() }), 400)
 
 /**
  * MCP servers: those of the config's `mcp` section plus those registered with `POST /mcp` (records
@@ -25,10 +30,22 @@ export namespace Mcp {
       const parsed = McpConfig.safeParse(entry)
       if (parsed.success) out.set(key.slice(PREFIX.length), parsed.data)
     }
+    // A remote server authorized with OAuth is called with its access token.
+    for (const [name, config] of out) out.set(name, await McpOAuth.withToken(ports, name, config))
     return out
   }
 
-  async function server(ports: Ports, directory: string, name: string): Promise<McpConfig> {
+  /** The server's config as stored (without the access token), for the routes that change it. */
+  async function stored(ports: Ports, directory: string, name: string): Promise<McpConfig> {
+    const record = McpConfig.safeParse(await ports.records.get(PREFIX + name))
+    if (record.success) return record.data
+    const section = McpConfig.safeParse((await readConfigSection(ports, directory, "mcp"))[name])
+    if (section.success) return section.data
+    throw new NotFoundError({ message: `MCP server not found: ${name}` })
+  }
+
+  /** The server's config as it runs (with its access token); 404 when no server has that name. */
+  export async function server(ports: Ports, directory: string, name: string): Promise<McpConfig> {
     const config = (await servers(ports, directory)).get(name)
     if (!config) throw new NotFoundError({ message: `MCP server not found: ${name}` })
     return config
@@ -103,8 +120,8 @@ export namespace Mcp {
 
   /** Switches a server on (stored) and connects it again now; 404 when no server has that name. */
   export async function connect(ports: Ports, directory: string, name: string): Promise<McpStatus> {
-    const config = { ...(await server(ports, directory, name)), enabled: true }
-    await ports.records.put(PREFIX + name, config)
+    await ports.records.put(PREFIX + name, { ...(await stored(ports, directory, name)), enabled: true })
+    const config = await server(ports, directory, name)
     if (!(await reachable(ports, config))) return { status: "failed", error: machineUnavailable().message }
     return serviceFor(ports, config)!.connect(directory, name, config)
   }
@@ -112,7 +129,31 @@ export namespace Mcp {
   /** Switches a server off (stored; it then reports disabled) and closes it; 404 when no server has that name. */
   export async function disconnect(ports: Ports, directory: string, name: string): Promise<void> {
     const config = await server(ports, directory, name)
-    await ports.records.put(PREFIX + name, { ...config, enabled: false })
+    await ports.records.put(PREFIX + name, { ...(await stored(ports, directory, name)), enabled: false })
     if (await reachable(ports, config)) await serviceFor(ports, config)!.disconnect(directory, name)
+  }
+}
+
+/** OAuth with a remote server (upstream's `/mcp/:name/auth*`). */
+export namespace McpAuth {
+  async function remote(ports: Ports, directory: string, name: string) {
+    const config = await Mcp.server(ports, directory, name)
+    if (config.type !== "remote" || config.oauth === false) throw new McpUnsupportedOAuthError({ message: `MCP server ${name} does not use OAuth` })
+    return config
+  }
+
+  export async function start(ports: Ports, directory: string, name: string) {
+    return McpOAuth.start(ports, name, await remote(ports, directory, name))
+  }
+
+  /** Trades the code for tokens, then connects the server with them. */
+  export async function callback(ports: Ports, directory: string, name: string, code: string): Promise<McpStatus> {
+    await McpOAuth.finish(ports, name, await remote(ports, directory, name), code)
+    return Mcp.connect(ports, directory, name)
+  }
+
+  export async function remove(ports: Ports, directory: string, name: string): Promise<void> {
+    await remote(ports, directory, name)
+    await McpOAuth.remove(ports, name)
   }
 }

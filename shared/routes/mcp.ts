@@ -3,8 +3,8 @@ import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { NotFoundError, PayloadTooLargeError } from "../error.ts"
-import { McpAddInput, McpStatusMap } from "../schema/app-info.ts"
-import { Mcp } from "../domain/mcp.ts"
+import { McpAddInput, McpStatus, McpStatusMap } from "../schema/app-info.ts"
+import { Mcp, McpAuth, McpUnsupportedOAuthError } from "../domain/mcp.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
@@ -52,6 +52,43 @@ export function mcpRoutes(ports: Ports) {
       async (c) => {
         await Mcp.connect(ports, c.var.directory, c.req.valid("param").name)
         return c.json(true)
+      },
+    )
+    .post(
+      "/:name/auth",
+      describeInstanceRoute({
+        operationId: "mcp.auth.start",
+        summary: "Start OAuth with a remote MCP server: registers the client and answers the URL to authorize at",
+        responses: {
+          200: json("OAuth flow started", z.object({ authorizationUrl: z.string(), oauthState: z.string() })),
+          ...errors(McpUnsupportedOAuthError, NotFoundError, ...CONFIG_FILE_ERRORS),
+        },
+      }),
+      validate("param", NameParam),
+      async (c) => c.json(await McpAuth.start(ports, c.var.directory, c.req.valid("param").name)),
+    )
+    .post(
+      "/:name/auth/callback",
+      describeInstanceRoute({
+        operationId: "mcp.auth.callback",
+        summary: "Finish OAuth with the code the authorization server gave; the server is then connected with its token",
+        responses: { 200: json("The server's status", McpStatus), ...errors(McpUnsupportedOAuthError, NotFoundError, ...CONFIG_FILE_ERRORS) },
+      }),
+      validate("param", NameParam),
+      validate("json", z.object({ code: z.string().min(1) })),
+      async (c) => c.json(await McpAuth.callback(ports, c.var.directory, c.req.valid("param").name, c.req.valid("json").code)),
+    )
+    .delete(
+      "/:name/auth",
+      describeInstanceRoute({
+        operationId: "mcp.auth.remove",
+        summary: "Forget a remote MCP server's OAuth client and tokens",
+        responses: { 200: json("OAuth credentials removed", z.object({ success: z.literal(true) })), ...errors(McpUnsupportedOAuthError, NotFoundError) },
+      }),
+      validate("param", NameParam),
+      async (c) => {
+        await McpAuth.remove(ports, c.var.directory, c.req.valid("param").name)
+        return c.json({ success: true as const })
       },
     )
     .post(

@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
-import { startMcpHttpServer, type McpHttpServer } from "../support/mcp/http-server.ts"
+import { OAUTH_TEST_CODE, startMcpHttpServer, type McpHttpServer } from "../support/mcp/http-server.ts"
 import { connect } from "../support/sse.ts"
 import { REPO_ROOT, startTarget, targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
@@ -48,7 +48,7 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
 
   beforeAll(async () => {
     mkdirSync(directory, { recursive: true })
-    ;[target, model, remote, locked] = await Promise.all([startTarget(kind), startModelServer(), startMcpHttpServer(), startMcpHttpServer({ token: "secret" })])
+    ;[target, model, remote, locked] = await Promise.all([startTarget(kind), startModelServer(), startMcpHttpServer(), startMcpHttpServer({ token: "secret", oauth: true })])
     const configured = await api(target, "PATCH", "/config", { directory, body: { ...fakeProviderConfig(model.baseURL) } })
     expect(configured.status, configured.text).toBe(200)
   })
@@ -98,6 +98,26 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     expect(part.state).toMatchObject({ status: "completed", input: { text: "hi" }, output: "remote echo: hi", title: "", metadata: { truncated: false } })
     // The model's next step sees the server's answer.
     expect(JSON.stringify(model.requests.filter((request) => request.kind === "step").at(-1)!.body.messages)).toContain("remote echo: hi")
+  })
+
+  test("OAuth: a server that answers 401 is authorized through /mcp/:name/auth, then connected with its token", async () => {
+    const started = await api(target, "POST", "/mcp/locked/auth", { directory })
+    expect(started.status, started.text).toBe(200)
+    const url = new URL(started.json.authorizationUrl)
+    expect(url.origin + url.pathname).toBe(new URL(locked.url).origin + "/authorize")
+    expect(url.searchParams.get("client_id")).toBe("test-client")
+    expect(url.searchParams.get("code_challenge_method")).toBe("S256")
+    expect(url.searchParams.get("state")).toBe(started.json.oauthState)
+
+    const finished = await api(target, "POST", "/mcp/locked/auth/callback", { directory, body: { code: OAUTH_TEST_CODE } })
+    expect(finished.json, finished.text).toEqual({ status: "connected" })
+    expect((await api(target, "GET", "/mcp", { directory })).json.locked).toEqual({ status: "connected" })
+    expect(locked.authorizations.at(-1)).toBe("Bearer secret")
+
+    expect((await api(target, "DELETE", "/mcp/locked/auth", { directory })).json).toEqual({ success: true })
+    await api(target, "POST", "/mcp/locked/connect", { directory })
+    expect((await api(target, "GET", "/mcp", { directory })).json.locked).toEqual({ status: "needs_auth" })
+    expectNamedError(await api(target, "POST", "/mcp/nope/auth", { directory }), 404, "NotFoundError")
   })
 
   test("/experimental/resource lists the connected servers' resources by <server>:<uri>", async () => {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
 import { testMcpServer } from "./tools.ts"
@@ -14,9 +14,10 @@ export interface McpHttpServer {
  * A remote MCP server on 127.0.0.1 over streamable HTTP (stateless: a fresh server per request). With `token`,
  * a request without `Authorization: Bearer <token>` gets 401, as a server that wants OAuth answers.
  */
-export async function startMcpHttpServer(options: { token?: string; label?: string } = {}): Promise<McpHttpServer> {
+export async function startMcpHttpServer(options: { token?: string; label?: string; oauth?: boolean } = {}): Promise<McpHttpServer> {
   const authorizations: Array<string | undefined> = []
   const server: Server = createServer(async (request, response) => {
+    if (options.oauth && options.token && authorizationServer(request, response, origin(), options.token)) return
     authorizations.push(request.headers.authorization)
     if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
       response.writeHead(401, { "www-authenticate": 'Bearer realm="test"', "content-type": "application/json" }).end('{"error":"unauthorized"}')
@@ -37,9 +38,51 @@ export async function startMcpHttpServer(options: { token?: string; label?: stri
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const { port } = server.address() as AddressInfo
+  const origin = () => `http://127.0.0.1:${port}`
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `${origin()}/mcp`,
     authorizations,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
+}
+
+/** The code the test's authorization server accepts; it answers the server's token for it. */
+export const OAUTH_TEST_CODE = "good-code"
+
+/**
+ * Just enough of an OAuth authorization server for the MCP SDK's client flow: metadata, dynamic client
+ * registration, and a token endpoint that trades OAUTH_TEST_CODE for the token. True when it answered.
+ */
+function authorizationServer(request: IncomingMessage, response: ServerResponse, origin: string, token: string): boolean {
+  const path = new URL(request.url ?? "/", origin).pathname
+  const json = (status: number, body: unknown) => response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))
+  if (path.startsWith("/.well-known/oauth-protected-resource")) {
+    json(200, { resource: `${origin}/mcp`, authorization_servers: [origin] })
+    return true
+  }
+  if (path.startsWith("/.well-known/oauth-authorization-server") || path.startsWith("/.well-known/openid-configuration")) {
+    json(200, {
+      issuer: origin,
+      authorization_endpoint: `${origin}/authorize`,
+      token_endpoint: `${origin}/token`,
+      registration_endpoint: `${origin}/register`,
+      response_types_supported: ["code"],
+      grant_types_supported: ["authorization_code", "refresh_token"],
+      code_challenge_methods_supported: ["S256"],
+      token_endpoint_auth_methods_supported: ["none"],
+    })
+    return true
+  }
+  if (path === "/register" || path === "/token") {
+    let body = ""
+    request.on("data", (chunk) => (body += chunk))
+    request.on("end", () => {
+      if (path === "/register") return json(201, { ...JSON.parse(body), client_id: "test-client", client_id_issued_at: Math.floor(Date.now() / 1000) })
+      const code = new URLSearchParams(body).get("code")
+      if (code !== OAUTH_TEST_CODE) return json(400, { error: "invalid_grant" })
+      json(200, { access_token: token, token_type: "Bearer", expires_in: 3600 })
+    })
+    return true
+  }
+  return false
 }

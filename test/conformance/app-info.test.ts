@@ -124,7 +124,7 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
       body: { name: "files", config: { type: "local", command: ["/nonexistent/some-mcp-server"], environment: { A: "1" } } },
     })
     expect(added.response.status, JSON.stringify(added.error)).toBe(200)
-    expect(added.data).toEqual({ files: { status: "failed", error: expect.stringMatching(kind === "local" ? /ENOENT/ : /No machine is connected/) } })
+    expect(added.data).toEqual({ files: { status: "failed", error: expect.stringMatching(kind === "local" ? /ENOENT|does not exist/ : /No machine is connected/) } })
 
     const remote = await api(target(), "POST", "/mcp", {
       body: { name: "docs", config: { type: "remote", url: "http://127.0.0.1:9/mcp", enabled: false } },

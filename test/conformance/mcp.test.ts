@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
-import { OAUTH_TEST_CODE, startMcpHttpServer, type McpHttpServer } from "../support/mcp/http-server.ts"
+import { OAUTH_TEST_CODE, startMcpHttpServer, startMcpSseServer, type McpHttpServer } from "../support/mcp/http-server.ts"
 import { connect } from "../support/sse.ts"
 import { REPO_ROOT, startTarget, targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
@@ -118,6 +118,22 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     await api(target, "POST", "/mcp/locked/connect", { directory })
     expect((await api(target, "GET", "/mcp", { directory })).json.locked).toEqual({ status: "needs_auth" })
     expectNamedError(await api(target, "POST", "/mcp/nope/auth", { directory }), 404, "NotFoundError")
+  })
+
+  test("a server that speaks only the older SSE transport is reached by falling back to it", async () => {
+    const legacy = await startMcpSseServer("legacy")
+    try {
+      const added = await api(target, "POST", "/mcp", { directory, body: { name: "legacy", config: { type: "remote", url: legacy.url } } })
+      expect(added.json.legacy, added.text).toEqual({ status: "connected" })
+      model.script({ toolCalls: [{ name: "legacy_echo", input: { text: "old" } }] }, "done")
+      const { session, answer } = await prompt(target, directory, "echo over sse")
+      expect((await answer).status).toBe(200)
+      const messages = (await api(target, "GET", `/session/${session.id}/message`, { directory })).json
+      expect(toolPart(messages, "legacy_echo").state).toMatchObject({ status: "completed", output: "legacy echo: old" })
+      await api(target, "POST", "/mcp/legacy/disconnect", { directory })
+    } finally {
+      await legacy.close()
+    }
   })
 
   test("/experimental/resource lists the connected servers' resources by <server>:<uri>", async () => {

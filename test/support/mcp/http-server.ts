@@ -86,3 +86,38 @@ function authorizationServer(request: IncomingMessage, response: ServerResponse,
   }
   return false
 }
+
+/**
+ * A remote MCP server that speaks only the older HTTP+SSE transport (GET the stream, POST messages to the
+ * endpoint it names); a streamable HTTP POST to its URL gets 405, so clients fall back to SSE.
+ */
+export async function startMcpSseServer(label = "sse"): Promise<{ url: string; close(): Promise<void> }> {
+  const { SSEServerTransport } = await import("@modelcontextprotocol/sdk/server/sse.js")
+  const transports = new Map<string, InstanceType<typeof SSEServerTransport>>()
+  const server: Server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? "/", "http://127.0.0.1")
+    if (request.method === "GET" && url.pathname === "/sse") {
+      const transport = new SSEServerTransport("/messages", response)
+      transports.set(transport.sessionId, transport)
+      response.on("close", () => transports.delete(transport.sessionId))
+      await testMcpServer(label).connect(transport)
+      return
+    }
+    const transport = request.method === "POST" && url.pathname === "/messages" ? transports.get(url.searchParams.get("sessionId") ?? "") : undefined
+    if (!transport) {
+      response.writeHead(405).end()
+      return
+    }
+    await transport.handlePostMessage(request, response)
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/sse`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}

@@ -503,6 +503,8 @@ function workerTarget(): Target {
       const persist = tempDir("bench-fanout-wrangler-")
       const port = await freePort()
       const wrangler = wranglerDev(port, await freePort(), persist)
+      // The edge answers unpaired requests only for an open tenant, as `npm run dev` sets.
+      wrangler.args.push("--var", "OPENCODE_OPEN_TENANT:local")
       const child = startChild("wrangler", wrangler.command, wrangler.args, { ...process.env, ...wrangler.env })
       const base = `http://127.0.0.1:${port}`
       try {

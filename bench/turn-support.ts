@@ -49,6 +49,8 @@ export interface BenchModel {
   server: ModelServer
   baseURL: string
   pacing: Pacing
+  /** The chunks of the plain answer (PLAIN_TEXT unless startBenchModel was given others). */
+  plainText: string[]
   steps: StepRequest[]
   /** Title requests (any request without tools). */
   titles: { at: number; body: any }[]
@@ -60,12 +62,12 @@ export interface BenchModel {
  *   at once, so it never delays or consumes a step's reply whatever order the server sends them in;
  * - a step whose last message is a tool result: TOOL_ANSWER;
  * - a step whose newest user message holds TOOL_MARK: one bash call (`echo hi`);
- * - any other step: PLAIN_TEXT.
+ * - any other step: `plainText` (default PLAIN_TEXT; bench/share.ts streams a longer reply).
  * Step replies are paced by `pacing` (first event after firstChunkDelayMs, then one every chunkDelayMs).
  */
-export async function startBenchModel(pacing: Pacing): Promise<BenchModel> {
+export async function startBenchModel(pacing: Pacing, plainText: string[] = PLAIN_TEXT): Promise<BenchModel> {
   const server = await startModelServer()
-  const model: BenchModel = { server, baseURL: server.baseURL, pacing, steps: [], titles: [] }
+  const model: BenchModel = { server, baseURL: server.baseURL, pacing, plainText, steps: [], titles: [] }
   server.handle((request): ScriptedReply => {
     const at = performance.now()
     const body = request.body ?? {}
@@ -84,7 +86,7 @@ export async function startBenchModel(pacing: Pacing): Promise<BenchModel> {
       return { toolCalls: [TOOL_CALL], ...pacing }
     }
     model.steps.push({ at, reply: "plain", body })
-    return { text: PLAIN_TEXT, ...pacing }
+    return { text: model.plainText, ...pacing }
   })
   return model
 }
@@ -394,19 +396,28 @@ export async function startUpstream(model: BenchModel, git = true): Promise<Serv
 
 /** CPU seconds (user + system) used so far by the process groups of the running children. */
 export function childrenCpuSeconds(): number {
-  const groups = new Set([...children].map((child) => child.proc.pid))
   let total = 0
+  for (const seconds of childrenCpuByCommand().values()) total += seconds
+  return total
+}
+
+/** The same, by command name (e.g. workerd apart from wrangler's node). */
+export function childrenCpuByCommand(): Map<string, number> {
+  const groups = new Set([...children].map((child) => child.proc.pid))
+  const byCommand = new Map<string, number>()
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+      const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-      if (groups.has(Number(fields[2]))) total += (Number(fields[11]) + Number(fields[12])) / 100 // pgrp; utime + stime in ticks
+      if (!groups.has(Number(fields[2]))) continue // pgrp
+      byCommand.set(command, (byCommand.get(command) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100) // utime + stime in ticks
     } catch {
       // gone
     }
   }
-  return total
+  return byCommand
 }
 
 /**

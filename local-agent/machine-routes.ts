@@ -2,6 +2,7 @@ import { Hono } from "hono"
 import type { AppEnv } from "../shared/env.ts"
 import type { Machine } from "../shared/machine.ts"
 import { CONFIG_SOURCES_PATH, INSTRUCTIONS_PATH } from "../shared/config/source.ts"
+import { SKILL_FILES_PATH } from "../shared/schema/skill.ts"
 import { RELAY_PATH, RelayRequestSchema } from "../shared/relay.ts"
 import { validate } from "../shared/openapi.ts"
 import { MCP_MACHINE_PATH, McpMachineInput } from "../shared/mcp/schema.ts"
@@ -15,6 +16,7 @@ export function machineRoutes(machine: Machine) {
   return new Hono<AppEnv>()
     .get(CONFIG_SOURCES_PATH, async (c) => c.json(await machine.config.sources(c.var.directory)))
     .get(INSTRUCTIONS_PATH, async (c) => c.json(await machine.config.instructions(c.var.directory, c.req.queries("path") ?? [])))
+    .get(SKILL_FILES_PATH, async (c) => c.json(await machine.skills.find(c.var.directory, c.req.queries("path") ?? [])))
     .post(RELAY_PATH, validate("json", RelayRequestSchema), async (c) => {
       const answer = await machine.relay.fetch(c.req.valid("json"))
       // The body streams through as the provider sends it; hop-by-hop and length headers are the tunnel's own.

@@ -12,6 +12,8 @@ import { requestLog } from "./middleware/logger.ts"
 import { appInfoRoutes } from "./routes/app-info.ts"
 import { mcpRoutes } from "./routes/mcp.ts"
 import { sessionExtraRoutes } from "./routes/session-extras.ts"
+import { messageEditRoutes } from "./routes/message-edit.ts"
+import { sessionCommandRoutes } from "./routes/session-command.ts"
 import { configRoutes } from "./routes/config.ts"
 import { eventRoutes } from "./routes/event.ts"
 import { apiRoutes } from "./routes/api.ts"
@@ -56,6 +58,8 @@ export function createApp(ports: Ports) {
     .route("/mcp", mcpRoutes(ports))
     .route("/", appInfoRoutes(ports))
     .route("/message", messageRoutes(ports))
+    .route("/session", messageEditRoutes(ports))
+    .route("/session", sessionCommandRoutes(ports))
     .route("/event", eventRoutes(ports))
     .route("/pty", ptyRoutes(ports))
     .route("/", experimentalRoutes(ports))

@@ -62,6 +62,8 @@ export const PathOutsideDirectoryError = defineError(
   403,
 )
 export const UnknownError = defineError("UnknownError", Message, 500)
+/** The session is running a turn or a shell command; upstream refuses these changes then (409 SessionBusyError). */
+export const SessionBusyError = defineError("SessionBusyError", z.object({ sessionID: z.string(), message: z.string() }), 409)
 /** The route needs a machine (PTY, files, search) and none is connected. */
 export const MachineUnavailableError = defineError("MachineUnavailable", Message, 503)
 

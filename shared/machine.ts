@@ -23,6 +23,7 @@ import type { ToolResult } from "./tools.ts"
 import type { ProjectIdentity } from "./ports.ts"
 import type { ConfigSource, InstructionFile } from "./config/source.ts"
 import type { McpService } from "./mcp/service.ts"
+import type { SkillFile } from "./schema/skill.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
@@ -45,6 +46,7 @@ export interface Machine {
   relay: NetworkRelay
   /** The MCP servers that run on the machine (`type: "local"`): their processes live and end with the agent. */
   mcp: McpService
+  skills: SkillFileService
 }
 
 /** One client connected to a PTY: raw output as text frames, control frames as binary. */
@@ -136,6 +138,18 @@ export interface ConfigFileService {
   instructions(directory: string, extra: string[]): Promise<InstructionFile[]>
 }
 
+/** The user's skills (SKILL.md files), which live on the machine; `shared/domain/skill.ts` parses them. */
+export interface SkillFileService {
+  /**
+   * The SKILL.md files for `directory`, in upstream's order (a later one wins a name), each at any depth: unless
+   * OPENCODE_DISABLE_EXTERNAL_SKILLS, under `skills/` in `~/.claude` (unless OPENCODE_DISABLE_CLAUDE_CODE[_SKILLS])
+   * and `~/.agents`, then in those folders from the directory up to the worktree root; then under `skill/` and
+   * `skills/` in each config folder (`~/.config/opencode`, the `.opencode` folders); then under each of `paths`
+   * (the config's `skills.paths`: absolute, `~/`, or relative to the directory).
+   */
+  find(directory: string, paths: string[]): Promise<SkillFile[]>
+}
+
 /** One HTTP request, as it travels to the machine to be made from there. */
 export interface RelayRequest {
   url: string
@@ -155,6 +169,13 @@ export interface NetworkRelay {
 
 export function machineUnavailable() {
   return new MachineUnavailableError({ message: "No machine is connected to this server; terminals, files and search need one" })
+}
+
+/** The machine when it can be reached now, else 503 MachineUnavailable (the edge's while no tunnel is up). */
+export async function connectedMachine(ports: { machine?: Machine }): Promise<Machine> {
+  const machine = requireMachine(ports)
+  if (!(await machine.connected())) throw machineUnavailable()
+  return machine
 }
 
 /** The request's machine, or 503 MachineUnavailable when this server has none. */

@@ -21,4 +21,11 @@ export namespace Path {
     if (target === base) return ""
     return target.startsWith(base + "/") ? target.slice(base.length + 1) : undefined
   }
+
+  /** The folder part of a path, as node's `path.dirname` (`.` for a bare name). */
+  export function dirname(input: string): string {
+    const trimmed = input.replace(/\/+$/, "")
+    const at = trimmed.lastIndexOf("/")
+    return at < 0 ? "." : at === 0 ? "/" : trimmed.slice(0, at)
+  }
 }

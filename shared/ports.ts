@@ -33,6 +33,10 @@ export interface SessionStore {
   locateMessage(messageID: string): Promise<string | undefined>
   /** Stores a message together with its parts in one atomic write. */
   putMessage(message: Message, parts: Part[]): Promise<void>
+  /** Removes a message with its parts (nothing when it is not there). */
+  removeMessage(sessionID: string, messageID: string): Promise<void>
+  /** Removes one part of a message (nothing when it is not there). */
+  removePart(sessionID: string, messageID: string, partID: string): Promise<void>
 
   status(directory: string): Promise<Record<string, SessionStatus>>
   setStatus(directory: string, sessionID: string, status: SessionStatus): Promise<void>

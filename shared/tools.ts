@@ -90,12 +90,17 @@ export const STANDALONE_TOOL_PARAMETERS = {
   }),
 } as const
 
-export const TOOL_PARAMETERS = { ...MACHINE_TOOL_PARAMETERS, ...SESSION_TOOL_PARAMETERS, ...STANDALONE_TOOL_PARAMETERS }
+/** Server tools that read from the machine but run here: the skill tool parses the machine's SKILL.md files. */
+export const SKILL_TOOL_PARAMETERS = {
+  skill: z.object({ name: z.string().describe("The name of the skill from available_skills") }),
+} as const
+
+export const TOOL_PARAMETERS = { ...MACHINE_TOOL_PARAMETERS, ...SESSION_TOOL_PARAMETERS, ...STANDALONE_TOOL_PARAMETERS, ...SKILL_TOOL_PARAMETERS }
 
 export type ToolID = keyof typeof TOOL_PARAMETERS
 export type MachineToolID = keyof typeof MACHINE_TOOL_PARAMETERS
 export type SessionToolID = keyof typeof SESSION_TOOL_PARAMETERS
-export type StandaloneToolID = keyof typeof STANDALONE_TOOL_PARAMETERS
+export type StandaloneToolID = keyof typeof STANDALONE_TOOL_PARAMETERS | keyof typeof SKILL_TOOL_PARAMETERS
 export type ToolArgs<T extends ToolID> = z.infer<(typeof TOOL_PARAMETERS)[T]>
 
 const DESCRIPTIONS: Record<ToolID, string> = {
@@ -116,6 +121,15 @@ const DESCRIPTIONS: Record<ToolID, string> = {
   webfetch:
     "Fetch a web page or file over http(s) and return its content: HTML as Markdown (default), plain text or raw HTML, " +
     `other text as it is; at most ${WEBFETCH_MAX_BYTES / 1024 / 1024} MB is read, and the answer must come within the timeout`,
+  // Upstream's own words: the model is told the same thing either way.
+  skill: [
+    "Load a specialized skill when the task at hand matches one of the skills listed in the system prompt.",
+    "",
+    "Use this tool to inject the skill's instructions and resources into current conversation. The output may contain detailed workflow guidance as well as references to scripts, files, etc in the same directory as the skill.",
+    "",
+    "The skill name must match one of the skills listed in your system prompt.",
+    "",
+  ].join("\n"),
 }
 
 export const TOOL_IDS = Object.keys(TOOL_PARAMETERS) as ToolID[]

@@ -7,6 +7,7 @@ import { RELAY_PATH } from "../shared/relay.ts"
 import { MCP_MACHINE_PATH, McpCallResult, McpPrompt, McpResourceInfo, McpStatuses, McpTool, type McpServers } from "../shared/mcp/schema.ts"
 import { MCP_DEFAULT_TIMEOUT_MS } from "../shared/mcp/pool.ts"
 import { McpStatus } from "../shared/schema/app-info.ts"
+import { SKILL_FILES_PATH, SkillFile } from "../shared/schema/skill.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
 import type { MachineObject, TunnelResult } from "./objects/machine.ts"
@@ -150,6 +151,12 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
         McpStatus.parse(await call("POST", `${MCP_MACHINE_PATH}/connect`, { directory }, { name, config }, mcpWaitMs(config.timeout))),
       disconnect: async (directory, name) => {
         await call("POST", `${MCP_MACHINE_PATH}/disconnect`, { directory }, { name })
+      },
+    },
+    skills: {
+      async find(directory, paths) {
+        const query = new URLSearchParams([["directory", directory], ...paths.map((path) => ["path", path] as [string, string])])
+        return SkillFile.array().parse(await call("GET", `${SKILL_FILES_PATH}?${query}`, {}))
       },
     },
     relay: {

@@ -26,6 +26,10 @@ export function durableSessionStore(objects: Objects): SessionStore {
       const isNew = await objects.session(message.sessionID).putMessage(message, parts)
       if (isNew) await objects.global().indexMessage(message.id, message.sessionID)
     },
+    async removeMessage(sessionID, messageID) {
+      if (await objects.session(sessionID).removeMessage(messageID)) await objects.global().forgetMessages([messageID])
+    },
+    removePart: (sessionID, messageID, partID) => objects.session(sessionID).removePart(messageID, partID),
     status: (directory) => objects.directory(directory).statuses(),
     setStatus: (directory, sessionID, status) => objects.directory(directory).setStatus(sessionID, status),
   }

@@ -6,6 +6,7 @@ import { createConfigFileService, type ConfigEnvironment } from "./config.ts"
 import { createLspService } from "./lsp.ts"
 import { createMcpService } from "./mcp.ts"
 import { createPtyService } from "./pty.ts"
+import { createSkillFileService } from "./skills.ts"
 import { withDiagnostics } from "./tool-diagnostics.ts"
 import { createToolService } from "./tools.ts"
 import { createVcsService } from "./vcs.ts"
@@ -100,6 +101,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       config: createConfigFileService(options.configEnvironment),
       relay: createNetworkRelay(),
       mcp,
+      skills: createSkillFileService(options.configEnvironment),
     },
     async close() {
       closed = true

@@ -8,6 +8,8 @@ export type Mutation =
   | { op: "session.put"; session: Session }
   | { op: "session.remove"; sessionID: string }
   | { op: "message.put"; message: Message; parts: Part[] }
+  | { op: "message.remove"; sessionID: string; messageID: string }
+  | { op: "part.remove"; sessionID: string; messageID: string; partID: string }
   | { op: "project.put"; project: Project }
   | { op: "record.put"; key: string; value: unknown }
   | { op: "record.delete"; key: string }
@@ -57,6 +59,13 @@ export class State {
         this.messageSession.set(message.id, message.sessionID)
         return
       }
+      case "message.remove": {
+        if (this.messagesBySession.get(mutation.sessionID)?.delete(mutation.messageID)) this.messageSession.delete(mutation.messageID)
+        return
+      }
+      case "part.remove":
+        this.messagesBySession.get(mutation.sessionID)?.get(mutation.messageID)?.parts.delete(mutation.partID)
+        return
       case "project.put":
         this.projects.set(mutation.project.worktree, mutation.project)
         return
@@ -154,6 +163,8 @@ export function storePorts(state: State, commit: (mutation: Mutation) => Promise
       return state.locateMessage(messageID)
     },
     putMessage: (message, parts) => commit({ op: "message.put", message, parts }),
+    removeMessage: (sessionID, messageID) => commit({ op: "message.remove", sessionID, messageID }),
+    removePart: (sessionID, messageID, partID) => commit({ op: "part.remove", sessionID, messageID, partID }),
     async status(directory) {
       return state.statusOf(directory)
     },

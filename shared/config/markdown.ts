@@ -29,3 +29,9 @@ export function parseMarkdown(path: string, text: string): { options: Record<str
   if (!isObject(options)) throw new ConfigInvalidError({ path, message: `${path}: the frontmatter must be a mapping of options` })
   return { options, body }
 }
+
+/** A markdown file's text after its frontmatter, untrimmed (a skill's content is kept as written). */
+export function markdownContent(text: string): string {
+  const match = FRONTMATTER.exec(text)
+  return match ? text.slice(match[0].length) : text
+}

@@ -1,7 +1,7 @@
 import type { Ports } from "../ports.ts"
 import { BadRequestError } from "../error.ts"
 import { Configs } from "./config.ts"
-import type { Agent, AgentV2Info, Command, CommandV2Info } from "../schema/app-info.ts"
+import type { Agent, AgentV2Info } from "../schema/app-info.ts"
 
 type Action = "allow" | "deny" | "ask"
 type Rule = Agent["permission"][number]
@@ -94,7 +94,7 @@ const str = (value: unknown) => (typeof value === "string" ? value : undefined)
 const num = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined)
 const bool = (value: unknown) => (typeof value === "boolean" ? value : undefined)
 
-function parseModel(value: unknown): Agent["model"] {
+export function parseModel(value: unknown): Agent["model"] {
   const model = str(value)
   const slash = model?.indexOf("/") ?? -1
   if (!model || slash <= 0 || slash === model.length - 1) return undefined
@@ -102,7 +102,7 @@ function parseModel(value: unknown): Agent["model"] {
 }
 
 /** Drops undefined fields so the JSON has only what is set. */
-function defined<T extends Json>(value: T): T {
+export function defined<T extends Json>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
 
@@ -184,48 +184,6 @@ export namespace Agents {
       color: agent.color,
       steps,
       permissions: agent.permission.map((rule) => ({ action: rule.permission, resource: rule.pattern, effect: rule.action })),
-    })
-  }
-}
-
-/** `$1`, `$2`… then `$ARGUMENTS`, as upstream lists a template's argument hints. */
-export function commandHints(template: string): string[] {
-  const numbered = [...new Set(template.match(/\$\d+/g) ?? [])].sort()
-  return template.includes("$ARGUMENTS") ? [...numbered, "$ARGUMENTS"] : numbered
-}
-
-export namespace Commands {
-  /** The config's `command` section; entries without a string template are skipped. */
-  export async function list(ports: Ports, directory: string): Promise<Command[]> {
-    const commands: Command[] = []
-    for (const [name, entry] of Object.entries(await readConfigSection(ports, directory, "command"))) {
-      if (!isObject(entry) || typeof entry.template !== "string") continue
-      commands.push(
-        defined({
-          name,
-          description: str(entry.description),
-          agent: str(entry.agent),
-          model: str(entry.model),
-          source: "command" as const,
-          template: entry.template,
-          subtask: bool(entry.subtask),
-          hints: commandHints(entry.template),
-        }),
-      )
-    }
-    return commands
-  }
-
-  /** A command in `/api/command`'s v2 shape: the model as a reference, no hints or source. */
-  export function toV2(command: Command): CommandV2Info {
-    const model = parseModel(command.model)
-    return defined({
-      name: command.name,
-      template: command.template,
-      description: command.description,
-      agent: command.agent,
-      model: model && { id: model.modelID, providerID: model.providerID },
-      subtask: command.subtask,
     })
   }
 }

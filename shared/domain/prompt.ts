@@ -36,7 +36,7 @@ export namespace Prompt {
   }
 
   /** The named model, else the session's last one, else the default; checked when a reply will need it. */
-  async function chooseModel(ports: Ports, session: Session, config: Config, named: ModelRef | undefined, check: boolean): Promise<ModelRef> {
+  export async function chooseModel(ports: Ports, session: Session, config: Config, named: ModelRef | undefined, check: boolean): Promise<ModelRef> {
     const remembered = session.model && { providerID: session.model.providerID, modelID: session.model.id }
     const ref = named ?? remembered ?? (await Providers.defaultModel(ports, session.directory, config))
     if (!ref) return UNCONFIGURED_MODEL

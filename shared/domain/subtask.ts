@@ -12,12 +12,13 @@ import { Sessions } from "./session.ts"
 export namespace Subtasks {
   export async function run(
     ports: Ports,
-    context: { directory: string; sessionID: string; messageID?: string; signal?: AbortSignal },
+    /** `anyAgent`: a primary agent may take the task too (a subtask command's, as upstream lets it). */
+    context: { directory: string; sessionID: string; messageID?: string; signal?: AbortSignal; anyAgent?: boolean },
     args: ToolArgs<"task">,
   ): Promise<ToolResult> {
     const parent = await Sessions.get(ports, context.sessionID)
     const agent = await Agents.resolve(ports, parent.directory, args.subagent_type)
-    if (agent.mode === "primary") {
+    if (agent.mode === "primary" && !context.anyAgent) {
       throw new BadRequestError({ message: `${agent.name} is a primary agent, not a subagent: use a subagent such as general`, kind: "Body" })
     }
     const asking = context.messageID ? await ports.sessions.message(parent.id, context.messageID) : undefined

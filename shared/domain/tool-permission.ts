@@ -51,6 +51,7 @@ export namespace ToolPermission {
     todoread: "todoread",
     task: "task",
     webfetch: "webfetch",
+    skill: "skill",
   }
 
   /** A path argument as the rules see it: relative to the directory and normalised (`./a`, `x/../a`, `/dir/a` are `a`). */
@@ -76,6 +77,7 @@ export namespace ToolPermission {
     if (toolID === "glob" || toolID === "grep") return [fields.pattern as string]
     if (toolID === "task") return [fields.subagent_type as string]
     if (toolID === "webfetch") return [fields.url as string]
+    if (toolID === "skill") return [fields.name as string]
     const path = fields.filePath ?? fields.path
     if (typeof path === "string") return [pathSubject(directory, path)]
     return toolID === "list" ? ["."] : ["*"]
@@ -83,9 +85,10 @@ export namespace ToolPermission {
 
   /**
    * What an "always" reply approves, as upstream: for bash each command's family, named by its leading words as
-   * BashArity counts them (`git status -s` → `git status *`, `echo hi` → `echo *`); every subject otherwise.
+   * BashArity counts them (`git status -s` → `git status *`, `echo hi` → `echo *`); the skill's own name for skill; every subject otherwise.
    */
   function alwaysPatterns(toolID: ToolID, subjects: string[]): string[] {
+    if (toolID === "skill") return subjects
     if (toolID !== "bash") return ["*"]
     return [...new Set(subjects.map((command) => `${BashArity.prefix(ShellCommand.words(command)).join(" ")} *`))]
   }

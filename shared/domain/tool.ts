@@ -17,6 +17,7 @@ import { Todos } from "./todo.ts"
 import { Subtasks } from "./subtask.ts"
 import { ToolPermission } from "./tool-permission.ts"
 import { WebFetch } from "./webfetch.ts"
+import { Skills } from "./skill.ts"
 
 /** Where a tool call happens: the directory, and the session (and message, call) it runs for, if any. */
 export interface ToolContext {
@@ -68,6 +69,7 @@ const SESSION_TOOLS: { [T in SessionToolID]: ServerTool<T, SessionContext> } = {
 
 const STANDALONE_TOOLS: { [T in StandaloneToolID]: ServerTool<T, ToolContext> } = {
   webfetch: (ports, context, args) => WebFetch.run(ports, args, context.signal),
+  skill: async (ports, context, args) => Skills.loaded(await Skills.require(ports, context.directory, args.name)),
 }
 
 /**

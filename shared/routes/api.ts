@@ -4,12 +4,15 @@ import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { Path } from "../path.ts"
 import { Projects } from "../domain/project.ts"
-import { Agents, Commands } from "../domain/agent.ts"
+import { Agents } from "../domain/agent.ts"
+import { Commands } from "../domain/command.ts"
 import { AgentV2Info, CommandV2Info } from "../schema/app-info.ts"
 import { ModelV2Info, ProviderV2Info } from "../schema/config.ts"
 import { Providers } from "../provider/provider.ts"
 import { ProviderV2 } from "../domain/provider-v2.ts"
 import { Sessions } from "../domain/session.ts"
+import { Skills } from "../domain/skill.ts"
+import { SkillV2Info } from "../schema/skill.ts"
 import { GlobalSessions } from "../domain/session-global.ts"
 import { SessionPageQuery, SessionsResponse, SessionsV2 } from "../domain/session-v2.ts"
 import { BadRequestError } from "../error.ts"
@@ -127,7 +130,8 @@ export function apiRoutes(ports: Ports) {
     },
   )
   // Things this server does not have yet: the truthful answer is an empty list.
-  for (const name of ["skill", "reference", "integration"]) {
+  list("skill", "The skills of the config folders and `skills.paths` (as upstream's v2 lists them) in the v2 shape", SkillV2Info, (directory) => Skills.listV2(ports, directory), CONFIG_FILE_ERRORS)
+  for (const name of ["reference", "integration"]) {
     list(name, `The ${name}s of the location (none on this server yet)`, z.unknown(), async () => [])
   }
   return app

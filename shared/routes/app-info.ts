@@ -4,13 +4,16 @@ import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { PayloadTooLargeError } from "../error.ts"
 import { Agent, Command, FormatterStatus, LogInput } from "../schema/app-info.ts"
-import { Agents, Commands } from "../domain/agent.ts"
+import { Agents } from "../domain/agent.ts"
+import { Commands } from "../domain/command.ts"
 import { Bus } from "../domain/bus.ts"
+import { Skills } from "../domain/skill.ts"
+import { Skill } from "../schema/skill.ts"
 import { Permissions, Questions } from "../domain/questions.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
-/** `/agent`, `/command`, `/formatter`, `/log` and `/instance/dispose`. */
+/** `/agent`, `/skill`, `/command`, `/formatter`, `/log` and `/instance/dispose`. */
 export function appInfoRoutes(ports: Ports) {
   return new Hono<AppEnv>()
     .get(
@@ -23,10 +26,19 @@ export function appInfoRoutes(ports: Ports) {
       async (c) => c.json(await Agents.list(ports, c.var.directory)),
     )
     .get(
+      "/skill",
+      describeInstanceRoute({
+        operationId: "app.skills",
+        summary: "The skills: upstream's built-in one, then the SKILL.md files found on the machine (none without a machine)",
+        responses: { 200: json("Skills", z.array(Skill)), ...errors(...CONFIG_FILE_ERRORS) },
+      }),
+      async (c) => c.json(await Skills.list(ports, c.var.directory)),
+    )
+    .get(
       "/command",
       describeInstanceRoute({
         operationId: "command.list",
-        summary: "The commands of the config's command section",
+        summary: "The commands: the built-ins (init, review), then the config's command section and command files",
         responses: { 200: json("Commands", z.array(Command)), ...errors(...CONFIG_FILE_ERRORS) },
       }),
       async (c) => c.json(await Commands.list(ports, c.var.directory)),

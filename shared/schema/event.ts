@@ -46,6 +46,7 @@ export const EventDefinitions = {
     delta: z.string(),
   }),
   "message.part.removed": z.object({ sessionID: z.string(), messageID: z.string(), partID: z.string() }),
+  "command.executed": z.object({ name: z.string(), sessionID: z.string(), arguments: z.string(), messageID: z.string() }),
   "pty.created": z.object({ info: Pty }),
   "pty.updated": z.object({ info: Pty }),
   "pty.exited": z.object({ id: z.string(), exitCode: z.number() }),

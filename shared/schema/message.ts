@@ -196,9 +196,11 @@ export const Part = z
 export type Part = z.infer<typeof Part>
 
 const inputId = { id: z.string().startsWith("prt").optional() }
+export const FilePartInput = z.object({ ...inputId, type: z.literal("file"), ...partFields.file }).meta({ ref: "FilePartInput" })
+export type FilePartInput = z.infer<typeof FilePartInput>
 export const PartInput = z.discriminatedUnion("type", [
   z.object({ ...inputId, type: z.literal("text"), ...partFields.text }).meta({ ref: "TextPartInput" }),
-  z.object({ ...inputId, type: z.literal("file"), ...partFields.file }).meta({ ref: "FilePartInput" }),
+  FilePartInput,
   z.object({ ...inputId, type: z.literal("agent"), ...partFields.agent }).meta({ ref: "AgentPartInput" }),
   z.object({ ...inputId, type: z.literal("subtask"), ...partFields.subtask }).meta({ ref: "SubtaskPartInput" }),
 ])

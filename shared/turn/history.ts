@@ -22,7 +22,8 @@ export async function modelMessages(ports: Ports, directory: string, history: Me
         if (part.type === "text" && !part.ignored && part.text) content.push({ type: "text", text: part.text })
         if (part.type === "file") content.push(...(await fileContent(ports, directory, part, model)))
         if (part.type === "agent") content.push({ type: "text", text: `Use the ${part.name} agent for this request.` })
-        if (part.type === "subtask") content.push({ type: "text", text: part.prompt })
+        // the subtask ran as a task tool call (its result follows): the model reads it as upstream words it
+        if (part.type === "subtask") content.push({ type: "text", text: "The following tool was executed by the user" })
       }
       if (content.length) out.push({ role: "user", content })
       continue

@@ -21,6 +21,7 @@ import { generateTitle, hasDefaultTitle } from "./title.ts"
 import { modelTools } from "./tools.ts"
 import { McpTools, type McpToolEntry } from "./mcp-tools.ts"
 import { StructuredOutput } from "./structured.ts"
+import { runSubtaskPart, subtaskOf } from "./subtask-part.ts"
 import { addTokens, NO_TOKENS } from "./usage.ts"
 import { MessageOutputLengthError, ProviderAuthError } from "../error.ts"
 import { UNCONFIGURED_MODEL } from "../domain/prompt.ts"
@@ -144,8 +145,12 @@ export namespace AgentLoop {
         if (!user || (answered !== undefined && user.info.id <= answered)) break
         answered = user.info.id
         turns++
-        const result = await turn(ports, session, user.info as UserMessage, history, loop.controller.signal)
-        settle(loop, result)
+        const task = subtaskOf(user)
+        const result = task
+          ? await runSubtaskPart(ports, session, user, task, loop.controller.signal)
+          : await turn(ports, session, user.info as UserMessage, history, loop.controller.signal)
+        // A command's subtask goes on in a new turn, whose reply is the one its waiter gets.
+        if (result) settle(loop, result)
         session = await Sessions.get(ports, sessionID)
       }
       // A waiter whose message was answered before (a repeated prompt of a stored message) takes the last reply.

@@ -2,6 +2,7 @@ import type { Ports } from "../ports.ts"
 import type { Project } from "../schema/project.ts"
 import type { Agent } from "../schema/app-info.ts"
 import type { Model } from "../schema/config.ts"
+import { Skills } from "../domain/skill.ts"
 
 /** What every agent is told when its own config gives no prompt. */
 const BASE_PROMPT = [
@@ -14,7 +15,7 @@ const BASE_PROMPT = [
 /**
  * The system prompt of a step: the agent's prompt, the environment, then the instructions the machine finds
  * (AGENTS.md, else CLAUDE.md, from the worktree root to the directory; the user's global one; the config's
- * `instructions` files), then the turn's own notes.
+ * `instructions` files), the skills the agent may load (as upstream), then the turn's own notes.
  */
 export async function systemPrompt(
   ports: Ports,
@@ -23,6 +24,8 @@ export async function systemPrompt(
   const { project } = input
   const parts = [input.agent.prompt ?? BASE_PROMPT, environment(ports, input.directory, project.worktree, project.vcs === "git", input.model)]
   parts.push(...(await instructions(ports, input.directory, input.instructions)))
+  const skills = await Skills.guidance(ports, input.directory, input.agent)
+  if (skills) parts.push(skills)
   if (input.extra) parts.push(input.extra)
   return parts
 }

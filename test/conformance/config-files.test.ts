@@ -223,6 +223,7 @@ describe.skipIf(!targetKinds().includes("local"))("OPENCODE_DISABLE_PROJECT_CONF
     write(join(target().home!, ".config", "opencode", "opencode.jsonc"), `{ "share": "disabled", }`)
     const config = (await get(target(), "/config", project)).json
     expect(config).toEqual({ share: "disabled", username: "inline" })
-    expect((await get(target(), "/command", project)).json).toEqual([])
+    // only upstream's built-ins: the project's command file is skipped
+    expect(((await get(target(), "/command", project)).json as { name: string }[]).map((command) => command.name)).toEqual(["init", "review"])
   })
 })

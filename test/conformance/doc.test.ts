@@ -22,6 +22,12 @@ const OPERATIONS = [
   "session.message",
   "session.prompt",
   "session.prompt_async",
+  "session.command",
+  "session.shell",
+  "session.init",
+  "session.deleteMessage",
+  "part.update",
+  "part.delete",
   "event.subscribe",
 ]
 
@@ -47,6 +53,8 @@ describe.each(targetKinds())("OpenAPI document [%s]", (kind) => {
     expect(operations.get("session.prompt")).toMatch(/^POST \/session\/\{[a-zA-Z]+\}\/message$/)
     expect(operations.get("event.subscribe")).toBe("GET /event")
     expect(operations.get("global.health")).toBe("GET /global/health")
+    expect(operations.get("session.deleteMessage")).toMatch(/^DELETE \/session\/\{[a-zA-Z]+\}\/message\/\{[a-zA-Z]+\}$/)
+    expect(operations.get("part.update")).toMatch(/^PATCH \/session\/\{[a-zA-Z]+\}\/message\/\{[a-zA-Z]+\}\/part\/\{[a-zA-Z]+\}$/)
 
     // schemas for the main shapes are in the document
     const schemas = Object.keys(doc.components?.schemas ?? {})

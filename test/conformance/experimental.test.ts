@@ -28,10 +28,16 @@ describe.each(targetKinds())("what the terminal client asks at start [%s]", (kin
     const location = (await api(target(), "GET", `/api/location?location[directory]=${encodeURIComponent(directory)}`)).json
     expect(location).toEqual({ directory, project: { id: expect.any(String), directory: expect.any(String) } })
     // Empty here: this target's config has no commands (app-info.test.ts lists configured ones) and no providers.
-    for (const list of ["command", "skill", "reference", "provider", "model", "integration"]) {
+    for (const list of ["command", "reference", "provider", "model", "integration"]) {
       const response = await api(target(), "GET", `/api/${list}?location[directory]=${encodeURIComponent(directory)}`)
       expect(response.json, list).toEqual({ location, data: [] })
     }
+    // Skills live on the machine: the built-in one where there is a machine, none on the edge without one (skills.test.ts lists found ones).
+    const skills = (await api(target(), "GET", `/api/skill?location[directory]=${encodeURIComponent(directory)}`)).json
+    expect(skills.location).toEqual(location)
+    expect(skills.data.map((skill: { name: string }) => skill.name)).toEqual(kind === "local" ? ["customize-opencode"] : [])
+    const v1 = (await api(target(), "GET", "/skill", { directory })).json as { name: string }[]
+    expect(v1.map((skill) => skill.name)).toEqual(kind === "local" ? ["customize-opencode"] : [])
     // the agents, in the v2 shape (AgentV2Info); config agents are checked in app-info.test.ts
     const agents = (await api(target(), "GET", `/api/agent?location[directory]=${encodeURIComponent(directory)}`)).json
     expect(agents.location).toEqual(location)

@@ -38,6 +38,11 @@ describe.each(targetKinds())("persistence across a restart [%s]", (kind) => {
     await client.session.prompt({ path: { id: parent.id }, body: { parts: [text("and a reply please")] } })
     await client.session.prompt({ path: { id: child.id }, body: { parts: [text("child talk")], noReply: true } })
     await client.session.prompt({ path: { id: doomed.id }, body: { parts: [text("soon gone")], noReply: true } })
+    // history edits: a message deleted, a part deleted
+    const dropped = (await client.session.prompt({ path: { id: child.id }, body: { parts: [text("to drop")], noReply: true } })).data!
+    expect((await api(target(), "DELETE", `/session/${child.id}/message/${dropped.info.id}`)).json).toBe(true)
+    const trimmed = (await client.session.prompt({ path: { id: child.id }, body: { parts: [text("kept part"), text("dropped part")], noReply: true } })).data!
+    expect((await api(target(), "DELETE", `/session/${child.id}/message/${trimmed.info.id}/part/${trimmed.parts[1]!.id}`)).json).toBe(true)
     await client.session.update({ path: { id: parent.id }, body: { title: "kept and renamed" } })
     await client.session.delete({ path: { id: doomed.id } })
     const project = (await client.project.current()).data!
@@ -47,6 +52,8 @@ describe.each(targetKinds())("persistence across a restart [%s]", (kind) => {
     const before = await readAll(target(), directory)
     expect(before.sessions.map((s: { id: string }) => s.id).sort()).toEqual([parent.id, child.id].sort())
     expect((before.messages[parent.id] as unknown[]).length).toBe(3)
+    const childMessages = before.messages[child.id] as { info: { id: string }; parts: { text?: string }[] }[]
+    expect(childMessages.map((m) => m.parts.map((part) => part.text))).toEqual([["child talk"], ["kept part"]])
 
     await target().restart()
 

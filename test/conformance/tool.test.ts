@@ -55,7 +55,7 @@ describe.each(targetKinds())("tools [%s]", (kind) => {
     expect(tools.status, tools.text).toBe(200)
     expect(tools.json).toEqual(JSON.parse(JSON.stringify(TOOLS)))
     const ids = await api(target(), "GET", "/experimental/tool/ids")
-    expect(ids.json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread", "task", "webfetch"])
+    expect(ids.json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread", "task", "webfetch", "skill"])
     const experimental = await api(target(), "GET", "/experimental/tool?provider=p&model=m", { directory })
     expect(experimental.json).toEqual(tools.json)
   })

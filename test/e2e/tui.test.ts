@@ -279,4 +279,38 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
     },
     SCREEN_WAIT_MS * 5,
   )
+  test(
+    "a custom command typed in the client runs its template; on the local server a `!` shell command shows its output",
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), "oc-tui-command-"))
+      const configured = await api(target(), "PATCH", "/config", { body: { command: { greet: { template: "Greet $1 warmly, then $2", description: "Greets" } } } })
+      expect(configured.status, configured.text).toBe(200)
+      model.script({ text: "Hello, Ada!" })
+
+      tui = Tui.start(target().url, directory, screens("command"))
+      await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
+      // "/gre" lists the command; Enter completes it, then the arguments and Enter run it.
+      await tui.type("/gre")
+      await tui.waitFor("/greet", "command-listed")
+      await tui.keys("Enter")
+      await tui.type("Ada the cake")
+      await tui.keys("Enter")
+      await tui.waitUntil("the filled template and the reply", (screen) => screen.includes("Greet Ada warmly, then the cake") && screen.includes("Hello, Ada!"), "command-ran")
+
+      const [session] = (await api(target(), "GET", "/session", { directory })).json as any[]
+      const messages = (await api(target(), "GET", `/session/${session.id}/message`, { directory })).json as any[]
+      expect(messages.map((message) => message.info.role)).toEqual(["user", "assistant"])
+      expect(messages[0].parts.map((part: any) => part.text)).toEqual(["Greet Ada warmly, then the cake"])
+
+      if (kind !== "local") return
+      // "!" switches the prompt to shell mode: the command runs on the machine and the client draws it as a bash call.
+      await tui.type("!")
+      await tui.type("echo tui-shell-$((6*7))")
+      await tui.keys("Enter")
+      await tui.waitUntil("the shell command with its output", (screen) => screen.includes("$ echo tui-shell-$((6*7))") && /^[\s┃]*tui-shell-42(\s|$)/m.test(screen), "shell-ran")
+      const shell = ((await api(target(), "GET", `/session/${session.id}/message`, { directory })).json as any[]).at(-1)
+      expect(shell.parts[0]).toMatchObject({ tool: "bash", state: { status: "completed", output: "tui-shell-42\n" } })
+    },
+    SCREEN_WAIT_MS * 4,
+  )
 })

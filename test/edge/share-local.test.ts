@@ -56,6 +56,12 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
       expect(renamed.status).toBe(200)
       await until(async () => ((await readShare(url)).json[0].data.title === "renamed" ? true : undefined), { what: "the new title at the edge" })
 
+      // A deleted message leaves the link too: the next sync is a full one, and open pages reload.
+      expect((await api(local, "DELETE", `/session/${session.id}/message/${later.json.info.id}`)).status).toBe(200)
+      await stream.waitFor((frame) => frame.json?.type === "share.reload", { what: "share.reload" })
+      const after = await readShare(url)
+      expect(after.json.filter((item: any) => item.type === "part").map((item: any) => item.data.text)).toEqual(["first words"])
+
       // Unsharing removes the link at the edge before it answers; the open page is told.
       const unshared = await api(local, "DELETE", `/session/${session.id}/share`)
       expect(unshared.status, unshared.text).toBe(200)

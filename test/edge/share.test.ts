@@ -227,6 +227,21 @@ describe.skipIf(!targetKinds().includes("worker"))("share pages on the edge", ()
     }
   })
 
+  test("a deleted message leaves an open page and the JSON", async () => {
+    const { directory, session, path } = await sharedSession("pruned")
+    const kept = await api(target(), "POST", `/session/${session.id}/message`, { directory, body: { parts: [text("kept")], noReply: true } })
+    const dropped = await api(target(), "POST", `/session/${session.id}/message`, { directory, body: { parts: [text("dropped")], noReply: true } })
+    const stream = await connect(`${target().url}${path}/event`)
+    try {
+      expect((await api(target(), "DELETE", `/session/${session.id}/message/${dropped.json.info.id}`, { directory })).status).toBe(200)
+      await stream.waitFor((frame) => frame.json?.type === "share.message.removed" && frame.json.id === dropped.json.info.id, { what: "the removal" })
+    } finally {
+      stream.close()
+    }
+    const data = (await api(target(), "GET", `${path}/data`, { noAuth: true })).json as { type: string; data: any }[]
+    expect(data.filter((item) => item.type === "message").map((item) => item.data.id)).toEqual([kept.json.info.id])
+  })
+
   test("unsharing tells an open page's stream and ends it; the page and the stream are 404 from then on", async () => {
     const { session, path } = await sharedSession("going away")
     const stream = await connect(`${target().url}${path}/event`)

@@ -47,7 +47,7 @@ describe("local agent: built-in tools", () => {
   test("GET /tool lists every built-in tool with a JSON Schema of its arguments", async () => {
     const response = await api(target(), "GET", "/tool")
     expect(response.status).toBe(200)
-    expect(response.json.map((tool: any) => tool.id)).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread", "task", "webfetch"])
+    expect(response.json.map((tool: any) => tool.id)).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread", "task", "webfetch", "skill"])
     const read = response.json.find((tool: any) => tool.id === "read")
     expect(read.parameters).toMatchObject({ type: "object", required: ["filePath"], properties: { filePath: { type: "string" }, offset: { type: "integer" } } })
     expect(typeof read.description).toBe("string")
@@ -344,7 +344,7 @@ describe("local agent: built-in tools", () => {
   })
 
   test("experimental tool routes", async () => {
-    expect((await api(target(), "GET", "/experimental/tool/ids")).json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread", "task", "webfetch"])
+    expect((await api(target(), "GET", "/experimental/tool/ids")).json).toEqual(["read", "list", "glob", "grep", "write", "edit", "bash", "question", "todowrite", "todoread", "task", "webfetch", "skill"])
     const tools = await api(target(), "GET", "/experimental/tool?provider=anthropic&model=claude", { directory: project })
     expect(tools.json).toEqual((await api(target(), "GET", "/tool")).json)
   })

@@ -28,8 +28,8 @@ export class SessionObject extends StreamObject {
 
   /** Calls to the session's share object, one at a time and in order: its view is built from them. */
   private shareQueue: Promise<void> = Promise.resolve()
-  /** Frames waiting for the share object; all that gather while a call is in flight go in the next one. */
-  private shareOutbox: string[] = []
+  /** The frames of the call waiting in the queue: all that gather before it runs go with it. */
+  private shareOutbox: { frames: string[] } | undefined
 
   /**
    * Shares the session through the ShareObject `objectName`: it starts from the session as it stands (read in
@@ -42,6 +42,8 @@ export class SessionObject extends StreamObject {
     const items = shareData(session, this.messages({}))
     const previous = this.shareObject()
     this.sql.exec("INSERT OR REPLACE INTO share_link (id, object_name) VALUES (1, ?)", objectName)
+    // Frames so far are in the copy; a waiting call takes them to the earlier link, later ones go after `open`.
+    this.shareOutbox = undefined
     const next = this.env.SHARES.getByName(objectName)
     await this.toShare(async () => {
       await previous?.close()
@@ -53,6 +55,7 @@ export class SessionObject extends StreamObject {
   async stopSharing(): Promise<void> {
     const share = this.shareObject()
     this.sql.exec("DELETE FROM share_link")
+    this.shareOutbox = undefined
     if (share) await this.toShare(() => share.close())
   }
 
@@ -60,12 +63,15 @@ export class SessionObject extends StreamObject {
     super.append(data)
     const share = this.shareObject()
     if (!share) return
-    this.shareOutbox.push(data)
-    if (this.shareOutbox.length > 1) return
+    if (this.shareOutbox) {
+      this.shareOutbox.frames.push(data)
+      return
+    }
+    const batch = { frames: [data] }
+    this.shareOutbox = batch
     void this.toShare(() => {
-      const frames = this.shareOutbox
-      this.shareOutbox = []
-      return share.receiveEvents(frames)
+      if (this.shareOutbox === batch) this.shareOutbox = undefined
+      return share.receiveEvents(batch.frames)
     })
   }
 
@@ -137,6 +143,18 @@ export class SessionObject extends StreamObject {
       }
       return isNew
     })
+  }
+
+  /** Deletes a message and its parts; true when it was there. */
+  removeMessage(messageID: string): boolean {
+    return this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM part WHERE message_id = ?", messageID)
+      return this.sql.exec("DELETE FROM message WHERE id = ?", messageID).rowsWritten > 0
+    })
+  }
+
+  removePart(messageID: string, partID: string): void {
+    this.sql.exec("DELETE FROM part WHERE id = ? AND message_id = ?", partID, messageID)
   }
 
   messages(query: { limit?: number; before?: string }): MessageWithParts[] {

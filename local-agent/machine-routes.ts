@@ -36,6 +36,10 @@ export function machineRoutes(machine: Machine) {
     .post(`${MCP_MACHINE_PATH}/resources`, validate("json", McpMachineInput.servers), async (c) =>
       c.json(await machine.mcp.resources(c.var.directory, c.req.valid("json").servers)),
     )
+    .post(`${MCP_MACHINE_PATH}/prompt`, validate("json", McpMachineInput.prompt), async (c) => {
+      const { name, config, prompt, args } = c.req.valid("json")
+      return c.json(await machine.mcp.prompt(c.var.directory, name, config, prompt, args))
+    })
     .post(`${MCP_MACHINE_PATH}/call`, validate("json", McpMachineInput.call), async (c) => {
       const { name, config, tool, args } = c.req.valid("json")
       return c.json(await machine.mcp.call(c.var.directory, name, config, tool, args))

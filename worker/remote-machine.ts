@@ -1,3 +1,4 @@
+import { z } from "zod"
 import { MachineUnavailableError, NamedError, NotFoundError } from "../shared/error.ts"
 import type { Machine, PtyAttachment, PtyClient } from "../shared/machine.ts"
 import { Tunnel } from "../shared/tunnel.ts"
@@ -145,6 +146,8 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
       prompts: async (directory, servers) => McpPrompt.array().parse(await call("POST", `${MCP_MACHINE_PATH}/prompts`, { directory }, { servers }, listWaitMs(servers))),
       resources: async (directory, servers) =>
         McpResourceInfo.array().parse(await call("POST", `${MCP_MACHINE_PATH}/resources`, { directory }, { servers }, listWaitMs(servers))),
+      prompt: async (directory, name, config, prompt, args) =>
+        z.string().parse(await call("POST", `${MCP_MACHINE_PATH}/prompt`, { directory }, { name, config, prompt, args }, mcpWaitMs(config.timeout))),
       call: async (directory, name, config, tool, args) =>
         McpCallResult.parse(await call("POST", `${MCP_MACHINE_PATH}/call`, { directory }, { name, config, tool, args }, mcpWaitMs(config.timeout))),
       connect: async (directory, name, config) =>

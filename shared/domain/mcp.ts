@@ -106,6 +106,18 @@ export namespace Mcp {
     return (await Promise.all(groups.map(([service, group]) => service.resources(directory, group)))).flat()
   }
 
+  /**
+   * A server's prompt as a command template, as upstream makes one: each argument filled with its placeholder
+   * (`$1`, `$2`… in the prompt's order), the messages' text one per line.
+   */
+  export async function promptTemplate(ports: Ports, directory: string, prompt: McpPrompt): Promise<string> {
+    const config = await server(ports, directory, prompt.server)
+    const service = serviceFor(ports, config)
+    if (!service) throw machineUnavailable()
+    const args = Object.fromEntries((prompt.arguments ?? []).map((argument, index) => [argument.name, `$${index + 1}`]))
+    return service.prompt(directory, prompt.server, config, prompt.name, args)
+  }
+
   export function call(ports: Ports, directory: string, name: string, config: McpConfig, tool: string, args: Record<string, unknown>): Promise<McpCallResult> {
     const service = serviceFor(ports, config)
     if (!service) throw machineUnavailable()

@@ -94,6 +94,13 @@ export class McpPool implements McpService {
     })
   }
 
+  prompt(directory: string, name: string, config: McpConfig, prompt: string, args: Record<string, string>): Promise<string> {
+    return this.use(directory, name, config, async (client) => {
+      const { messages } = await client.getPrompt({ name: prompt, arguments: args })
+      return messages.map((message) => (message.content.type === "text" ? message.content.text : "")).join("\n")
+    })
+  }
+
   call(directory: string, name: string, config: McpConfig, tool: string, args: Record<string, unknown>): Promise<McpCallResult> {
     return this.use(directory, name, config, async (client) => {
       const options = config.timeout !== undefined ? { timeout: config.timeout, resetTimeoutOnProgress: true } : { resetTimeoutOnProgress: true }

@@ -43,7 +43,13 @@ export const McpMachineInput = {
   servers: z.object({ servers: McpServers }),
   server: z.object({ name: z.string().min(1), config: McpConfig }),
   disconnect: z.object({ name: z.string().min(1) }),
+  prompt: z.object({ name: z.string().min(1), config: McpConfig, prompt: z.string().min(1), args: z.record(z.string(), z.string()) }),
   call: z.object({ name: z.string().min(1), config: McpConfig, tool: z.string().min(1), args: z.record(z.string(), z.unknown()) }),
 }
 
 export const MCP_MACHINE_PATH = "/machine/mcp"
+
+/** A server's or tool's name as upstream puts it in tool and command names: anything but letters, digits, `_` and `-` becomes `_`. */
+export function cleanMcpName(text: string): string {
+  return text.replace(/[^a-zA-Z0-9_-]/g, "_")
+}

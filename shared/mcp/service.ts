@@ -13,6 +13,8 @@ export interface McpService {
   tools(directory: string, servers: McpServers): Promise<McpTool[]>
   prompts(directory: string, servers: McpServers): Promise<McpPrompt[]>
   resources(directory: string, servers: McpServers): Promise<McpResourceInfo[]>
+  /** A prompt's messages' text, one after another, with `args` filled in. */
+  prompt(directory: string, name: string, config: McpConfig, prompt: string, args: Record<string, string>): Promise<string>
   /** Calls one tool; a server that is not connected is tried again first. */
   call(directory: string, name: string, config: McpConfig, tool: string, args: Record<string, unknown>): Promise<McpCallResult>
   /** (Re)connects the server now, whatever happened before; answers its new status. */

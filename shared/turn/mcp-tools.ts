@@ -5,6 +5,7 @@ import type { Config } from "../schema/config.ts"
 import type { Session } from "../schema/session.ts"
 import type { ToolResult } from "../tools.ts"
 import { Mcp } from "../domain/mcp.ts"
+import { cleanMcpName } from "../mcp/schema.ts"
 import { ToolPermission } from "../domain/tool-permission.ts"
 import { switchedOn } from "./tools.ts"
 
@@ -19,8 +20,7 @@ export interface McpToolEntry {
 
 /** Upstream's name for a server's tool: `<server>_<tool>`, each with anything but letters, digits, `_` and `-` made `_`. */
 export function mcpToolName(server: string, tool: string): string {
-  const clean = (text: string) => text.replace(/[^a-zA-Z0-9_-]/g, "_")
-  return `${clean(server)}_${clean(tool)}`
+  return `${cleanMcpName(server)}_${cleanMcpName(tool)}`
 }
 
 export namespace McpTools {

@@ -136,6 +136,17 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     }
   })
 
+  test("a server's prompts are commands `<server>:<prompt>`; running one sends the prompt the server fills", async () => {
+    const commands = (await api(target, "GET", "/command", { directory })).json as any[]
+    expect(commands.find((command) => command.name === "my_remote:greet")).toEqual({ name: "my_remote:greet", description: "A greeting", source: "mcp", template: "", hints: ["$1"] })
+    model.script("hello Ada")
+    const session = (await api(target, "POST", "/session", { directory, body: {} })).json
+    const ran = await api(target, "POST", `/session/${session.id}/command`, { directory, body: { command: "my_remote:greet", arguments: "Ada" } })
+    expect(ran.status, ran.text).toBe(200)
+    const step = model.requests.filter((request) => request.kind === "step").at(-1)!
+    expect(JSON.stringify(step.body.messages.at(-1))).toContain("Say hello to Ada")
+  })
+
   test("/experimental/resource lists the connected servers' resources by <server>:<uri>", async () => {
     const resources = (await api(target, "GET", "/experimental/resource", { directory })).json
     expect(resources["my.remote:test://notes"]).toEqual({ name: "notes", uri: "test://notes", description: "Some notes", mimeType: "text/plain", client: "my.remote" })

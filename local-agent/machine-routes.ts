@@ -6,6 +6,7 @@ import { SKILL_FILES_PATH } from "../shared/schema/skill.ts"
 import { RELAY_PATH, RelayRequestSchema } from "../shared/relay.ts"
 import { validate } from "../shared/openapi.ts"
 import { snapshotRoutes } from "./snapshot-routes.ts"
+import { MCP_MACHINE_PATH, McpMachineInput } from "../shared/mcp/schema.ts"
 
 /**
  * Routes only the local agent serves: what the edge's remote machine asks this machine for through the tunnel
@@ -25,4 +26,32 @@ export function machineRoutes(machine: Machine) {
       return new Response(answer.body, { status: answer.status, headers })
     })
     .route("/", snapshotRoutes(machine))
+    .post(`${MCP_MACHINE_PATH}/status`, validate("json", McpMachineInput.servers), async (c) =>
+      c.json(await machine.mcp.status(c.var.directory, c.req.valid("json").servers)),
+    )
+    .post(`${MCP_MACHINE_PATH}/tools`, validate("json", McpMachineInput.servers), async (c) =>
+      c.json(await machine.mcp.tools(c.var.directory, c.req.valid("json").servers)),
+    )
+    .post(`${MCP_MACHINE_PATH}/prompts`, validate("json", McpMachineInput.servers), async (c) =>
+      c.json(await machine.mcp.prompts(c.var.directory, c.req.valid("json").servers)),
+    )
+    .post(`${MCP_MACHINE_PATH}/resources`, validate("json", McpMachineInput.servers), async (c) =>
+      c.json(await machine.mcp.resources(c.var.directory, c.req.valid("json").servers)),
+    )
+    .post(`${MCP_MACHINE_PATH}/prompt`, validate("json", McpMachineInput.prompt), async (c) => {
+      const { name, config, prompt, args } = c.req.valid("json")
+      return c.json(await machine.mcp.prompt(c.var.directory, name, config, prompt, args))
+    })
+    .post(`${MCP_MACHINE_PATH}/call`, validate("json", McpMachineInput.call), async (c) => {
+      const { name, config, tool, args } = c.req.valid("json")
+      return c.json(await machine.mcp.call(c.var.directory, name, config, tool, args))
+    })
+    .post(`${MCP_MACHINE_PATH}/connect`, validate("json", McpMachineInput.server), async (c) => {
+      const { name, config } = c.req.valid("json")
+      return c.json(await machine.mcp.connect(c.var.directory, name, config))
+    })
+    .post(`${MCP_MACHINE_PATH}/disconnect`, validate("json", McpMachineInput.disconnect), async (c) => {
+      await machine.mcp.disconnect(c.var.directory, c.req.valid("json").name)
+      return c.json(true)
+    })
 }

@@ -87,6 +87,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     appCache: memoryAssetCache(),
     env: (name) => process.env[name],
     fetch: globalThis.fetch,
+    mcp: local.machine.mcp,
     background(task) {
       inFlight.add(task)
       task.finally(() => inFlight.delete(task)).catch(() => {})

@@ -24,6 +24,7 @@ import type { SnapshotPatch } from "./schema/snapshot.ts"
 import type { ToolResult } from "./tools.ts"
 import type { ProjectIdentity } from "./ports.ts"
 import type { ConfigSource, InstructionFile } from "./config/source.ts"
+import type { McpService } from "./mcp/service.ts"
 import type { SkillFile } from "./schema/skill.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
@@ -45,6 +46,8 @@ export interface Machine {
   tools: ToolService
   config: ConfigFileService
   relay: NetworkRelay
+  /** The MCP servers that run on the machine (`type: "local"`): their processes live and end with the agent. */
+  mcp: McpService
   skills: SkillFileService
   snapshot: SnapshotService
 }

@@ -8,6 +8,7 @@ import type { Machine } from "./machine.ts"
 import type { UpgradeWebSocket } from "hono/ws"
 import type { TuiRequest } from "./schema/tui.ts"
 import type { AppAssetCache } from "./webapp/cache.ts"
+import type { McpService } from "./mcp/service.ts"
 
 /**
  * The ports: everything runtime-specific that the routes need. `worker/` implements them with
@@ -188,6 +189,8 @@ export interface Ports {
   env(name: string): string | undefined
   /** How the server reaches the network over HTTP: model providers and the webfetch tool (on the edge, a provider on the user's own network goes through the machine). */
   fetch: typeof fetch
+  /** The remote MCP servers (`type: "remote"`), called from this server (local ones run on the machine). */
+  mcp: McpService
   /** Keeps work alive after the response is sent (Workers' waitUntil; a no-op holder on Node). */
   background(task: Promise<unknown>): void
 }

@@ -14,6 +14,8 @@ import { Objects, type HostSession } from "./objects.ts"
 import { machineObjectName } from "./names.ts"
 import { rememberedProjectResolver } from "./project.ts"
 import { createRemoteMachine } from "./remote-machine.ts"
+import { McpPool } from "../shared/mcp/pool.ts"
+import { remoteConnector } from "../shared/mcp/remote.ts"
 import { webCryptoSealer } from "./sealer.ts"
 import { durableProjectStore, durableRecordStore, durableSessionStore, durableTuiControl } from "./store.ts"
 
@@ -32,6 +34,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
   const password = env.OPENCODE_SERVER_PASSWORD
   const records = durableRecordStore(objects)
   const machine = createRemoteMachine(tenant, () => env.MACHINES.getByName(machineObjectName(tenant)))
+  const fetch = relayingFetch(machine)
   return {
     config: {
       version: VERSION,
@@ -68,7 +71,9 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
       const value = (env as unknown as Record<string, unknown>)[name]
       return typeof value === "string" ? value : undefined
     },
-    fetch: relayingFetch(machine),
+    fetch,
+    // A request's connections cannot outlive it on Workers: each MCP call connects and closes again.
+    mcp: new McpPool(() => remoteConnector(fetch), log, false),
     background: waitUntil,
   }
 }

@@ -1,9 +1,13 @@
+import { z } from "zod"
 import { MachineUnavailableError, NamedError, NotFoundError } from "../shared/error.ts"
 import type { Machine, PtyAttachment, PtyClient } from "../shared/machine.ts"
 import { Tunnel } from "../shared/tunnel.ts"
 import { BASH_DEFAULT_TIMEOUT_MS, BASH_MAX_TIMEOUT_MS } from "../shared/tools.ts"
 import { CONFIG_SOURCES_PATH, ConfigSource, INSTRUCTIONS_PATH, InstructionFile } from "../shared/config/source.ts"
 import { RELAY_PATH } from "../shared/relay.ts"
+import { MCP_MACHINE_PATH, McpCallResult, McpPrompt, McpResourceInfo, McpStatuses, McpTool, type McpServers } from "../shared/mcp/schema.ts"
+import { MCP_DEFAULT_TIMEOUT_MS } from "../shared/mcp/pool.ts"
+import { McpStatus } from "../shared/schema/app-info.ts"
 import { SKILL_FILES_PATH, SkillFile } from "../shared/schema/skill.ts"
 import { SNAPSHOT_PATHS, SnapshotDiffAnswer, SnapshotDiffTextAnswer, SnapshotPatch, SnapshotTrackAnswer } from "../shared/schema/snapshot.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
@@ -136,6 +140,23 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
         return InstructionFile.array().parse(await call("GET", `${INSTRUCTIONS_PATH}?${query}`, {}))
       },
     },
+    // The machine runs its local MCP servers; the edge checks the shape of what it answers.
+    mcp: {
+      status: async (directory, servers) => McpStatuses.parse(await call("POST", `${MCP_MACHINE_PATH}/status`, { directory }, { servers }, listWaitMs(servers))),
+      tools: async (directory, servers) => McpTool.array().parse(await call("POST", `${MCP_MACHINE_PATH}/tools`, { directory }, { servers }, listWaitMs(servers))),
+      prompts: async (directory, servers) => McpPrompt.array().parse(await call("POST", `${MCP_MACHINE_PATH}/prompts`, { directory }, { servers }, listWaitMs(servers))),
+      resources: async (directory, servers) =>
+        McpResourceInfo.array().parse(await call("POST", `${MCP_MACHINE_PATH}/resources`, { directory }, { servers }, listWaitMs(servers))),
+      prompt: async (directory, name, config, prompt, args) =>
+        z.string().parse(await call("POST", `${MCP_MACHINE_PATH}/prompt`, { directory }, { name, config, prompt, args }, mcpWaitMs(config.timeout))),
+      call: async (directory, name, config, tool, args) =>
+        McpCallResult.parse(await call("POST", `${MCP_MACHINE_PATH}/call`, { directory }, { name, config, tool, args }, mcpWaitMs(config.timeout))),
+      connect: async (directory, name, config) =>
+        McpStatus.parse(await call("POST", `${MCP_MACHINE_PATH}/connect`, { directory }, { name, config }, mcpWaitMs(config.timeout))),
+      disconnect: async (directory, name) => {
+        await call("POST", `${MCP_MACHINE_PATH}/disconnect`, { directory }, { name })
+      },
+    },
     skills: {
       async find(directory, paths) {
         const query = new URLSearchParams([["directory", directory], ...paths.map((path) => ["path", path] as [string, string])])
@@ -185,6 +206,16 @@ const SNAPSHOT_WAIT_MS = 5 * 60_000
 
 /** A model's streamed answer may take this long through the tunnel (a long reply from a slow local model). */
 const RELAY_WAIT_MS = 15 * 60_000
+
+/** Listing connects the servers not connected yet, each within its timeout. */
+function listWaitMs(servers: McpServers): number {
+  return Math.max(MCP_DEFAULT_TIMEOUT_MS, ...Object.values(servers).map((config) => config.timeout ?? 0)) + 5_000
+}
+
+/** An MCP call may take the server's timeout (the SDK's minute by default), plus time to answer. */
+function mcpWaitMs(timeout: number | undefined): number {
+  return (timeout ?? 60_000) + 5_000
+}
 
 /** A bash command may run for its own timeout: the tunnel waits that long, plus time to kill it and answer. */
 function bashWaitMs(args: unknown): number {

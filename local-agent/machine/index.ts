@@ -4,6 +4,7 @@ import { createFileService, type FileServiceOptions } from "./files.ts"
 import { createNetworkRelay } from "./relay.ts"
 import { createConfigFileService, type ConfigEnvironment } from "./config.ts"
 import { createLspService } from "./lsp.ts"
+import { createMcpService } from "./mcp.ts"
 import { createPtyService } from "./pty.ts"
 import { createSkillFileService } from "./skills.ts"
 import { createSnapshotService } from "./snapshot.ts"
@@ -29,7 +30,7 @@ export interface LocalMachineOptions {
 
 export interface LocalMachine {
   machine: Machine
-  /** Kills the PTYs and running tool commands, shuts the language servers down and stops every file watcher. */
+  /** Kills the PTYs, running tool commands and MCP server processes, shuts the language servers down and stops every file watcher. */
   close(): Promise<void>
 }
 
@@ -79,6 +80,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const pty = createPtyService(options.publish)
   const tools = createToolService()
   const lsp = createLspService({ publish: options.publish, log: options.log })
+  const mcp = createMcpService(options.publish, options.log)
   // A file open in a language server changed on disk (an editor, a tool, git): the server gets its new text.
   const refreshOpen = (type: WatchedEvent, properties: EventProperties<WatchedEvent>) => {
     if (type !== "file.watcher.updated" || closed) return
@@ -99,6 +101,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       tools: withDiagnostics(tools, lsp),
       config: createConfigFileService(options.configEnvironment),
       relay: createNetworkRelay(),
+      mcp,
       skills: createSkillFileService(options.configEnvironment),
       snapshot: createSnapshotService({ stateDirectory: options.stateDirectory }),
     },
@@ -106,6 +109,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       closed = true
       pty.closeAll()
       tools.closeAll()
+      await mcp.closeAll()
       await lsp.closeAll()
       const started = [...watchers.values()]
       watchers.clear()

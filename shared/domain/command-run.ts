@@ -38,7 +38,7 @@ export namespace CommandRun {
     const agent = Agents.pick(config, command.agent ?? input.agent)
     // checked before anything runs on the machine
     const model = await Prompt.chooseModel(ports, session, config, commandModel(command, agent, input), true)
-    const text = (await runShellSubstitutions(ports, directory, CommandTemplate.fill(command.template, input.arguments))).trim()
+    const text = (await runShellSubstitutions(ports, directory, CommandTemplate.fill(await Commands.template(ports, directory, command), input.arguments))).trim()
 
     const subtask = (agent.mode === "subagent" && command.subtask !== false) || command.subtask === true
     const accepted = subtask

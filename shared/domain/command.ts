@@ -3,6 +3,9 @@ import type { Command, CommandV2Info } from "../schema/app-info.ts"
 import { defined, parseModel, readConfigSection } from "./agent.ts"
 import { INIT_TEMPLATE, REVIEW_TEMPLATE, WORKTREE_PLACEHOLDER } from "./command-templates.ts"
 import { Projects } from "./project.ts"
+import { Mcp } from "./mcp.ts"
+import { NotFoundError } from "../error.ts"
+import { cleanMcpName, type McpPrompt } from "../mcp/schema.ts"
 
 /** `$1`, `$2`… then `$ARGUMENTS`, as upstream lists a template's argument hints. */
 export function commandHints(template: string): string[] {
@@ -16,7 +19,8 @@ const str = (value: unknown) => (typeof value === "string" ? value : undefined)
 export namespace Commands {
   /**
    * Upstream's built-ins (`init`, `review`), then the config's `command` section (its JSON entries and the
-   * markdown command files), which may replace a built-in; entries without a string template are skipped.
+   * markdown command files), which may replace a built-in; entries without a string template are skipped; then
+   * the connected MCP servers' prompts.
    */
   export async function list(ports: Ports, directory: string): Promise<Command[]> {
     const [section, project] = await Promise.all([readConfigSection(ports, directory, "command"), Projects.current(ports, directory)])
@@ -43,7 +47,25 @@ export namespace Commands {
         }),
       )
     }
+    for (const prompt of await Mcp.prompts(ports, directory)) {
+      const name = mcpCommandName(prompt)
+      // The template is the server's, fetched when the command runs (upstream's is a promise, listed as `{}`).
+      commands.set(name, defined({ name, description: prompt.description, source: "mcp" as const, template: "", hints: (prompt.arguments ?? []).map((_, index) => `$${index + 1}`) }))
+    }
     return [...commands.values()]
+  }
+
+  /** The command's template: an MCP server's prompt is asked for it, with `$1`, `$2`… for its arguments. */
+  export async function template(ports: Ports, directory: string, command: Command): Promise<string> {
+    if (command.source !== "mcp") return command.template
+    const prompt = (await Mcp.prompts(ports, directory)).find((candidate) => mcpCommandName(candidate) === command.name)
+    if (!prompt) throw new NotFoundError({ message: `Command not found: "${command.name}"` })
+    return Mcp.promptTemplate(ports, directory, prompt)
+  }
+
+  /** An MCP server's prompt as upstream names its command: `<server>:<prompt>`. */
+  function mcpCommandName(prompt: McpPrompt): string {
+    return `${cleanMcpName(prompt.server)}:${cleanMcpName(prompt.name)}`
   }
 
   /** A command in `/api/command`'s v2 shape: the model as a reference, no hints or source. */

@@ -1,23 +1,25 @@
-import { NotFoundError } from "../error.ts"
+import { z } from "zod"
+import { defineError, NotFoundError } from "../error.ts"
+import { machineUnavailable } from "../machine.ts"
 import type { Ports } from "../ports.ts"
 import { McpConfig, type McpStatus } from "../schema/app-info.ts"
+import type { McpCallResult, McpPrompt, McpResourceInfo, McpServers, McpTool } from "../mcp/schema.ts"
+import type { McpService } from "../mcp/service.ts"
 import { readConfigSection } from "./agent.ts"
+import { McpOAuth } from "../mcp/oauth.ts"
 
 const PREFIX = "mcp/"
 
+/** OAuth was asked of a server that does not use it (a local one, or `oauth: false`), as upstream's 400. */
+export const McpUnsupportedOAuthError = defineError("McpUnsupportedOAuthError", z.object({ message: z.string() }), 400)
+
 /**
  * MCP servers: those of the config's `mcp` section plus those registered with `POST /mcp` (records
- * `mcp/<name>`, which win). Nothing runs MCP servers yet, so the status says exactly that: `disabled`
- * when the server is switched off, otherwise `failed` with the reason. Never `connected`.
+ * `mcp/<name>`, which win). Local servers (`type: "local"`) run on the machine, remote ones are called from
+ * this server (on the edge, from the Worker). Connect and disconnect are stored as the server's `enabled`,
+ * so every instance of the server sees them.
  */
 export namespace Mcp {
-  export const NOT_SUPPORTED = "MCP servers are not supported by this server yet; the server is registered but not running"
-
-  function status(config: McpConfig): McpStatus {
-    if (config.enabled === false) return { status: "disabled" }
-    return { status: "failed", error: NOT_SUPPORTED }
-  }
-
   async function servers(ports: Ports, directory: string): Promise<Map<string, McpConfig>> {
     const out = new Map<string, McpConfig>()
     for (const [name, entry] of Object.entries(await readConfigSection(ports, directory, "mcp"))) {
@@ -28,13 +30,98 @@ export namespace Mcp {
       const parsed = McpConfig.safeParse(entry)
       if (parsed.success) out.set(key.slice(PREFIX.length), parsed.data)
     }
+    // A remote server authorized with OAuth is called with its access token.
+    for (const [name, config] of out) out.set(name, await McpOAuth.withToken(ports, name, config))
     return out
   }
 
+  /** The server's config as stored (without the access token), for the routes that change it. */
+  async function stored(ports: Ports, directory: string, name: string): Promise<McpConfig> {
+    const record = McpConfig.safeParse(await ports.records.get(PREFIX + name))
+    if (record.success) return record.data
+    const section = McpConfig.safeParse((await readConfigSection(ports, directory, "mcp"))[name])
+    if (section.success) return section.data
+    throw new NotFoundError({ message: `MCP server not found: ${name}` })
+  }
+
+  /** The server's config as it runs (with its access token); 404 when no server has that name. */
+  export async function server(ports: Ports, directory: string, name: string): Promise<McpConfig> {
+    const config = (await servers(ports, directory)).get(name)
+    if (!config) throw new NotFoundError({ message: `MCP server not found: ${name}` })
+    return config
+  }
+
+  /** Where a server runs: local ones on the machine (none without one), remote ones here. */
+  function serviceFor(ports: Ports, config: McpConfig): McpService | undefined {
+    return config.type === "local" ? ports.machine?.mcp : ports.mcp
+  }
+
+  /** Whether the service that runs the server can be reached (a local server needs the machine's tunnel, on the edge). */
+  async function reachable(ports: Ports, config: McpConfig): Promise<boolean> {
+    if (config.type === "remote") return true
+    return ports.machine !== undefined && (await ports.machine.connected().catch(() => false))
+  }
+
+  /** The servers switched on, split by the service that runs them; local ones without a machine go to `missing`. */
+  async function byService(ports: Ports, directory: string) {
+    const groups = new Map<McpService, McpServers>()
+    const missing: string[] = []
+    const disabled: string[] = []
+    for (const [name, config] of await servers(ports, directory)) {
+      if (config.enabled === false) disabled.push(name)
+      else if (!(await reachable(ports, config))) missing.push(name)
+      else {
+        const service = serviceFor(ports, config)!
+        groups.set(service, { ...groups.get(service), [name]: config })
+      }
+    }
+    return { groups: [...groups], missing, disabled }
+  }
+
   export async function statuses(ports: Ports, directory: string): Promise<Record<string, McpStatus>> {
+    const { groups, missing, disabled } = await byService(ports, directory)
     const out: Record<string, McpStatus> = {}
-    for (const [name, config] of [...(await servers(ports, directory))].sort(([a], [b]) => a.localeCompare(b))) out[name] = status(config)
-    return out
+    for (const name of disabled) out[name] = { status: "disabled" }
+    for (const name of missing) out[name] = { status: "failed", error: machineUnavailable().message }
+    for (const answer of await Promise.all(groups.map(([service, group]) => service.status(directory, group)))) Object.assign(out, answer)
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
+  }
+
+  /** The tools of every connected server, each with the config it is called with. */
+  export async function tools(ports: Ports, directory: string): Promise<Array<McpTool & { config: McpConfig }>> {
+    const { groups } = await byService(ports, directory)
+    const lists = await Promise.all(
+      groups.map(async ([service, group]) => (await service.tools(directory, group)).map((tool) => ({ ...tool, config: group[tool.server]! }))),
+    )
+    return lists.flat()
+  }
+
+  export async function prompts(ports: Ports, directory: string): Promise<McpPrompt[]> {
+    const { groups } = await byService(ports, directory)
+    return (await Promise.all(groups.map(([service, group]) => service.prompts(directory, group)))).flat()
+  }
+
+  export async function resources(ports: Ports, directory: string): Promise<McpResourceInfo[]> {
+    const { groups } = await byService(ports, directory)
+    return (await Promise.all(groups.map(([service, group]) => service.resources(directory, group)))).flat()
+  }
+
+  /**
+   * A server's prompt as a command template, as upstream makes one: each argument filled with its placeholder
+   * (`$1`, `$2`… in the prompt's order), the messages' text one per line.
+   */
+  export async function promptTemplate(ports: Ports, directory: string, prompt: McpPrompt): Promise<string> {
+    const config = await server(ports, directory, prompt.server)
+    const service = serviceFor(ports, config)
+    if (!service) throw machineUnavailable()
+    const args = Object.fromEntries((prompt.arguments ?? []).map((argument, index) => [argument.name, `$${index + 1}`]))
+    return service.prompt(directory, prompt.server, config, prompt.name, args)
+  }
+
+  export function call(ports: Ports, directory: string, name: string, config: McpConfig, tool: string, args: Record<string, unknown>): Promise<McpCallResult> {
+    const service = serviceFor(ports, config)
+    if (!service) throw machineUnavailable()
+    return service.call(directory, name, config, tool, args)
   }
 
   export async function add(ports: Ports, directory: string, name: string, config: McpConfig): Promise<Record<string, McpStatus>> {
@@ -43,10 +130,42 @@ export namespace Mcp {
     return statuses(ports, directory)
   }
 
-  /** Switches a server on or off (stored); 404 when no server has that name. */
-  export async function setEnabled(ports: Ports, directory: string, name: string, enabled: boolean): Promise<void> {
-    const config = (await servers(ports, directory)).get(name)
-    if (!config) throw new NotFoundError({ message: `MCP server not found: ${name}` })
-    await ports.records.put(PREFIX + name, { ...config, enabled })
+  /** Switches a server on (stored) and connects it again now; 404 when no server has that name. */
+  export async function connect(ports: Ports, directory: string, name: string): Promise<McpStatus> {
+    await ports.records.put(PREFIX + name, { ...(await stored(ports, directory, name)), enabled: true })
+    const config = await server(ports, directory, name)
+    if (!(await reachable(ports, config))) return { status: "failed", error: machineUnavailable().message }
+    return serviceFor(ports, config)!.connect(directory, name, config)
+  }
+
+  /** Switches a server off (stored; it then reports disabled) and closes it; 404 when no server has that name. */
+  export async function disconnect(ports: Ports, directory: string, name: string): Promise<void> {
+    const config = await server(ports, directory, name)
+    await ports.records.put(PREFIX + name, { ...(await stored(ports, directory, name)), enabled: false })
+    if (await reachable(ports, config)) await serviceFor(ports, config)!.disconnect(directory, name)
+  }
+}
+
+/** OAuth with a remote server (upstream's `/mcp/:name/auth*`). */
+export namespace McpAuth {
+  async function remote(ports: Ports, directory: string, name: string) {
+    const config = await Mcp.server(ports, directory, name)
+    if (config.type !== "remote" || config.oauth === false) throw new McpUnsupportedOAuthError({ message: `MCP server ${name} does not use OAuth` })
+    return config
+  }
+
+  export async function start(ports: Ports, directory: string, name: string) {
+    return McpOAuth.start(ports, name, await remote(ports, directory, name))
+  }
+
+  /** Trades the code for tokens, then connects the server with them. */
+  export async function callback(ports: Ports, directory: string, name: string, code: string): Promise<McpStatus> {
+    await McpOAuth.finish(ports, name, await remote(ports, directory, name), code)
+    return Mcp.connect(ports, directory, name)
+  }
+
+  export async function remove(ports: Ports, directory: string, name: string): Promise<void> {
+    await remote(ports, directory, name)
+    await McpOAuth.remove(ports, name)
   }
 }

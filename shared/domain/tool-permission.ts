@@ -153,18 +153,20 @@ export namespace ToolPermission {
       directory: string
       session: Session
       agent?: string
-      toolID: ToolID
-      args: ToolArgs<ToolID>
+      /** A built-in tool, or an MCP server's tool (`<server>_<tool>`: its own permission, judged on `*`). */
+      toolID: ToolID | string
+      args: ToolArgs<ToolID> | Record<string, unknown>
       signal?: AbortSignal
       /** The turn's tool call this is, so clients show the request with it. */
       messageID?: string
       callID?: string
     },
   ): Promise<void> {
-    const permission = PERMISSION[call.toolID]
+    const builtIn = isToolID(call.toolID) ? call.toolID : undefined
+    const permission = builtIn ? PERMISSION[builtIn] : call.toolID
     const agent = await Agents.resolve(ports, call.directory, call.agent)
     const rules = [...agent.permission, ...(call.session.permission ?? [])]
-    const judged = subjects(call.directory, call.toolID, call.args)
+    const judged = builtIn ? subjects(call.directory, builtIn, call.args as ToolArgs<ToolID>) : ["*"]
     const asking: string[] = []
     for (const subject of judged) {
       const action = evaluate(rules, permission, subject)
@@ -179,7 +181,7 @@ export namespace ToolPermission {
     const approved = (subject: string) => approvals.some((approval) => approval.permission === permission && matches(subject, approval.pattern))
     if (asking.every(approved)) return
     // As upstream, the request shows every subject of the call, the allowed ones too, and "always" covers them all.
-    const always = alwaysPatterns(call.toolID, judged)
+    const always = builtIn ? alwaysPatterns(builtIn, judged) : ["*"]
     const reply = await Permissions.ask(
       ports,
       {
@@ -188,7 +190,8 @@ export namespace ToolPermission {
         permission,
         patterns: judged,
         always,
-        metadata: { tool: call.toolID, ...shown(call.args as Record<string, unknown>) },
+        // An MCP tool's request carries no metadata, as upstream's.
+        metadata: builtIn ? { tool: builtIn, ...shown(call.args as Record<string, unknown>) } : {},
         ...(call.messageID && call.callID ? { tool: { messageID: call.messageID, callID: call.callID } } : {}),
       },
       { signal: call.signal },

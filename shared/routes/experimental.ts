@@ -4,15 +4,14 @@ import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { NotFoundError } from "../error.ts"
 import { Projects } from "../domain/project.ts"
+import { Mcp } from "../domain/mcp.ts"
+import { McpResourceInfo } from "../mcp/schema.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 
 const Capabilities = z.object({ backgroundSubagents: z.boolean() }).meta({ ref: "ExperimentalCapabilities" })
 const ConsoleState = z
   .object({ consoleManagedProviders: z.array(z.string()), activeOrgName: z.string().optional(), switchableOrgCount: z.number() })
   .meta({ ref: "ConsoleState" })
-const McpResource = z
-  .object({ name: z.string(), uri: z.string(), description: z.string().optional(), mimeType: z.string().optional(), client: z.string() })
-  .meta({ ref: "McpResource" })
 const Workspace = z
   .object({
     id: z.string(),
@@ -57,10 +56,13 @@ export function experimentalRoutes(ports: Ports) {
       "/experimental/resource",
       describeInstanceRoute({
         operationId: "experimental.resource.list",
-        summary: "Resources offered by connected MCP servers",
-        responses: { 200: json("Resources by name", z.record(z.string(), McpResource)) },
+        summary: "Resources offered by connected MCP servers, by `<server>:<uri>` as upstream keys them",
+        responses: { 200: json("Resources by server and URI", z.record(z.string(), McpResourceInfo)) },
       }),
-      (c) => c.json({}),
+      async (c) => {
+        const resources = await Mcp.resources(ports, c.var.directory)
+        return c.json(Object.fromEntries(resources.map((resource) => [`${resource.client}:${resource.uri}`, resource])))
+      },
     )
     .get(
       "/experimental/workspace",

@@ -3,18 +3,18 @@ import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { NotFoundError, PayloadTooLargeError } from "../error.ts"
-import { McpAddInput, McpStatusMap } from "../schema/app-info.ts"
-import { Mcp } from "../domain/mcp.ts"
+import { McpAddInput, McpStatus, McpStatusMap } from "../schema/app-info.ts"
+import { Mcp, McpAuth, McpUnsupportedOAuthError } from "../domain/mcp.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
 const NameParam = z.object({ name: z.string().min(1) })
 
 const TRUTH =
-  "Nothing runs MCP servers yet: a registered server reports `disabled` when switched off, otherwise " +
-  "`failed` with the reason; never `connected`."
+  "Local servers run on the machine (stdio), remote ones are called from this server (streamable HTTP, then SSE). " +
+  "A server reports `connected`, `failed` with the reason, `needs_auth` when it answered 401, or `disabled` when switched off."
 
-/** `/mcp`: the registry of MCP servers and their (truthful) status. */
+/** `/mcp`: the MCP servers, their status, and switching them on and off. */
 export function mcpRoutes(ports: Ports) {
   return new Hono<AppEnv>()
     .get(
@@ -45,25 +45,62 @@ export function mcpRoutes(ports: Ports) {
       "/:name/connect",
       describeInstanceRoute({
         operationId: "mcp.connect",
-        summary: "Switch an MCP server on (it still reports failed: nothing runs MCP servers yet)",
+        summary: "Switch an MCP server on and connect it again now",
         responses: { 200: json("Done", z.boolean()), ...errors(NotFoundError, ...CONFIG_FILE_ERRORS) },
       }),
       validate("param", NameParam),
       async (c) => {
-        await Mcp.setEnabled(ports, c.var.directory, c.req.valid("param").name, true)
+        await Mcp.connect(ports, c.var.directory, c.req.valid("param").name)
         return c.json(true)
+      },
+    )
+    .post(
+      "/:name/auth",
+      describeInstanceRoute({
+        operationId: "mcp.auth.start",
+        summary: "Start OAuth with a remote MCP server: registers the client and answers the URL to authorize at",
+        responses: {
+          200: json("OAuth flow started", z.object({ authorizationUrl: z.string(), oauthState: z.string() })),
+          ...errors(McpUnsupportedOAuthError, NotFoundError, ...CONFIG_FILE_ERRORS),
+        },
+      }),
+      validate("param", NameParam),
+      async (c) => c.json(await McpAuth.start(ports, c.var.directory, c.req.valid("param").name)),
+    )
+    .post(
+      "/:name/auth/callback",
+      describeInstanceRoute({
+        operationId: "mcp.auth.callback",
+        summary: "Finish OAuth with the code the authorization server gave; the server is then connected with its token",
+        responses: { 200: json("The server's status", McpStatus), ...errors(McpUnsupportedOAuthError, NotFoundError, ...CONFIG_FILE_ERRORS) },
+      }),
+      validate("param", NameParam),
+      validate("json", z.object({ code: z.string().min(1) })),
+      async (c) => c.json(await McpAuth.callback(ports, c.var.directory, c.req.valid("param").name, c.req.valid("json").code)),
+    )
+    .delete(
+      "/:name/auth",
+      describeInstanceRoute({
+        operationId: "mcp.auth.remove",
+        summary: "Forget a remote MCP server's OAuth client and tokens",
+        responses: { 200: json("OAuth credentials removed", z.object({ success: z.literal(true) })), ...errors(McpUnsupportedOAuthError, NotFoundError) },
+      }),
+      validate("param", NameParam),
+      async (c) => {
+        await McpAuth.remove(ports, c.var.directory, c.req.valid("param").name)
+        return c.json({ success: true as const })
       },
     )
     .post(
       "/:name/disconnect",
       describeInstanceRoute({
         operationId: "mcp.disconnect",
-        summary: "Switch an MCP server off (it then reports disabled)",
+        summary: "Switch an MCP server off and close it (it then reports disabled; a local server's process ends)",
         responses: { 200: json("Done", z.boolean()), ...errors(NotFoundError, ...CONFIG_FILE_ERRORS) },
       }),
       validate("param", NameParam),
       async (c) => {
-        await Mcp.setEnabled(ports, c.var.directory, c.req.valid("param").name, false)
+        await Mcp.disconnect(ports, c.var.directory, c.req.valid("param").name)
         return c.json(true)
       },
     )

@@ -55,6 +55,7 @@ export const EventDefinitions = {
   "vcs.branch.updated": z.object({ branch: z.string().optional() }),
   "lsp.updated": z.object({}),
   "lsp.client.diagnostics": z.object({ serverID: z.string(), path: z.string() }),
+  "mcp.tools.changed": z.object({ server: z.string() }),
   "question.asked": QuestionRequest,
   "question.replied": z.object({ sessionID: z.string(), requestID: z.string(), answers: z.array(QuestionAnswer) }),
   "question.rejected": z.object({ sessionID: z.string(), requestID: z.string(), disposed: Disposed }),

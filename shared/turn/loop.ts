@@ -19,6 +19,7 @@ import { runStep } from "./step.ts"
 import { systemPrompt } from "./system.ts"
 import { generateTitle, hasDefaultTitle } from "./title.ts"
 import { modelTools } from "./tools.ts"
+import { McpTools, type McpToolEntry } from "./mcp-tools.ts"
 import { StructuredOutput } from "./structured.ts"
 import { runSubtaskPart, subtaskOf } from "./subtask-part.ts"
 import { addTokens, NO_TOKENS } from "./usage.ts"
@@ -241,7 +242,8 @@ export namespace AgentLoop {
       if (text) ports.background(titling.then((small) => generateTitle(ports, session, small ?? language, text, signal)))
     }
 
-    const tools = model.capabilities.toolcall ? modelTools(config, agent, user.tools, session.parentID !== undefined) : {}
+    const mcp = model.capabilities.toolcall ? await McpTools.offered(ports, directory, config, agent, user.tools) : new Map<string, McpToolEntry>()
+    const tools = model.capabilities.toolcall ? { ...modelTools(config, agent, user.tools, session.parentID !== undefined), ...McpTools.toolSet(mcp) } : {}
     const maxSteps = agent.steps !== undefined && agent.steps > 0 ? agent.steps : DEFAULT_MAX_STEPS
     const calls: string[] = []
     const format = user.format?.type === "json_schema" ? user.format : undefined
@@ -260,7 +262,7 @@ export namespace AgentLoop {
         systemPrompt(ports, { directory, project, agent, model, instructions: config.instructions ?? [], extra: notes.filter(Boolean).join("\n\n") || undefined }),
         Snapshots.track(ports, directory, config),
       ])
-      const callModel = () => runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls, snapshot })
+      const callModel = () => runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, mcp, parts, signal, calls, snapshot })
       let outcome = await callModel()
       for (let attempt = 1; outcome.error && !outcome.produced && isRetryable(outcome.error) && attempt <= ports.config.modelRetries; attempt++) {
         if (!(await waitToRetry(ports, session, attempt, outcome.error, signal))) {

@@ -7,10 +7,11 @@ import type { MessageError, Part } from "../schema/message.ts"
 import type { Session } from "../schema/session.ts"
 import { Tools } from "../domain/tool.ts"
 import { ToolPermission } from "../domain/tool-permission.ts"
-import { isToolID } from "../tools.ts"
+import { isToolID, type ToolID } from "../tools.ts"
 import { aborted, messageError } from "./errors.ts"
 import type { StepParts } from "./parts.ts"
 import { costOf, tokensOf, type Tokens } from "./usage.ts"
+import { McpTools, type McpToolEntry } from "./mcp-tools.ts"
 
 type TextPart = Extract<Part, { type: "text" }>
 type ReasoningPart = Extract<Part, { type: "reasoning" }>
@@ -25,6 +26,8 @@ export interface StepInput {
   system: string[]
   messages: ModelMessage[]
   tools: ToolSet
+  /** The MCP servers' tools among `tools`, by name. */
+  mcp: Map<string, McpToolEntry>
   parts: StepParts
   signal: AbortSignal
   /** Signatures (tool and input) of the turn's calls so far, for the doom-loop check; the step appends its own. */
@@ -85,12 +88,16 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
     await parts.save(part)
     const context = { directory: input.session.directory, sessionID: input.session.id, agent: input.agent.name, messageID: part.messageID, callID: part.callID, signal }
     try {
-      if (!isToolID(part.tool)) throw new Error(`Unknown tool: ${part.tool}. The tools are: ${Object.keys(input.tools).join(", ")}`)
+      const mcp = input.mcp.get(part.tool)
+      if (!isToolID(part.tool) && !mcp) throw new Error(`Unknown tool: ${part.tool}. The tools are: ${Object.keys(input.tools).join(", ")}`)
       const signature = `${part.tool}\u0000${JSON.stringify(args)}`
       const repeats = input.calls.length >= 2 && input.calls.slice(-2).every((call) => call === signature)
       input.calls.push(signature)
       if (repeats) await ToolPermission.checkRepeat(ports, { ...context, session: input.session, agent: input.agent, toolID: part.tool, args })
-      const result = await untilAborted(Tools.execute(ports, context, part.tool, args), signal)
+      const running = mcp
+        ? McpTools.execute(ports, { ...context, session: input.session }, part.tool, mcp, args)
+        : Tools.execute(ports, context, part.tool as ToolID, args)
+      const result = await untilAborted(running, signal)
       part.state = { status: "completed", input: args, output: result.output, title: result.title, metadata: result.metadata, time: { start, end: now() } }
     } catch (error) {
       if (error instanceof PermissionRejectedError || error instanceof QuestionRejectedError) rejected = true

@@ -23,7 +23,8 @@ export function modelTools(config: Config, agent: Agent, prompt: Record<string, 
   return set
 }
 
-function switchedOn(maps: Record<string, boolean>[], id: string): boolean {
+/** Whether the `tools` maps (later maps win; keys may use `*`) leave the tool on. */
+export function switchedOn(maps: Record<string, boolean>[], id: string): boolean {
   let on = true
   for (const map of maps) {
     for (const [pattern, value] of Object.entries(map)) if (ToolPermission.matches(id, pattern)) on = value

@@ -121,14 +121,15 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
     expect(initial.response.status).toBe(200)
     expect(initial.data).toEqual({})
 
+    // A command that is not there fails (locally: it cannot start; on the edge without a machine: no machine).
     const added = await client.mcp.add({
-      body: { name: "files", config: { type: "local", command: ["npx", "some-mcp-server"], environment: { A: "1" } } },
+      body: { name: "files", config: { type: "local", command: ["/nonexistent/some-mcp-server"], environment: { A: "1" } } },
     })
     expect(added.response.status, JSON.stringify(added.error)).toBe(200)
-    expect(added.data).toEqual({ files: { status: "failed", error: expect.stringMatching(/not supported/) } })
+    expect(added.data).toEqual({ files: { status: "failed", error: expect.stringMatching(kind === "local" ? /ENOENT|does not exist/ : /No machine is connected/) } })
 
     const remote = await api(target(), "POST", "/mcp", {
-      body: { name: "docs", config: { type: "remote", url: "https://mcp.example.com/sse", enabled: false } },
+      body: { name: "docs", config: { type: "remote", url: "http://127.0.0.1:9/mcp", enabled: false } },
     })
     expect(remote.status, remote.text).toBe(200)
     expect(remote.json).toEqual({
@@ -136,18 +137,17 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
       files: { status: "failed", error: expect.any(String) },
     })
 
-    // connect switches it on, but nothing runs MCP servers: it never says connected
+    // connect switches it on and tries it now: nothing listens there, so it is failed with the reason
     const connect = await client.mcp.connect({ path: { name: "docs" } })
     expect(connect.response.status).toBe(200)
     expect(connect.data).toBe(true)
     let status = (await client.mcp.status()).data as Record<string, { status: string; error?: string }>
-    expect(status.docs).toEqual({ status: "failed", error: expect.stringMatching(/not supported/) })
+    expect(status.docs).toEqual({ status: "failed", error: expect.any(String) })
 
     const disconnect = await client.mcp.disconnect({ path: { name: "files" } })
     expect(disconnect.data).toBe(true)
     status = (await client.mcp.status()).data as Record<string, { status: string }>
     expect(status.files).toEqual({ status: "disabled" })
-    for (const entry of Object.values(status)) expect(entry.status).not.toBe("connected")
 
     expectNamedError(await api(target(), "POST", "/mcp/nope/connect"), 404, "NotFoundError")
     expectNamedError(await api(target(), "POST", "/mcp/nope/disconnect"), 404, "NotFoundError")

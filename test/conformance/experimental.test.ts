@@ -5,7 +5,7 @@ import { targetKinds, uniqueDirectory } from "../support/targets.ts"
 describe.each(targetKinds())("what the terminal client asks at start [%s]", (kind) => {
   const target = useTarget(kind)
 
-  test("experimental routes answer truthfully: no background subagents, console, resources or workspaces", async () => {
+  test("experimental routes answer truthfully: no background subagents, console, workspaces, and no resources without MCP servers", async () => {
     const directory = uniqueDirectory("experimental")
     const get = (path: string) => api(target(), "GET", path, { directory })
     expect((await get("/experimental/capabilities")).json).toEqual({ backgroundSubagents: false })

@@ -1,0 +1,98 @@
+import { auth, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js"
+import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
+import type { Ports } from "../ports.ts"
+import type { McpConfig } from "../schema/app-info.ts"
+
+type RemoteConfig = Extract<McpConfig, { type: "remote" }>
+
+/** What an OAuth flow with one server keeps, sealed: the registered client, the tokens, the flow under way. */
+interface Stored {
+  client?: OAuthClientInformationMixed
+  tokens?: OAuthTokens
+  verifier?: string
+  state?: string
+}
+
+const key = (name: string) => `mcp-auth/${name}`
+/** Where the authorization server sends the browser back, as upstream registers it (the code comes back through `/auth/callback`). */
+const DEFAULT_REDIRECT = "http://127.0.0.1:19876/mcp/oauth/callback"
+
+async function read(ports: Ports, name: string): Promise<Stored> {
+  const sealed = await ports.records.get<string>(key(name))
+  return sealed ? (JSON.parse(await ports.sealer.open(sealed)) as Stored) : {}
+}
+
+async function write(ports: Ports, name: string, stored: Stored): Promise<void> {
+  await ports.records.put(key(name), await ports.sealer.seal(JSON.stringify(stored)))
+}
+
+/** The SDK's view of a server's stored OAuth state; the authorization URL it would open is handed to `redirected`. */
+function provider(ports: Ports, name: string, config: RemoteConfig, redirected: (url: URL) => void): OAuthClientProvider {
+  const options = config.oauth || {}
+  const update = async (change: Partial<Stored>) => write(ports, name, { ...(await read(ports, name)), ...change })
+  const preset = options.clientId ? { client_id: options.clientId, ...(options.clientSecret ? { client_secret: options.clientSecret } : {}) } : undefined
+  return {
+    get redirectUrl() {
+      return options.redirectUri ?? DEFAULT_REDIRECT
+    },
+    get clientMetadata() {
+      return {
+        client_name: "OpenCode",
+        redirect_uris: [options.redirectUri ?? DEFAULT_REDIRECT],
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+        token_endpoint_auth_method: options.clientSecret ? "client_secret_post" : "none",
+        ...(options.scope ? { scope: options.scope } : {}),
+      }
+    },
+    async state() {
+      const state = crypto.randomUUID()
+      await update({ state })
+      return state
+    },
+    clientInformation: async () => preset ?? (await read(ports, name)).client,
+    saveClientInformation: (client) => update({ client }),
+    tokens: async () => (await read(ports, name)).tokens,
+    saveTokens: (tokens) => update({ tokens }),
+    redirectToAuthorization: (url) => redirected(url),
+    saveCodeVerifier: (verifier) => update({ verifier }),
+    async codeVerifier() {
+      const verifier = (await read(ports, name)).verifier
+      if (!verifier) throw new Error(`No OAuth flow was started for MCP server ${name}`)
+      return verifier
+    },
+  }
+}
+
+/**
+ * OAuth with remote MCP servers, as upstream's `/mcp/:name/auth*` routes: the server registers the client
+ * (dynamic registration, unless the config names `oauth.clientId`), answers the authorization URL, takes the
+ * code back, and keeps the tokens sealed; every later request to that server carries the access token.
+ */
+export namespace McpOAuth {
+  export async function start(ports: Ports, name: string, config: RemoteConfig): Promise<{ authorizationUrl: string; oauthState: string }> {
+    await write(ports, name, { client: (await read(ports, name)).client })
+    let authorizationUrl: URL | undefined
+    const result = await auth(provider(ports, name, config, (url) => (authorizationUrl = url)), { serverUrl: config.url, fetchFn: ports.fetch, ...(config.oauth && config.oauth.scope ? { scope: config.oauth.scope } : {}) })
+    if (result === "AUTHORIZED" || !authorizationUrl) throw new Error(`MCP server ${name} needs no authorization`)
+    return { authorizationUrl: authorizationUrl.toString(), oauthState: (await read(ports, name)).state ?? "" }
+  }
+
+  /** Trades the code for tokens. */
+  export async function finish(ports: Ports, name: string, config: RemoteConfig, code: string): Promise<void> {
+    await auth(provider(ports, name, config, () => {}), { serverUrl: config.url, authorizationCode: code, fetchFn: ports.fetch })
+  }
+
+  /** Forgets the server's client and tokens. */
+  export async function remove(ports: Ports, name: string): Promise<void> {
+    await ports.records.delete(key(name))
+  }
+
+  /** The config with the stored access token, if any, as its Authorization header. */
+  export async function withToken(ports: Ports, name: string, config: McpConfig): Promise<McpConfig> {
+    if (config.type !== "remote" || config.oauth === false) return config
+    const token = (await read(ports, name).catch(() => ({}) as Stored)).tokens
+    if (!token) return config
+    return { ...config, headers: { ...config.headers, Authorization: `Bearer ${token.access_token}` } }
+  }
+}

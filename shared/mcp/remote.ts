@@ -1,0 +1,45 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js"
+import type { McpConfig } from "../schema/app-info.ts"
+import { newMcpClient } from "./client.ts"
+import { McpNeedsAuth, type McpConnector } from "./pool.ts"
+
+function unauthorized(error: unknown): boolean {
+  return error instanceof UnauthorizedError || (typeof error === "object" && error !== null && (error as { code?: unknown }).code === 401)
+}
+
+/**
+ * A remote server, as upstream connects to one: streamable HTTP first, then SSE; the config's headers on every
+ * request. A 401 means the server wants OAuth: `needs_auth`, unless the config turned OAuth off (`oauth: false`).
+ */
+export function remoteConnector(fetch: typeof globalThis.fetch): McpConnector {
+  return async (_name, config: McpConfig, _directory, timeoutMs): Promise<Client> => {
+    if (config.type !== "remote") throw new Error("Not a remote MCP server")
+    const url = new URL(config.url)
+    const requestInit: RequestInit = { headers: config.headers ?? {} }
+    const attempt = async (transport: StreamableHTTPClientTransport | SSEClientTransport) => {
+      const client = newMcpClient()
+      try {
+        await client.connect(transport, { timeout: timeoutMs })
+        return client
+      } catch (error) {
+        await client.close().catch(() => {})
+        if (unauthorized(error) && config.oauth !== false) throw new McpNeedsAuth(`MCP server at ${config.url} requires authorization`)
+        throw error
+      }
+    }
+    try {
+      return await attempt(new StreamableHTTPClientTransport(url, { requestInit, fetch }))
+    } catch (error) {
+      if (error instanceof McpNeedsAuth) throw error
+      try {
+        return await attempt(new SSEClientTransport(url, { requestInit, fetch }))
+      } catch (fallback) {
+        if (fallback instanceof McpNeedsAuth) throw fallback
+        throw error
+      }
+    }
+  }
+}

@@ -27,8 +27,12 @@ describe.each(targetKinds())("what the terminal client asks at start [%s]", (kin
     const directory = uniqueDirectory("api")
     const location = (await api(target(), "GET", `/api/location?location[directory]=${encodeURIComponent(directory)}`)).json
     expect(location).toEqual({ directory, project: { id: expect.any(String), directory: expect.any(String) } })
-    // Empty here: this target's config has no commands (app-info.test.ts lists configured ones) and no providers.
-    for (const list of ["command", "reference", "provider", "model", "integration"]) {
+    // Only upstream's built-in commands, as upstream 1.18 lists them (app-info.test.ts lists configured ones).
+    const commands = (await api(target(), "GET", `/api/command?location[directory]=${encodeURIComponent(directory)}`)).json
+    expect(commands.location).toEqual(location)
+    expect(commands.data.map((command: { name: string }) => command.name)).toEqual(["init", "review"])
+    // Empty here: this target's config has no providers.
+    for (const list of ["reference", "provider", "model", "integration"]) {
       const response = await api(target(), "GET", `/api/${list}?location[directory]=${encodeURIComponent(directory)}`)
       expect(response.json, list).toEqual({ location, data: [] })
     }

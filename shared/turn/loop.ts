@@ -20,6 +20,7 @@ import { systemPrompt } from "./system.ts"
 import { generateTitle, hasDefaultTitle } from "./title.ts"
 import { modelTools } from "./tools.ts"
 import { StructuredOutput } from "./structured.ts"
+import { Compaction } from "./compaction.ts"
 import { runSubtaskPart, subtaskOf } from "./subtask-part.ts"
 import { addTokens, NO_TOKENS } from "./usage.ts"
 import { MessageOutputLengthError, ProviderAuthError } from "../error.ts"
@@ -139,11 +140,16 @@ export namespace AgentLoop {
     let turns = 0
     try {
       while (!loop.controller.signal.aborted) {
-        const history = await ports.sessions.messages(sessionID, {})
+        const history = Compaction.fromLastSummary(await ports.sessions.messages(sessionID, {}))
         const user = history.findLast((entry) => entry.info.role === "user")
         if (!user || (answered !== undefined && user.info.id <= answered)) break
         answered = user.info.id
         turns++
+        if (Compaction.requested(user)) {
+          // The summary answers nobody's prompt: an automatic one goes on with the turn it interrupted.
+          if ((await Compaction.run(ports, session, user, history, loop.controller.signal)).stop) break
+          continue
+        }
         const task = subtaskOf(user)
         const result = task
           ? await runSubtaskPart(ports, session, user, task, loop.controller.signal)
@@ -155,6 +161,7 @@ export namespace AgentLoop {
       // A waiter whose message was answered before (a repeated prompt of a stored message) takes the last reply.
       const last = (await ports.sessions.messages(sessionID, { limit: 1 }))[0]
       if (last) settle(loop, last.info.role === "assistant" ? last : undefined)
+      await Compaction.pruneIfConfigured(ports, session)
     } catch (error) {
       ports.log.error("turn failed", { sessionID, error: error instanceof Error ? error.stack ?? error.message : String(error) })
       settle(loop, undefined, error)
@@ -176,8 +183,11 @@ export namespace AgentLoop {
     }
   }
 
-  /** One turn: steps until the model stops calling tools (or the step limit, or an error), for `user`. */
-  async function turn(ports: Ports, session: Session, user: UserMessage, history: MessageWithParts[], signal: AbortSignal): Promise<MessageWithParts> {
+  /**
+   * One turn: steps until the model stops calling tools (or the step limit, or an error), for `user`. Undefined
+   * when it stopped to ask for compaction (the context is nearly full): the turn goes on after the summary.
+   */
+  async function turn(ports: Ports, session: Session, user: UserMessage, history: MessageWithParts[], signal: AbortSignal): Promise<MessageWithParts | undefined> {
     const directory = session.directory
     const [project, config] = await Promise.all([Projects.current(ports, directory), Configs.get(ports, directory)])
     const agent = (() => {
@@ -232,6 +242,10 @@ export namespace AgentLoop {
       if (text) ports.background(titling.then((small) => generateTitle(ports, session, small ?? language, text, signal)))
     }
 
+    const compact = (overflow?: boolean) => Compaction.request(ports, session, { agent: user.agent, model: user.model, auto: true, ...(overflow ? { overflow } : {}) }).then(() => undefined)
+    const previous = history.findLast((entry) => entry.info.role === "assistant" && entry.info.finish !== undefined)?.info as AssistantMessage | undefined
+    if (previous && !previous.summary && Compaction.isOverflow(previous.tokens, model, config)) return compact()
+
     const tools = model.capabilities.toolcall ? modelTools(config, agent, user.tools, session.parentID !== undefined) : {}
     const maxSteps = agent.steps !== undefined && agent.steps > 0 ? agent.steps : DEFAULT_MAX_STEPS
     const calls: string[] = []
@@ -240,6 +254,7 @@ export namespace AgentLoop {
     let corrections = 0
     let totals = { tokens: { ...NO_TOKENS }, cost: 0 }
     let last: StepParts | undefined
+    let compaction: { overflow?: boolean } | undefined
     for (let step = 1; ; step++) {
       const final = step >= maxSteps
       const parts = newMessage()
@@ -247,7 +262,9 @@ export namespace AgentLoop {
       const notes = [user.system, format && StructuredOutput.instruction(format), correction, final ? LAST_STEP_NOTE : undefined]
       // The first step sees the history the turn was started from; later ones, what the steps before stored.
       const [messages, system] = await Promise.all([
-        (step === 1 ? Promise.resolve(history) : ports.sessions.messages(session.id, {})).then((stored) => modelMessages(ports, directory, stored, model)),
+        (step === 1 ? Promise.resolve(history) : ports.sessions.messages(session.id, {}).then(Compaction.fromLastSummary)).then((stored) =>
+          modelMessages(ports, directory, stored, model),
+        ),
         systemPrompt(ports, { directory, project, agent, model, instructions: config.instructions ?? [], extra: notes.filter(Boolean).join("\n\n") || undefined }),
       ])
       const callModel = () => runStep({ ports, session, agent, model, language, system, messages, tools: final ? {} : tools, parts, signal, calls })
@@ -261,7 +278,9 @@ export namespace AgentLoop {
       }
       totals = { tokens: addTokens(totals.tokens, outcome.tokens), cost: totals.cost + outcome.cost }
       const lengthError = outcome.finish === "length" ? (new MessageOutputLengthError({ message: "The model stopped at its output limit" }).toObject() as MessageError) : undefined
-      let error = outcome.error ?? lengthError
+      // A provider that refuses the request as too large: compaction, unless the config turned it off.
+      const refused = outcome.error?.name === "ContextOverflowError" && Compaction.settings(config).auto
+      let error = refused ? undefined : (outcome.error ?? lengthError)
       const answered = !error && !outcome.rejected && outcome.finish !== "tool-calls"
       const checked = format && answered ? StructuredOutput.check(format, parts.list()) : undefined
       correction = undefined
@@ -280,9 +299,17 @@ export namespace AgentLoop {
       }
       const stepFinish = outcome.finish !== undefined && !outcome.error ? { reason: outcome.finish, tokens: outcome.tokens, cost: outcome.cost } : undefined
       await parts.finish(finished, ports.clock.now(), stepFinish)
-      if (error) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
+      if (error || refused) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error: error ?? outcome.error })
+      if (refused) {
+        compaction = { overflow: true }
+        break
+      }
       if (correction) continue
       if (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final) break
+      if (Compaction.isOverflow(outcome.tokens, model, config)) {
+        compaction = {}
+        break
+      }
     }
     const current = await Sessions.get(ports, session.id)
     await Sessions.save(ports, {
@@ -292,6 +319,7 @@ export namespace AgentLoop {
       model: { id: user.model.modelID, providerID: user.model.providerID, ...(user.model.variant ? { variant: user.model.variant } : {}) },
       time: { ...current.time, updated: ports.clock.now() },
     })
+    if (compaction) return compact(compaction.overflow)
     return { info: last.info, parts: last.list() }
   }
 

@@ -1,5 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { mkdirSync, rmSync } from "node:fs"
+import { dirname } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until, useTarget } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
@@ -114,10 +114,11 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
   test("a step that fills the context is compacted automatically and the turn continues from the summary", async () => {
     const t = target()
     const { directory, session, stream } = await newSession(t, "auto")
-    writeFileSync(join(directory, "notes.txt"), "remember the milk\n")
     const before = stepRequests().length
+    // todowrite runs on both runtimes without a machine.
+    const milk = { content: "remember the milk", status: "pending", priority: "high" }
     model.script(
-      { toolCalls: [{ name: "read", input: { filePath: join(directory, "notes.txt") } }], usage: { input: 2_100, output: 20 } },
+      { toolCalls: [{ name: "todowrite", input: { todos: [milk] } }], usage: { input: 2_100, output: 20 } },
       { text: "## Objective\n- Read the notes", usage: { input: 300, output: 20 } },
       { text: "The notes say: remember the milk.", usage: { input: 200, output: 10 } },
     )
@@ -137,8 +138,8 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     const [, summaryRequest, continued] = stepRequests().slice(before)
     const sent = transcript(summaryRequest!.body).at(-1)!
     expect(sent).toContain("[User]: Read my notes")
-    expect(sent).toContain(`[Assistant tool call]: read(${JSON.stringify({ filePath: join(directory, "notes.txt") })})`)
-    expect(sent).toContain("remember the milk")
+    expect(sent).toContain(`[Assistant tool call]: todowrite(${JSON.stringify({ todos: [milk] })})`)
+    expect(sent).toContain('[Tool result]: [\n  {\n    "content": "remember the milk"')
     expect(transcript(continued!.body).filter((line) => !line.startsWith("system:"))).toEqual([
       "user: What did we do so far?",
       "assistant: ## Objective\n- Read the notes",
@@ -152,10 +153,10 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     const t = target()
     const { directory, session, stream } = await newSession(t, "prune")
     stream.close()
-    // About 25,000 estimated tokens per read.
-    for (const name of ["a", "b", "c"]) writeFileSync(join(directory, `${name}.txt`), `${`${name.repeat(99)}\n`.repeat(1_000)}`)
+    // About 22,500 estimated tokens per output (todowrite answers its list as JSON).
+    const list = (name: string) => ({ todos: [{ content: name.repeat(90_000), status: "pending", priority: "low" }] })
     model.script(
-      { toolCalls: ["a", "b", "c"].map((name) => ({ name: "read", input: { filePath: join(directory, `${name}.txt`) } })), usage: { input: 100, output: 10 } },
+      { toolCalls: ["a", "b", "c"].map((name) => ({ name: "todowrite", input: list(name) })), usage: { input: 100, output: 10 } },
       { text: "Read all three.", usage: { input: 100, output: 10 } },
     )
     expect((await prompt(t, directory, session.id, { parts: [text("Read a, b and c")] })).status).toBe(200)
@@ -175,6 +176,6 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     expect((await prompt(t, directory, session.id, { parts: [text("fourth turn")] })).status).toBe(200)
     const results = stepRequests().at(-1)!.body.messages.filter((message: any) => message.role === "tool").map((message: any) => String(message.content))
     expect(results.slice(0, 2)).toEqual(["[Old tool result content cleared]", "[Old tool result content cleared]"])
-    expect(results[2]).toContain("c".repeat(99))
+    expect(results[2]).toContain("c".repeat(90_000))
   })
 })

@@ -149,6 +149,37 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     stream.close()
   })
 
+  test("a request the provider refuses as too large is compacted and asked again; with compaction.auto false it ends the turn", async () => {
+    const t = target()
+    const { directory, session, stream } = await newSession(t, "overflow")
+    stream.close()
+    model.script("First answer.")
+    expect((await prompt(t, directory, session.id, { parts: [text("first question")] })).status).toBe(200)
+    const tooLong = { error: { status: 400, message: "prompt is too long: 250000 tokens > 200000 maximum context length" } }
+    model.script(tooLong, "## Objective\n- Answer questions", "Second answer.")
+    const reply = await prompt(t, directory, session.id, { parts: [text("second question")] })
+    expect(reply.status, reply.text).toBe(200)
+    expect(reply.json.parts.find((part: any) => part.type === "text").text).toBe("Second answer.")
+    const stored = await messages(t, directory, session.id)
+    expect(stored.map((entry) => `${entry.info.role}${entry.info.summary ? " summary" : ""}`)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant summary", "user", "assistant"])
+    expect(stored[4].parts).toEqual([expect.objectContaining({ type: "compaction", auto: true, overflow: true })])
+    // the summary covers what came before the refused prompt, which is asked again after it
+    const summaryRequest = stepRequests().at(-2)!
+    expect(transcript(summaryRequest.body).at(-1)).toContain("<conversation>\n[User]: first question\n\n[Assistant]: First answer.\n</conversation>")
+    expect(stored[6].parts).toEqual([expect.objectContaining({ type: "text", text: "second question" })])
+
+    const off = await api(t, "PATCH", "/config", { body: { compaction: { auto: false, prune: true } } })
+    expect(off.status, off.text).toBe(200)
+    try {
+      model.script(tooLong)
+      const refused = await prompt(t, directory, session.id, { parts: [text("third question")] })
+      expect(refused.status, refused.text).toBe(200)
+      expect(refused.json.info.error).toMatchObject({ name: "ContextOverflowError" })
+    } finally {
+      await api(t, "PATCH", "/config", { body: { compaction: { auto: true, prune: true } } })
+    }
+  })
+
   test("old tool outputs beyond the newest 40,000 tokens are pruned and read as cleared", async () => {
     const t = target()
     const { directory, session, stream } = await newSession(t, "prune")
@@ -168,7 +199,7 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     // Pruning runs as the session goes idle: the two older reads are marked, the newest kept.
     const reads = await until(async () => {
       const tools = (await messages(t, directory, session.id)).flatMap((entry) => entry.parts.filter((part: any) => part.type === "tool"))
-      return tools.some((part: any) => part.state.time.compacted) ? tools : undefined
+      return tools.filter((part: any) => part.state.time.compacted).length === 2 ? tools : undefined
     }, { what: "pruned tool outputs" })
     expect(reads.map((part: any) => part.state.time.compacted !== undefined)).toEqual([true, true, false])
 

@@ -12,7 +12,8 @@ type UserContent = Exclude<UserModelMessage["content"], string>
  * as clients send them: `data:` URLs as attachments (images and PDFs only to models that take them), `file://`
  * URLs read through the machine (a directory is listed). Assistant text, reasoning and tool calls with their
  * results or errors; a call that never finished reads as interrupted, so the model does not wait for it. Failed
- * steps are left out, aborted ones kept.
+ * steps are left out, aborted ones kept. A compaction message reads as upstream's "What did we do so far?" (its
+ * summary follows), and a pruned tool output as cleared.
  */
 export async function modelMessages(ports: Ports, directory: string, history: MessageWithParts[], model: Model): Promise<ModelMessage[]> {
   const out: ModelMessage[] = []

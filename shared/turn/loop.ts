@@ -146,6 +146,7 @@ export namespace AgentLoop {
         answered = user.info.id
         turns++
         if (Compaction.requested(user)) {
+          if (history.some((entry) => entry.info.role === "assistant" && entry.info.parentID === user.info.id)) break
           // The summary answers nobody's prompt: an automatic one goes on with the turn it interrupted.
           if ((await Compaction.run(ports, session, user, history, loop.controller.signal)).stop) break
           continue

@@ -10,6 +10,7 @@ import type { Config, Model } from "../schema/config.ts"
 import type { AssistantMessage, MessageError, MessageWithParts, Part, UserMessage } from "../schema/message.ts"
 import type { Session } from "../schema/session.ts"
 import { messageError } from "./errors.ts"
+import { modelMessages } from "./history.ts"
 import { languageModel } from "./language.ts"
 import { StepParts } from "./parts.ts"
 import { runStep } from "./step.ts"
@@ -88,12 +89,51 @@ export namespace Compaction {
 
   /**
    * The history a turn reads (upstream's filterCompacted): from the newest compaction message that has a complete
-   * summary, everything older dropped.
+   * summary, everything older dropped, except the recent turns it kept (`tail_start_id`), which follow the summary.
    */
   export function fromLastSummary(history: MessageWithParts[]): MessageWithParts[] {
     const summarized = new Set(history.flatMap((entry) => (isCompleteSummary(entry.info) ? [entry.info.parentID] : [])))
-    const start = history.findLastIndex((entry) => summarized.has(entry.info.id) && requested(entry) !== undefined)
-    return start > 0 ? history.slice(start) : history
+    const at = history.findLastIndex((entry) => summarized.has(entry.info.id) && requested(entry) !== undefined)
+    if (at <= 0) return history
+    const tailStart = requested(history[at]!)!.tail_start_id
+    const tail = tailStart ? history.findIndex((entry) => entry.info.id === tailStart) : -1
+    if (tail < 0 || tail >= at) return history.slice(at)
+    const summary = history.findIndex((entry, index) => index > at && entry.info.role === "assistant" && entry.info.summary && entry.info.parentID === history[at]!.info.id)
+    if (summary < 0) return history.slice(tail)
+    return [...history.slice(at, summary + 1), ...history.slice(tail, at), ...history.slice(summary + 1)]
+  }
+
+  /**
+   * Upstream's select: the newest turns that fit in `compaction.preserve_recent_tokens` (default a quarter of the
+   * usable context, within 2,000–15,000) stay as they are; only what comes before them is summarized.
+   */
+  async function keptTail(ports: Ports, directory: string, messages: MessageWithParts[], model: Model, config: Config): Promise<{ head: MessageWithParts[]; tailStart?: string }> {
+    const section = (config.compaction ?? {}) as Record<string, unknown>
+    const tailTurns = typeof section.tail_turns === "number" ? section.tail_turns : undefined
+    if (tailTurns !== undefined && tailTurns <= 0) return { head: messages }
+    const budget = typeof section.preserve_recent_tokens === "number" ? section.preserve_recent_tokens : Math.min(15_000, Math.max(2_000, Math.floor(usableContext(model, config) * 0.25)))
+    const size = async (slice: MessageWithParts[]) => estimate(JSON.stringify(await modelMessages(ports, directory, slice, model)))
+    const starts = messages.flatMap((entry, index) => (entry.info.role === "user" && !requested(entry) ? [index] : []))
+    const turns = starts.map((start, index) => ({ start, end: starts[index + 1] ?? messages.length }))
+    let used = 0
+    let kept: number | undefined
+    for (const turn of (tailTurns === undefined ? turns : turns.slice(-tailTurns)).reverse()) {
+      const turnSize = await size(messages.slice(turn.start, turn.end))
+      if (used + turnSize <= budget) {
+        used += turnSize
+        kept = turn.start
+        continue
+      }
+      // The turn does not fit whole: its newest messages that do.
+      for (let from = turn.start + 1; from < turn.end; from++) {
+        if ((await size(messages.slice(from, turn.end))) > budget - used) continue
+        kept = from
+        break
+      }
+      break
+    }
+    if (kept === undefined || kept === 0) return { head: messages }
+    return { head: messages.slice(0, kept), tailStart: messages[kept]!.info.id }
   }
 
   /** Stores the user message that asks for compaction (answered by the session's next turn). */
@@ -147,16 +187,18 @@ export namespace Compaction {
     }
     const previous = summarized.findLast((entry) => isCompleteSummary(entry.info))
     const previousPair = new Set(previous ? [previous.info.id, (previous.info as AssistantMessage).parentID] : [])
-    const context = summarized
-      .filter((entry) => !previousPair.has(entry.info.id))
+    const configuredModel = agentModel(config)
+    const ref: ModelRef = configuredModel ?? user.model
+    const resolved = await Providers.model(ports, directory, ref, config).catch(() => undefined)
+    const rest = summarized.filter((entry) => !previousPair.has(entry.info.id))
+    const { head, tailStart } = resolved ? await keptTail(ports, directory, rest, resolved.model, config) : { head: rest, tailStart: undefined }
+    const context = head
       .map(render)
       .filter(Boolean)
       .join("\n\n")
     const text = prompt(previous ? summaryText(previous) : undefined, context)
 
     const now = ports.clock.now()
-    const configuredModel = agentModel(config)
-    const ref: ModelRef = configuredModel ?? user.model
     const base: AssistantMessage = {
       id: Identifier.ascending("message", now),
       sessionID: session.id,
@@ -177,14 +219,14 @@ export namespace Compaction {
     let error: MessageError | undefined
     let outcome: Awaited<ReturnType<typeof runStep>> | undefined
     try {
-      const resolved = await Providers.model(ports, directory, ref, config)
+      if (!resolved) await Providers.model(ports, directory, ref, config)
       const agent = { ...Agents.pick(config, undefined), name: "compaction", temperature: undefined, topP: undefined }
       outcome = await runStep({
         ports,
         session,
         agent,
-        model: resolved.model,
-        language: languageModel(ports, resolved.provider, resolved.model),
+        model: resolved!.model,
+        language: languageModel(ports, resolved!.provider, resolved!.model),
         system: [],
         messages: [{ role: "user", content: [{ type: "text", text }] }],
         tools: {},
@@ -213,6 +255,11 @@ export namespace Compaction {
     if (error) {
       await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
       return { summary, stop: true }
+    }
+    if (tailStart) {
+      const kept: CompactionPart = { ...part, tail_start_id: tailStart }
+      await ports.sessions.putMessage(user, [kept])
+      await Bus.publish(ports, directory, "message.part.updated", { sessionID: session.id, part: kept, time: ports.clock.now() })
     }
     if (part.auto) {
       if (replay) await askAgain(ports, session, replay)

@@ -209,4 +209,38 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     expect(results.slice(0, 2)).toEqual(["[Old tool result content cleared]", "[Old tool result content cleared]"])
     expect(results[2]).toContain("c".repeat(90_000))
   })
+
+  test("the newest turns that fit the recent budget are kept as they are (tail_start_id); only older ones are summarized", async () => {
+    const t = target()
+    const { directory, session, stream } = await newSession(t, "tail")
+    stream.close()
+    // A budget the newest turn (about 35 estimated tokens) fits in, but not both.
+    const small = await api(t, "PATCH", "/config", { body: { compaction: { auto: true, prune: true, preserve_recent_tokens: 40 } } })
+    expect(small.status, small.text).toBe(200)
+    try {
+      model.script("Paris.")
+      expect((await prompt(t, directory, session.id, { parts: [text("Capital of France?")] })).status).toBe(200)
+      model.script("Rome.")
+      expect((await prompt(t, directory, session.id, { parts: [text("Capital of Italy?")] })).status).toBe(200)
+      model.script("## Objective\n- Capitals")
+      expect((await api(t, "POST", `/session/${session.id}/summarize`, { directory, body: { providerID: "fake", modelID: "fake-1" } })).status).toBe(200)
+      const sent = transcript(stepRequests().at(-1)!.body).at(-1)!
+      expect(sent).toContain("<conversation>\n[User]: Capital of France?\n\n[Assistant]: Paris.\n</conversation>")
+      expect(sent).not.toContain("Italy")
+
+      const stored = await messages(t, directory, session.id)
+      expect(stored[4].parts[0]).toMatchObject({ type: "compaction", tail_start_id: stored[2].info.id })
+      model.script("Madrid.")
+      expect((await prompt(t, directory, session.id, { parts: [text("Capital of Spain?")] })).status).toBe(200)
+      expect(transcript(stepRequests().at(-1)!.body).filter((line) => !line.startsWith("system:"))).toEqual([
+        "user: What did we do so far?",
+        "assistant: ## Objective\n- Capitals",
+        "user: Capital of Italy?",
+        "assistant: Rome.",
+        "user: Capital of Spain?",
+      ])
+    } finally {
+      await api(t, "PATCH", "/config", { body: { compaction: { auto: true, prune: true, preserve_recent_tokens: 15_000 } } })
+    }
+  })
 })

@@ -15,6 +15,7 @@ import { sessionExtraRoutes } from "./routes/session-extras.ts"
 import { messageEditRoutes } from "./routes/message-edit.ts"
 import { sessionCommandRoutes } from "./routes/session-command.ts"
 import { sessionRevertRoutes } from "./routes/session-revert.ts"
+import { sessionSummarizeRoutes } from "./routes/session-summarize.ts"
 import { configRoutes } from "./routes/config.ts"
 import { eventRoutes } from "./routes/event.ts"
 import { apiRoutes } from "./routes/api.ts"
@@ -62,6 +63,7 @@ export function createApp(ports: Ports) {
     .route("/message", messageRoutes(ports))
     .route("/session", messageEditRoutes(ports))
     .route("/session", sessionCommandRoutes(ports))
+    .route("/session", sessionSummarizeRoutes(ports))
     .route("/event", eventRoutes(ports))
     .route("/pty", ptyRoutes(ports))
     .route("/", experimentalRoutes(ports))

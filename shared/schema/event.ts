@@ -30,6 +30,7 @@ export const EventDefinitions = {
   "session.idle": z.object({ sessionID: z.string() }),
   "session.diff": z.object({ sessionID: z.string(), diff: z.array(FileDiff) }),
   "session.error": z.object({ sessionID: z.string().optional(), error: MessageError.optional() }),
+  "session.compacted": z.object({ sessionID: z.string() }),
   "message.updated": z.object({ sessionID: z.string(), info: Message }),
   "message.removed": z.object({ sessionID: z.string(), messageID: z.string() }),
   "message.part.updated": z.object({

@@ -190,7 +190,7 @@ export const Part = z
       error: APIError.Schema,
       time: z.object({ created: z.number() }),
     }),
-    z.object({ ...PartBase, type: z.literal("compaction"), auto: z.boolean(), overflow: z.boolean().optional() }),
+    z.object({ ...PartBase, type: z.literal("compaction"), auto: z.boolean(), overflow: z.boolean().optional(), tail_start_id: z.string().optional() }),
   ])
   .meta({ ref: "Part" })
 export type Part = z.infer<typeof Part>

@@ -2,6 +2,7 @@ import type { AssistantModelMessage, ModelMessage, ToolModelMessage, UserModelMe
 import type { Ports } from "../ports.ts"
 import type { MessageWithParts, Part } from "../schema/message.ts"
 import type { Model } from "../schema/config.ts"
+import { Compaction } from "./compaction.ts"
 
 type FilePart = Extract<Part, { type: "file" }>
 type UserContent = Exclude<UserModelMessage["content"], string>
@@ -11,7 +12,8 @@ type UserContent = Exclude<UserModelMessage["content"], string>
  * as clients send them: `data:` URLs as attachments (images and PDFs only to models that take them), `file://`
  * URLs read through the machine (a directory is listed). Assistant text, reasoning and tool calls with their
  * results or errors; a call that never finished reads as interrupted, so the model does not wait for it. Failed
- * steps are left out, aborted ones kept.
+ * steps are left out, aborted ones kept. A compaction message reads as upstream's "What did we do so far?" (its
+ * summary follows), and a pruned tool output as cleared.
  */
 export async function modelMessages(ports: Ports, directory: string, history: MessageWithParts[], model: Model): Promise<ModelMessage[]> {
   const out: ModelMessage[] = []
@@ -24,6 +26,7 @@ export async function modelMessages(ports: Ports, directory: string, history: Me
         if (part.type === "agent") content.push({ type: "text", text: `Use the ${part.name} agent for this request.` })
         // the subtask ran as a task tool call (its result follows): the model reads it as upstream words it
         if (part.type === "subtask") content.push({ type: "text", text: "The following tool was executed by the user" })
+        if (part.type === "compaction") content.push({ type: "text", text: Compaction.SUMMARY_QUESTION })
       }
       if (content.length) out.push({ role: "user", content })
       continue
@@ -42,7 +45,7 @@ export async function modelMessages(ports: Ports, directory: string, history: Me
       const state = part.state
       const output =
         state.status === "completed"
-          ? { type: "text" as const, value: state.output }
+          ? { type: "text" as const, value: state.time.compacted ? Compaction.CLEARED_OUTPUT : state.output }
           : { type: "error-text" as const, value: state.status === "error" ? state.error : "The tool call was interrupted before it finished" }
       results.content.push({ type: "tool-result", toolCallId: part.callID, toolName: part.tool, output })
     }

@@ -21,6 +21,7 @@ import { generateTitle, hasDefaultTitle } from "./title.ts"
 import { modelTools } from "./tools.ts"
 import { McpTools, type McpToolEntry } from "./mcp-tools.ts"
 import { StructuredOutput } from "./structured.ts"
+import { Compaction } from "./compaction.ts"
 import { runSubtaskPart, subtaskOf } from "./subtask-part.ts"
 import { addTokens, NO_TOKENS } from "./usage.ts"
 import { MessageOutputLengthError, ProviderAuthError } from "../error.ts"
@@ -144,11 +145,17 @@ export namespace AgentLoop {
     const summarized: string[] = []
     try {
       while (!loop.controller.signal.aborted) {
-        const history = await ports.sessions.messages(sessionID, {})
+        const history = Compaction.fromLastSummary(await ports.sessions.messages(sessionID, {}))
         const user = history.findLast((entry) => entry.info.role === "user")
         if (!user || (answered !== undefined && user.info.id <= answered)) break
         answered = user.info.id
         turns++
+        if (Compaction.requested(user)) {
+          if (history.some((entry) => entry.info.role === "assistant" && entry.info.parentID === user.info.id)) break
+          // The summary answers nobody's prompt: an automatic one goes on with the turn it interrupted.
+          if ((await Compaction.run(ports, session, user, history, loop.controller.signal)).stop) break
+          continue
+        }
         const task = subtaskOf(user)
         const result = task
           ? await runSubtaskPart(ports, session, user, task, loop.controller.signal)
@@ -161,6 +168,7 @@ export namespace AgentLoop {
       // A waiter whose message was answered before (a repeated prompt of a stored message) takes the last reply.
       const last = (await ports.sessions.messages(sessionID, { limit: 1 }))[0]
       if (last) settle(loop, last.info.role === "assistant" ? last : undefined)
+      await Compaction.pruneIfConfigured(ports, session)
     } catch (error) {
       ports.log.error("turn failed", { sessionID, error: error instanceof Error ? error.stack ?? error.message : String(error) })
       settle(loop, undefined, error)
@@ -186,8 +194,11 @@ export namespace AgentLoop {
     }
   }
 
-  /** One turn: steps until the model stops calling tools (or the step limit, or an error), for `user`. */
-  async function turn(ports: Ports, session: Session, user: UserMessage, history: MessageWithParts[], signal: AbortSignal): Promise<MessageWithParts> {
+  /**
+   * One turn: steps until the model stops calling tools (or the step limit, or an error), for `user`. Undefined
+   * when it stopped to ask for compaction (the context is nearly full): the turn goes on after the summary.
+   */
+  async function turn(ports: Ports, session: Session, user: UserMessage, history: MessageWithParts[], signal: AbortSignal): Promise<MessageWithParts | undefined> {
     const directory = session.directory
     const [project, config] = await Promise.all([Projects.current(ports, directory), Configs.get(ports, directory)])
     const agent = (() => {
@@ -242,6 +253,10 @@ export namespace AgentLoop {
       if (text) ports.background(titling.then((small) => generateTitle(ports, session, small ?? language, text, signal)))
     }
 
+    const compact = (overflow?: boolean) => Compaction.request(ports, session, { agent: user.agent, model: user.model, auto: true, ...(overflow ? { overflow } : {}) }).then(() => undefined)
+    const previous = history.findLast((entry) => entry.info.role === "assistant" && entry.info.finish !== undefined)?.info as AssistantMessage | undefined
+    if (previous && !previous.summary && Compaction.isOverflow(previous.tokens, model, config)) return compact()
+
     const mcp = model.capabilities.toolcall ? await McpTools.offered(ports, directory, config, agent, user.tools) : new Map<string, McpToolEntry>()
     const tools = model.capabilities.toolcall ? { ...modelTools(config, agent, user.tools, session.parentID !== undefined), ...McpTools.toolSet(mcp) } : {}
     const maxSteps = agent.steps !== undefined && agent.steps > 0 ? agent.steps : DEFAULT_MAX_STEPS
@@ -251,6 +266,7 @@ export namespace AgentLoop {
     let corrections = 0
     let totals = { tokens: { ...NO_TOKENS }, cost: 0 }
     let last: StepParts | undefined
+    let compaction: { overflow?: boolean } | undefined
     for (let step = 1; ; step++) {
       const final = step >= maxSteps
       const parts = newMessage()
@@ -258,7 +274,9 @@ export namespace AgentLoop {
       const notes = [user.system, format && StructuredOutput.instruction(format), correction, final ? LAST_STEP_NOTE : undefined]
       // The first step sees the history the turn was started from; later ones, what the steps before stored.
       const [messages, system, snapshot] = await Promise.all([
-        (step === 1 ? Promise.resolve(history) : ports.sessions.messages(session.id, {})).then((stored) => modelMessages(ports, directory, stored, model)),
+        (step === 1 ? Promise.resolve(history) : ports.sessions.messages(session.id, {}).then(Compaction.fromLastSummary)).then((stored) =>
+          modelMessages(ports, directory, stored, model),
+        ),
         systemPrompt(ports, { directory, project, agent, model, instructions: config.instructions ?? [], extra: notes.filter(Boolean).join("\n\n") || undefined }),
         Snapshots.track(ports, directory, config),
       ])
@@ -273,7 +291,9 @@ export namespace AgentLoop {
       }
       totals = { tokens: addTokens(totals.tokens, outcome.tokens), cost: totals.cost + outcome.cost }
       const lengthError = outcome.finish === "length" ? (new MessageOutputLengthError({ message: "The model stopped at its output limit" }).toObject() as MessageError) : undefined
-      let error = outcome.error ?? lengthError
+      // A provider that refuses the request as too large: compaction, unless the config turned it off.
+      const refused = outcome.error?.name === "ContextOverflowError" && Compaction.settings(config).auto
+      let error = refused ? undefined : (outcome.error ?? lengthError)
       const answered = !error && !outcome.rejected && outcome.finish !== "tool-calls"
       const checked = format && answered ? StructuredOutput.check(format, parts.list()) : undefined
       correction = undefined
@@ -296,12 +316,22 @@ export namespace AgentLoop {
       const stepFinish =
         outcome.finish !== undefined && !outcome.error ? { reason: outcome.finish, ...(after ? { snapshot: after } : {}), tokens: outcome.tokens, cost: outcome.cost } : undefined
       await parts.finish(finished, ports.clock.now(), stepFinish, patch)
-      const ends = !correction && (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final)
+      const done = !correction && (error || outcome.rejected || signal.aborted || outcome.toolCalls === 0 || outcome.finish !== "tool-calls" || final)
+      // A step that filled the context ends the turn in a compaction, which goes on from its summary.
+      const overflowed = !refused && !correction && !done && Compaction.isOverflow(outcome.tokens, model, config)
       // The turn's last summary comes as the session goes idle (busySpell).
-      if (snapshot && !ends) await SessionSummary.summarize(ports, session, user.id)
-      if (error) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error })
+      if (snapshot && !(done || refused || overflowed)) await SessionSummary.summarize(ports, session, user.id)
+      if (error || refused) await Bus.publish(ports, directory, "session.error", { sessionID: session.id, error: error ?? outcome.error })
+      if (refused) {
+        compaction = { overflow: true }
+        break
+      }
       if (correction) continue
-      if (ends) break
+      if (overflowed) {
+        compaction = {}
+        break
+      }
+      if (done) break
     }
     const current = await Sessions.get(ports, session.id)
     await Sessions.save(ports, {
@@ -311,6 +341,7 @@ export namespace AgentLoop {
       model: { id: user.model.modelID, providerID: user.model.providerID, ...(user.model.variant ? { variant: user.model.variant } : {}) },
       time: { ...current.time, updated: ports.clock.now() },
     })
+    if (compaction) return compact(compaction.overflow)
     return { info: last.info, parts: last.list() }
   }
 

@@ -362,4 +362,28 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
     },
     SCREEN_WAIT_MS * 4,
   )
+
+  test(
+    "/compact in the client summarizes the session with the current model",
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), "oc-tui-compact-"))
+      model.script({ text: "Paris is the capital." }, { text: "## Objective\n- Know the capital of France" })
+      tui = Tui.start(target().url, directory, screens("compact"))
+      await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
+      await tui.type("What is the capital of France?")
+      await tui.keys("Enter")
+      await tui.waitFor("Paris is the capital.", "answered")
+      await tui.type("/compact")
+      await tui.waitFor("/compact", "command-listed")
+      await tui.keys("Enter")
+      await tui.waitFor("Know the capital of France", "compacted")
+
+      const [session] = (await api(target(), "GET", "/session", { directory })).json as any[]
+      const messages = (await api(target(), "GET", `/session/${session.id}/message`, { directory })).json as any[]
+      expect(messages.map((message) => message.info.role)).toEqual(["user", "assistant", "user", "assistant"])
+      expect(messages[2].parts).toEqual([expect.objectContaining({ type: "compaction", auto: false })])
+      expect(messages[3].info).toMatchObject({ summary: true, mode: "compaction", providerID: "fake", modelID: "fake-1" })
+    },
+    SCREEN_WAIT_MS * 4,
+  )
 })

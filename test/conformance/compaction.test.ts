@@ -6,6 +6,9 @@ import { fakeProviderConfig, startModelServer, type ModelServer } from "../suppo
 import { connect } from "../support/sse.ts"
 import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
+/** `assistant summary` for a compaction's answer (a user message's `summary` holds its diffs, which is not one). */
+const roleAndSummary = (entry: { info: { role: string; summary?: unknown } }) => `${entry.info.role}${entry.info.role === "assistant" && entry.info.summary === true ? " summary" : ""}`
+
 /**
  * Compaction against the scripted model, on both runtimes (upstream 1.18's SessionCompaction): by route, automatically
  * when a step fills the model's context, and pruning of old tool outputs.
@@ -128,7 +131,7 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     expect(reply.json.parts.find((part: any) => part.type === "text").text).toBe("The notes say: remember the milk.")
 
     const stored = await messages(t, directory, session.id)
-    expect(stored.map((entry) => `${entry.info.role}${entry.info.summary ? " summary" : ""}`)).toEqual(["user", "assistant", "user", "assistant summary", "user", "assistant"])
+    expect(stored.map(roleAndSummary)).toEqual(["user", "assistant", "user", "assistant summary", "user", "assistant"])
     expect(stored[1].info.finish).toBe("tool-calls")
     expect(stored[2].parts).toEqual([expect.objectContaining({ type: "compaction", auto: true })])
     expect(stored[3].info).toMatchObject({ mode: "compaction", agent: "compaction", summary: true, modelID: "fake-tiny" })
@@ -161,7 +164,7 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     expect(reply.status, reply.text).toBe(200)
     expect(reply.json.parts.find((part: any) => part.type === "text").text).toBe("Second answer.")
     const stored = await messages(t, directory, session.id)
-    expect(stored.map((entry) => `${entry.info.role}${entry.info.summary ? " summary" : ""}`)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant summary", "user", "assistant"])
+    expect(stored.map(roleAndSummary)).toEqual(["user", "assistant", "user", "assistant", "user", "assistant summary", "user", "assistant"])
     expect(stored[4].parts).toEqual([expect.objectContaining({ type: "compaction", auto: true, overflow: true })])
     // the summary covers what came before the refused prompt, which is asked again after it
     const summaryRequest = stepRequests().at(-2)!

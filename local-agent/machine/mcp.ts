@@ -4,7 +4,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import type { Logger } from "../../shared/ports.ts"
 import type { MachinePublish } from "../../shared/machine.ts"
 import type { McpConfig } from "../../shared/schema/app-info.ts"
-import { newMcpClient } from "../../shared/mcp/client.ts"
+import { connectMcpClient } from "../../shared/mcp/client.ts"
 import { McpPool, type McpConnector } from "../../shared/mcp/pool.ts"
 import { remoteConnector } from "../../shared/mcp/remote.ts"
 
@@ -34,12 +34,9 @@ const stdioConnector: McpConnector = async (_name, config: McpConfig, directory,
   transport.stderr?.on("data", (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS)
   })
-  const client = newMcpClient()
   try {
-    await client.connect(transport, { timeout: timeoutMs })
-    return client
+    return await connectMcpClient(transport, timeoutMs)
   } catch (error) {
-    await client.close().catch(() => {})
     const reason = error instanceof Error ? error.message : String(error)
     throw new Error(stderr.trim() ? `${reason}: ${stderr.trim()}` : reason)
   }

@@ -1,4 +1,5 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js"
 import { VERSION } from "../version.ts"
 
@@ -10,7 +11,14 @@ const acceptEverything: jsonSchemaValidator = {
   getValidator: () => (input) => ({ valid: true, data: input as never, errorMessage: undefined }),
 }
 
-/** A new MCP client, named as upstream names its own. */
-export function newMcpClient(): Client {
-  return new Client({ name: "opencode", version: VERSION }, { jsonSchemaValidator: acceptEverything })
+/** A new MCP client (named as upstream names its own), connected over `transport`; one that fails to connect is closed. */
+export async function connectMcpClient(transport: Transport, timeoutMs: number): Promise<Client> {
+  const client = new Client({ name: "opencode", version: VERSION }, { jsonSchemaValidator: acceptEverything })
+  try {
+    await client.connect(transport, { timeout: timeoutMs })
+    return client
+  } catch (error) {
+    await client.close().catch(() => {})
+    throw error
+  }
 }

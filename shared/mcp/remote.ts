@@ -3,7 +3,7 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js"
 import type { McpConfig } from "../schema/app-info.ts"
-import { newMcpClient } from "./client.ts"
+import { connectMcpClient } from "./client.ts"
 import { McpNeedsAuth, type McpConnector } from "./pool.ts"
 
 function unauthorized(error: unknown): boolean {
@@ -20,12 +20,9 @@ export function remoteConnector(fetch: typeof globalThis.fetch): McpConnector {
     const url = new URL(config.url)
     const requestInit: RequestInit = { headers: config.headers ?? {} }
     const attempt = async (transport: StreamableHTTPClientTransport | SSEClientTransport) => {
-      const client = newMcpClient()
       try {
-        await client.connect(transport, { timeout: timeoutMs })
-        return client
+        return await connectMcpClient(transport, timeoutMs)
       } catch (error) {
-        await client.close().catch(() => {})
         if (unauthorized(error) && config.oauth !== false) throw new McpNeedsAuth(`MCP server at ${config.url} requires authorization`)
         throw error
       }

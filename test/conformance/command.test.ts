@@ -3,8 +3,9 @@ import { dirname, join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, useTarget } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
-import { connect, type SseStream } from "../support/sse.ts"
-import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
+import { sessionWithEvents } from "../support/session-events.ts"
+import type { SseStream } from "../support/sse.ts"
+import { targetKinds, type Target } from "../support/targets.ts"
 
 /**
  * Commands, shell commands and history edits in a session, against the scripted model, on both runtimes; the
@@ -38,14 +39,7 @@ describe.each(targetKinds())("commands, shell and history edits [%s]", (kind) =>
     for (const directory of made) rmSync(dirname(directory), { recursive: true, force: true })
   })
 
-  async function newSession(t: Target, label: string) {
-    const directory = uniqueDirectory(label)
-    mkdirSync(directory, { recursive: true })
-    made.push(directory)
-    const session = (await api(t, "POST", "/session", { directory, body: {} })).json
-    const stream = await connect(`${t.url}/event?directory=${encodeURIComponent(directory)}`, { headers: t.authHeaders })
-    return { directory, session, stream }
-  }
+  const newSession = (t: Target, label: string) => sessionWithEvents(t, label, made)
 
   const messagesOf = async (t: Target, sessionID: string) => (await api(t, "GET", `/session/${sessionID}/message`)).json as any[]
   /** The properties of the first `type` event that `predicate` accepts. */

@@ -1,10 +1,10 @@
-import { mkdirSync, rmSync } from "node:fs"
+import { rmSync } from "node:fs"
 import { dirname } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until, useTarget } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
-import { connect } from "../support/sse.ts"
-import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
+import { sessionWithEvents } from "../support/session-events.ts"
+import { targetKinds, type Target } from "../support/targets.ts"
 
 /** `assistant summary` for a compaction's answer (a user message's `summary` holds its diffs, which is not one). */
 const roleAndSummary = (entry: { info: { role: string; summary?: unknown } }) => `${entry.info.role}${entry.info.role === "assistant" && entry.info.summary === true ? " summary" : ""}`
@@ -44,14 +44,7 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     for (const directory of made) rmSync(dirname(directory), { recursive: true, force: true })
   })
 
-  async function newSession(t: Target, label: string) {
-    const directory = uniqueDirectory(label)
-    mkdirSync(directory, { recursive: true })
-    made.push(directory)
-    const session = (await api(t, "POST", "/session", { directory, body: {} })).json
-    const stream = await connect(`${t.url}/event?directory=${encodeURIComponent(directory)}`, { headers: t.authHeaders })
-    return { directory, session, stream }
-  }
+  const newSession = (t: Target, label: string) => sessionWithEvents(t, label, made)
 
   const prompt = (t: Target, directory: string, sessionID: string, body: Record<string, unknown>) =>
     api(t, "POST", `/session/${sessionID}/message`, { directory, body })

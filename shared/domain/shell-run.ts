@@ -10,6 +10,7 @@ import { Projects } from "./project.ts"
 import { Prompt } from "./prompt.ts"
 import { assertSessionIdle } from "./session-busy.ts"
 import { Sessions } from "./session.ts"
+import { newAssistantMessage } from "../turn/assistant-message.ts"
 
 type ToolPart = Extract<Part, { type: "tool" }>
 
@@ -42,20 +43,10 @@ export namespace ShellRun {
       await Bus.publish(ports, directory, "message.part.updated", { sessionID, part: text, time: created })
 
       const started = ports.clock.now()
-      const assistant: AssistantMessage = {
-        id: Identifier.ascending("message", started),
-        sessionID,
-        role: "assistant",
-        time: { created: started },
-        parentID: user.id,
-        modelID: model.modelID,
-        providerID: model.providerID,
-        mode: agent.name,
-        agent: agent.name,
-        path: { cwd: directory, root: project.worktree },
-        cost: 0,
-        tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } },
-      }
+      const assistant = newAssistantMessage(
+        { sessionID, parentID: user.id, model, agent: agent.name, directory, worktree: project.worktree },
+        started,
+      )
       const running: ToolPart = {
         id: Identifier.ascending("part", started),
         sessionID,

@@ -12,6 +12,7 @@ import type { Session } from "../schema/session.ts"
 import { messageError } from "./errors.ts"
 import { modelMessages } from "./history.ts"
 import { languageModel } from "./language.ts"
+import { newAssistantMessage } from "./assistant-message.ts"
 import { StepParts } from "./parts.ts"
 import { runStep } from "./step.ts"
 import { NO_TOKENS, type Tokens } from "./usage.ts"
@@ -198,23 +199,19 @@ export namespace Compaction {
       .join("\n\n")
     const text = prompt(previous ? summaryText(previous) : undefined, context)
 
-    const now = ports.clock.now()
-    const base: AssistantMessage = {
-      id: Identifier.ascending("message", now),
-      sessionID: session.id,
-      role: "assistant",
-      time: { created: now },
-      parentID: user.id,
-      modelID: ref.modelID,
-      providerID: ref.providerID,
-      mode: "compaction",
-      agent: "compaction",
-      summary: true,
-      path: { cwd: directory, root: project.worktree },
-      cost: 0,
-      tokens: { ...NO_TOKENS },
-      ...(user.model.variant !== undefined ? { variant: user.model.variant } : {}),
-    }
+    const base = newAssistantMessage(
+      {
+        sessionID: session.id,
+        parentID: user.id,
+        model: ref,
+        agent: "compaction",
+        summary: true,
+        directory,
+        worktree: project.worktree,
+        ...(user.model.variant !== undefined ? { variant: user.model.variant } : {}),
+      },
+      ports.clock.now(),
+    )
     const parts = new StepParts(ports, directory, base)
     let error: MessageError | undefined
     let outcome: Awaited<ReturnType<typeof runStep>> | undefined

@@ -4,7 +4,6 @@ import { Agents } from "../domain/agent.ts"
 import { Configs } from "../domain/config.ts"
 import { Projects } from "../domain/project.ts"
 import { Sessions } from "../domain/session.ts"
-import { Identifier } from "../id.ts"
 import type { Ports } from "../ports.ts"
 import { parseModelRef, Providers } from "../provider/provider.ts"
 import type { Agent } from "../schema/app-info.ts"
@@ -14,6 +13,7 @@ import type { Session } from "../schema/session.ts"
 import { aborted, isRetryable, messageError, retryAfterMs } from "./errors.ts"
 import { modelMessages } from "./history.ts"
 import { languageModel } from "./language.ts"
+import { newAssistantMessage, type AssistantStart } from "./assistant-message.ts"
 import { StepParts } from "./parts.ts"
 import { runStep } from "./step.ts"
 import { systemPrompt } from "./system.ts"
@@ -209,25 +209,16 @@ export namespace AgentLoop {
         return Agents.pick(config, undefined)
       }
     })()
-    const base: AssistantMessage = {
-      id: "",
+    const start: AssistantStart = {
       sessionID: session.id,
-      role: "assistant",
-      time: { created: 0 },
       parentID: user.id,
-      modelID: user.model.modelID,
-      providerID: user.model.providerID,
-      mode: agent.name,
+      model: user.model,
       agent: agent.name,
-      path: { cwd: directory, root: project.worktree },
-      cost: 0,
-      tokens: { ...NO_TOKENS },
+      directory,
+      worktree: project.worktree,
       ...(user.model.variant !== undefined ? { variant: user.model.variant } : {}),
     }
-    const newMessage = () => {
-      const now = ports.clock.now()
-      return new StepParts(ports, directory, { ...base, id: Identifier.ascending("message", now), time: { created: now } })
-    }
+    const newMessage = () => new StepParts(ports, directory, newAssistantMessage(start, ports.clock.now()))
 
     let model: Model
     let language: LanguageModel

@@ -5,6 +5,7 @@ import { Identifier } from "../id.ts"
 import type { Ports } from "../ports.ts"
 import type { AssistantMessage, MessageWithParts, Part, UserMessage } from "../schema/message.ts"
 import type { Session } from "../schema/session.ts"
+import { newAssistantMessage } from "./assistant-message.ts"
 
 type SubtaskPart = Extract<Part, { type: "subtask" }>
 type ToolPart = Extract<Part, { type: "tool" }>
@@ -29,21 +30,18 @@ export async function runSubtaskPart(ports: Ports, session: Session, user: Messa
   const model = task.model ?? asked.model
   const now = ports.clock.now()
   const project = await Projects.current(ports, directory)
-  const assistant: AssistantMessage = {
-    id: Identifier.ascending("message", now),
-    sessionID: session.id,
-    role: "assistant",
-    time: { created: now },
-    parentID: asked.id,
-    modelID: model.modelID,
-    providerID: model.providerID,
-    mode: task.agent,
-    agent: task.agent,
-    path: { cwd: directory, root: project.worktree },
-    cost: 0,
-    tokens: { input: 0, output: 0, reasoning: 0, cache: { read: 0, write: 0 } },
-    ...(asked.model.variant !== undefined ? { variant: asked.model.variant } : {}),
-  }
+  const assistant = newAssistantMessage(
+    {
+      sessionID: session.id,
+      parentID: asked.id,
+      model,
+      agent: task.agent,
+      directory,
+      worktree: project.worktree,
+      ...(asked.model.variant !== undefined ? { variant: asked.model.variant } : {}),
+    },
+    now,
+  )
   const input = { prompt: task.prompt, description: task.description, subagent_type: task.agent, ...(task.command !== undefined ? { command: task.command } : {}) }
   const running: ToolPart = {
     id: Identifier.ascending("part", now),

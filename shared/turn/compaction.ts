@@ -1,4 +1,4 @@
-import { Agents } from "../domain/agent.ts"
+import { Agents, parseModel } from "../domain/agent.ts"
 import { Bus } from "../domain/bus.ts"
 import { Configs } from "../domain/config.ts"
 import { Projects } from "../domain/project.ts"
@@ -153,9 +153,7 @@ export namespace Compaction {
       auto: input.auto,
       ...(input.overflow !== undefined ? { overflow: input.overflow } : {}),
     }
-    await ports.sessions.putMessage(info, [part])
-    await Bus.publish(ports, session.directory, "message.updated", { sessionID: session.id, info })
-    await Bus.publish(ports, session.directory, "message.part.updated", { sessionID: session.id, part, time: now })
+    await store(ports, session, info, [part])
     return { info, parts: [part] }
   }
 
@@ -356,10 +354,7 @@ export namespace Compaction {
 
   /** `agent.compaction.model` of the config, as upstream lets a user pick the summarizing model. */
   function agentModel(config: Config): ModelRef | undefined {
-    const model = ((config.agent ?? {}) as Record<string, { model?: unknown } | undefined>).compaction?.model
-    if (typeof model !== "string" || !model.includes("/")) return undefined
-    const slash = model.indexOf("/")
-    return { providerID: model.slice(0, slash), modelID: model.slice(slash + 1) }
+    return parseModel(((config.agent ?? {}) as Record<string, { model?: unknown } | undefined>).compaction?.model)
   }
 
   async function askToContinue(ports: Ports, session: Session, compaction: UserMessage, overflow: boolean): Promise<void> {

@@ -5,6 +5,7 @@ import type { Ports } from "./ports.ts"
 import { NotFoundError } from "./error.ts"
 import { basicAuth } from "./middleware/auth.ts"
 import { bodyLimit } from "./middleware/body-limit.ts"
+import { drainUnreadBody } from "./middleware/drain-body.ts"
 import { corsMiddleware } from "./middleware/cors.ts"
 import { resolveDirectory } from "./middleware/directory.ts"
 import { errorHandler } from "./middleware/error.ts"
@@ -46,6 +47,7 @@ export function createApp(ports: Ports) {
   )
 
   app.use(requestLog(ports.log))
+  app.use(drainUnreadBody())
   app.use(corsMiddleware(ports.config.corsOrigins))
   app.use(resolveDirectory(ports.config.defaultDirectory))
   // A PTY connect with a valid single-use ticket passes without credentials, as upstream.

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono"
 import { PayloadTooLargeError } from "../error.ts"
 
-/** How much of an oversized body is read and discarded before the rest is cancelled. */
+/** How much of an unwanted body is read and discarded before the rest is cancelled. */
 const DISCARD_LIMIT = 64 * 1024 * 1024
 
 /**
@@ -48,7 +48,7 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
   }
 }
 
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+export async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
   let discarded = 0
   while (discarded < DISCARD_LIMIT) {
     const { done, value } = await reader.read()

@@ -1,6 +1,28 @@
+import { execFile } from "node:child_process"
+import { mkdir, rm, writeFile } from "node:fs/promises"
+import { join, resolve } from "node:path"
+import { promisify } from "node:util"
+import { createClient } from "@hey-api/openapi-ts"
 import { describe, expect, test } from "vitest"
 import { api, useTarget } from "../support/http.ts"
-import { targetKinds } from "../support/targets.ts"
+import { targetKinds, uniqueDirectory } from "../support/targets.ts"
+
+/** Typed calls through the generated client: the type check fails if /doc's shapes do not fit them. */
+const GENERATED_CLIENT_USE = `import { createClient } from "./gen/client"
+import { sessionCreate, sessionDelete, sessionGet, sessionList, sessionUpdate } from "./gen/sdk.gen"
+import type { Session } from "./gen/types.gen"
+
+export async function roundTrip(baseUrl: string, headers: Record<string, string>, directory: string) {
+  const client = createClient({ baseUrl, headers })
+  const created = await sessionCreate({ client, query: { directory }, body: { title: "generated" }, throwOnError: true })
+  const session: Session = created.data
+  const renamed = await sessionUpdate({ client, path: { sessionID: session.id }, query: { directory }, body: { title: "renamed" }, throwOnError: true })
+  const listed = await sessionList({ client, query: { directory }, throwOnError: true })
+  const missing = await sessionGet({ client, path: { sessionID: "ses_000000000000missing000000" }, query: { directory } })
+  const deleted = await sessionDelete({ client, path: { sessionID: session.id }, query: { directory }, throwOnError: true })
+  return { session, title: renamed.data.title, listed: listed.data.map((item) => item.id), missing: missing.response.status, deleted: deleted.data }
+}
+`
 
 const OPERATIONS = [
   "global.health",
@@ -59,5 +81,38 @@ describe.each(targetKinds())("OpenAPI document [%s]", (kind) => {
     // schemas for the main shapes are in the document
     const schemas = Object.keys(doc.components?.schemas ?? {})
     expect(schemas).toEqual(expect.arrayContaining(["Session", "UserMessage", "AssistantMessage", "Part", "Event", "Project"]))
+  })
+  test("a client generated from /doc with @hey-api/openapi-ts type-checks and talks to the server", { timeout: 120_000 }, async () => {
+    const folder = resolve("test-output", "generated-client", kind)
+    await rm(folder, { recursive: true, force: true })
+    await mkdir(folder, { recursive: true })
+    const doc = await api(target(), "GET", "/doc")
+    await writeFile(join(folder, "openapi.json"), doc.text)
+    await createClient({ input: join(folder, "openapi.json"), output: join(folder, "gen"), logs: { level: "silent" } })
+    await writeFile(join(folder, "use.ts"), GENERATED_CLIENT_USE)
+    await writeFile(
+      join(folder, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "ESNext",
+          moduleResolution: "Bundler",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+          lib: ["ES2022", "DOM", "DOM.Iterable"],
+        },
+        include: ["gen", "use.ts"],
+      }),
+    )
+    const typeCheck = await promisify(execFile)(resolve("node_modules/.bin/tsc"), ["-p", folder]).catch((error) => error)
+    expect(typeCheck.stdout ?? "", "tsc on the generated client").toBe("")
+
+    const { roundTrip } = await import(join(folder, "use.ts"))
+    const directory = uniqueDirectory("generated-client")
+    const result = await roundTrip(target().url, target().authHeaders, directory)
+    expect(result).toMatchObject({ title: "renamed", missing: 404, deleted: true })
+    expect(result.listed).toEqual([result.session.id])
   })
 })

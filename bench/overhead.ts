@@ -1,0 +1,174 @@
+/**
+ * Per-request overhead of the local server (issue 14, item 1).
+ *
+ *   npx tsx bench/overhead.ts [--connections 50] [--seconds 5] [--routes get,list,post,doc]
+ *
+ * Three servers, each in its own child process on 127.0.0.1, answer the same requests with the same bytes:
+ *   bare:  a `node:http` handler (this file with `--serve-bare`) that answers each route with the exact body
+ *          our server gave for it (read once at the start); the POST parses its JSON body first.
+ *   hono:  a minimal Hono app on `@hono/node-server` (`--serve-hono`), same bodies: the framework's own cost.
+ *   ours:  the local agent (`node --import tsx local-agent/cli.ts serve`, fresh state, default log level, so the
+ *          request log, CORS, directory resolution, the body limit and auth checks all run).
+ * Routes: GET /session/:id, GET /session (20 sessions), POST /session (creates one per request), GET /doc.
+ * autocannon drives each route against each server for the same time with the same connections; the
+ * ratios printed are requests/s of ours (and hono) over bare, measured in this run.
+ */
+import { readFileSync, writeFileSync } from "node:fs"
+import http from "node:http"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import autocannon from "autocannon"
+import { freePort } from "../test/support/targets.ts"
+import { log, ROOT, startChild, stopChild, tempDir, waitForOutput, type Child } from "./support.ts"
+
+const SELF = fileURLToPath(import.meta.url)
+
+interface Route {
+  name: string
+  method: "GET" | "POST"
+  path: string
+  body?: string
+}
+
+/** The bodies to answer with, by `METHOD path`, handed to the bare and hono children in a JSON file. */
+type Answers = Record<string, string>
+
+function answerKey(method: string, path: string) {
+  return `${method} ${path}`
+}
+
+function serveBare(answers: Answers, port: number) {
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? "/"
+    const path = url.split("?")[0]!
+    const answer = answers[answerKey(req.method ?? "GET", path)]
+    const respond = () => {
+      if (answer === undefined) {
+        res.writeHead(404).end()
+        return
+      }
+      res.writeHead(200, { "Content-Type": "application/json" }).end(answer)
+    }
+    if (req.method === "POST") {
+      const chunks: Buffer[] = []
+      req.on("data", (chunk: Buffer) => chunks.push(chunk))
+      req.on("end", () => {
+        JSON.parse(Buffer.concat(chunks).toString("utf8"))
+        respond()
+      })
+      return
+    }
+    respond()
+  })
+  server.listen(port, "127.0.0.1", () => process.stdout.write(`listening on ${port}\n`))
+}
+
+async function serveHono(answers: Answers, port: number) {
+  const { Hono } = await import("hono")
+  const { serve } = await import("@hono/node-server")
+  const app = new Hono()
+  for (const [key, body] of Object.entries(answers)) {
+    const [method, path] = key.split(" ") as [string, string]
+    if (method === "POST") {
+      app.post(path, async (c) => {
+        await c.req.json()
+        return c.body(body, 200, { "Content-Type": "application/json" })
+      })
+    } else app.get(path, (c) => c.body(body, 200, { "Content-Type": "application/json" }))
+  }
+  serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => process.stdout.write(`listening on ${port}\n`))
+}
+
+async function startReference(kind: "bare" | "hono", answers: Answers): Promise<{ child: Child; url: string }> {
+  const port = await freePort()
+  const file = join(tempDir("bench-overhead-answers-"), "answers.json")
+  writeFileSync(file, JSON.stringify(answers))
+  const child = startChild(kind, process.execPath, ["--import", "tsx", SELF, `--serve-${kind}`, String(port), file])
+  await waitForOutput(child, /listening on/, 30_000)
+  return { child, url: `http://127.0.0.1:${port}` }
+}
+
+async function startOurs(): Promise<{ child: Child; url: string }> {
+  const port = await freePort()
+  const state = tempDir("bench-overhead-state-")
+  const project = tempDir("bench-overhead-project-")
+  const child = startChild(
+    "ours",
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "local-agent/cli.ts"), "serve", "--port", String(port), "--state", state, "--directory", project],
+    { ...process.env, OPENCODE_SERVER_PASSWORD: "", HOME: state },
+  )
+  await waitForOutput(child, /listening on/, 60_000)
+  return { child, url: `http://127.0.0.1:${port}` }
+}
+
+async function requestJSON(url: string, method: string, body?: string): Promise<string> {
+  const response = await fetch(url, { method, body, headers: body ? { "Content-Type": "application/json" } : {} })
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`)
+  return response.text()
+}
+
+async function drive(url: string, route: Route, connections: number, seconds: number) {
+  const result = await autocannon({
+    url: url + route.path,
+    method: route.method,
+    connections,
+    duration: seconds,
+    ...(route.body !== undefined ? { body: route.body, headers: { "Content-Type": "application/json" } } : {}),
+  })
+  const failures = result.errors + result.timeouts + result.non2xx
+  return { rps: result.requests.average, p99: result.latency.p99, failures }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      connections: { type: "string", default: "50" },
+      seconds: { type: "string", default: "5" },
+      routes: { type: "string", default: "get,list,post,doc" },
+    },
+  })
+  const connections = Number(values.connections)
+  const seconds = Number(values.seconds)
+  const wanted = new Set(values.routes!.split(","))
+
+  const ours = await startOurs()
+  const created = JSON.parse(await requestJSON(`${ours.url}/session`, "POST", JSON.stringify({ title: "bench" })))
+  for (let i = 1; i < 20; i++) await requestJSON(`${ours.url}/session`, "POST", JSON.stringify({ title: `bench ${i}` }))
+  const routes: Route[] = [
+    { name: "get", method: "GET" as const, path: `/session/${created.id}` },
+    { name: "list", method: "GET" as const, path: "/session" },
+    { name: "post", method: "POST" as const, path: "/session", body: JSON.stringify({ title: "bench post" }) },
+    { name: "doc", method: "GET" as const, path: "/doc" },
+  ].filter((route) => wanted.has(route.name))
+
+  const answers: Answers = {}
+  for (const route of routes) answers[answerKey(route.method, route.path)] = await requestJSON(ours.url + route.path, route.method, route.body)
+  const bare = await startReference("bare", answers)
+  const hono = await startReference("hono", answers)
+
+  log(`${connections} connections, ${seconds} s per route and server (autocannon), req/s and p99 ms`)
+  log("route                  bare            hono (×bare)           ours (×bare)")
+  try {
+    for (const route of routes) {
+      const measured = {
+        bare: await drive(bare.url, route, connections, seconds),
+        hono: await drive(hono.url, route, connections, seconds),
+        ours: await drive(ours.url, route, connections, seconds),
+      }
+      const cell = (m: { rps: number; p99: number; failures: number }, ratio?: number) =>
+        `${m.rps.toFixed(0).padStart(6)}/s p99 ${String(m.p99).padStart(4)}${ratio !== undefined ? ` (${ratio.toFixed(2)}×)` : ""}${m.failures ? ` ${m.failures} failed` : ""}`
+      log(
+        `${`${route.method} ${route.name === "get" ? "/session/:id" : route.path}`.padEnd(22)} ${cell(measured.bare)}   ${cell(measured.hono, measured.hono.rps / measured.bare.rps)}   ${cell(measured.ours, measured.ours.rps / measured.bare.rps)}`,
+      )
+    }
+  } finally {
+    for (const server of [ours, bare, hono]) await stopChild(server.child)
+  }
+}
+
+const [mode, port, answersFile] = process.argv.slice(2)
+if (mode === "--serve-bare") serveBare(JSON.parse(readFileSync(answersFile!, "utf8")), Number(port))
+else if (mode === "--serve-hono") await serveHono(JSON.parse(readFileSync(answersFile!, "utf8")), Number(port))
+else await main()

@@ -2,9 +2,11 @@ import { readdir, readFile, realpath, stat } from "node:fs/promises"
 import { homedir } from "node:os"
 import { dirname, isAbsolute, join, resolve } from "node:path"
 import type { SkillFileService } from "../../shared/machine.ts"
+import type { Logger } from "../../shared/ports.ts"
 import { SKILL_FILE_SAMPLE, type SkillFile } from "../../shared/schema/skill.ts"
 import type { ConfigEnvironment } from "./config.ts"
 import { findRepository } from "./git.ts"
+import { downloadSkills } from "./skill-download.ts"
 
 const SKILL_FILE = "SKILL.md"
 /** Entries looked at under one folder at most: a skills path pointed at a huge tree stops there. */
@@ -19,14 +21,17 @@ interface SkillRoot {
   under: string[]
   /** Whether hidden folders are searched too (upstream does for the `.claude` and `.agents` folders). */
   dot: boolean
+  /** Not opencode's own (the `.claude` and `.agents` folders, downloaded skills): upstream's v2 listing leaves them out. */
   external: boolean
 }
 
 /** The user's SKILL.md files on this machine, found where upstream looks (see SkillFileService.find). */
-export function createSkillFileService(environment: ConfigEnvironment = { env: process.env, home: homedir() }): SkillFileService {
+export function createSkillFileService(environment: ConfigEnvironment = { env: process.env, home: homedir() }, log?: Logger): SkillFileService {
   const { env, home } = environment
+  /** Upstream's cache folder, where `skills.urls` downloads go (under `skills/`). */
+  const cacheFolder = join(env.XDG_CACHE_HOME || join(home, ".cache"), "opencode")
 
-  async function roots(directory: string, paths: string[]): Promise<SkillRoot[]> {
+  async function roots(directory: string, paths: string[], urls: string[]): Promise<SkillRoot[]> {
     const found: SkillRoot[] = []
     const worktree = (await findRepository(directory))?.root ?? directory
     if (!truthy(env.OPENCODE_DISABLE_EXTERNAL_SKILLS)) {
@@ -43,6 +48,9 @@ export function createSkillFileService(environment: ConfigEnvironment = { env: p
     for (const path of paths) {
       const expanded = path.startsWith("~/") ? join(home, path.slice(2)) : path
       found.push({ folder: isAbsolute(expanded) ? expanded : resolve(directory, expanded), under: [], dot: false, external: false })
+    }
+    for (const url of urls) {
+      for (const folder of await downloadSkills(url, cacheFolder, log)) found.push({ folder, under: [], dot: false, external: true })
     }
     return found
   }
@@ -62,9 +70,9 @@ export function createSkillFileService(environment: ConfigEnvironment = { env: p
   }
 
   return {
-    async find(directory, paths) {
+    async find(directory, paths, urls) {
       const locations = new Map<string, boolean>()
-      for (const root of await roots(directory, paths)) {
+      for (const root of await roots(directory, paths, urls)) {
         const starts = root.under.length ? root.under.map((name) => join(root.folder, name)) : [root.folder]
         for (const start of starts) {
           for (const location of await skillFiles(start, root.dot)) if (!locations.has(location)) locations.set(location, root.external)

@@ -12,6 +12,9 @@ const SKILL_FILE = "SKILL.md"
 /** Entries looked at under one folder at most: a skills path pointed at a huge tree stops there. */
 const MAX_ENTRIES = 20_000
 
+/** How long a `skills.urls` download is reused: the skills are read for every listing and every turn. */
+const DOWNLOAD_REUSE_MS = 60_000
+
 const truthy = (value: string | undefined) => value === "1" || value?.toLowerCase() === "true"
 
 /** A folder that may hold skills, and what is searched there. */
@@ -30,6 +33,15 @@ export function createSkillFileService(environment: ConfigEnvironment = { env: p
   const { env, home } = environment
   /** Upstream's cache folder, where `skills.urls` downloads go (under `skills/`). */
   const cacheFolder = join(env.XDG_CACHE_HOME || join(home, ".cache"), "opencode")
+  const downloads = new Map<string, { at: number; folders: Promise<string[]> }>()
+
+  function downloaded(url: string): Promise<string[]> {
+    const recent = downloads.get(url)
+    if (recent && Date.now() - recent.at < DOWNLOAD_REUSE_MS) return recent.folders
+    const folders = downloadSkills(url, cacheFolder, log)
+    downloads.set(url, { at: Date.now(), folders })
+    return folders
+  }
 
   async function roots(directory: string, paths: string[], urls: string[]): Promise<SkillRoot[]> {
     const found: SkillRoot[] = []
@@ -50,7 +62,7 @@ export function createSkillFileService(environment: ConfigEnvironment = { env: p
       found.push({ folder: isAbsolute(expanded) ? expanded : resolve(directory, expanded), under: [], dot: false, external: false })
     }
     for (const url of urls) {
-      for (const folder of await downloadSkills(url, cacheFolder, log)) found.push({ folder, under: [], dot: false, external: true })
+      for (const folder of await downloaded(url)) found.push({ folder, under: [], dot: false, external: true })
     }
     return found
   }

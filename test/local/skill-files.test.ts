@@ -116,6 +116,14 @@ describe("the machine's SKILL.md files", () => {
       // An index that cannot be had adds nothing.
       server.files.delete("/index.json")
       expect((await find({ XDG_CACHE_HOME: cache, OPENCODE_DISABLE_EXTERNAL_SKILLS: "1" }, [], [server.url])).map((file) => file.location)).toEqual([configGlobal, opencodeProject])
+
+      // One machine reuses a download for the listings and turns that follow it.
+      server.files.set("/index.json", skillIndex([{ name: "remote", files: ["SKILL.md"] }]))
+      server.requested.length = 0
+      const machine = createSkillFileService({ env: { XDG_CONFIG_HOME: join(home, ".config"), XDG_CACHE_HOME: cache }, home })
+      await Promise.all([machine.find(nested, [], [server.url]), machine.find(nested, [], [server.url])])
+      expect((await machine.find(nested, [], [server.url])).map((file) => file.location)).toContain(join(remote, "SKILL.md"))
+      expect(server.requested).toEqual(["/index.json"])
     } finally {
       await server.close()
     }

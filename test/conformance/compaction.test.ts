@@ -100,11 +100,13 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     const t = target()
     const { directory, session, stream } = await newSession(t, "summarize-reverted")
     model.script("Kept answer.", "Reverted answer.")
-    await prompt(t, directory, session.id, { parts: [text("kept question")] })
-    const from = stream.frames.length
-    await prompt(t, directory, session.id, { parts: [text("reverted question")] })
-    // A revert waits for the session to be idle (its diff summary is written just before).
-    await stream.waitForEvent("session.idle", (p) => p.sessionID === session.id, from)
+    // A revert needs the session idle, which follows each reply (the prompt's diff summary is written first).
+    const askUntilIdle = async (ask: string) => {
+      await prompt(t, directory, session.id, { parts: [text(ask)] })
+      await until(async () => ((await api(t, "GET", "/session/status", { directory })).json[session.id]?.type === "busy" ? undefined : true))
+    }
+    await askUntilIdle("kept question")
+    await askUntilIdle("reverted question")
     const [, , reverted] = await messages(t, directory, session.id)
     const revert = await api(t, "POST", `/session/${session.id}/revert`, { directory, body: { messageID: reverted.info.id } })
     expect(revert.status, revert.text).toBe(200)

@@ -17,7 +17,7 @@ export function machineRoutes(machine: Machine) {
   return new Hono<AppEnv>()
     .get(CONFIG_SOURCES_PATH, async (c) => c.json(await machine.config.sources(c.var.directory)))
     .get(INSTRUCTIONS_PATH, async (c) => c.json(await machine.config.instructions(c.var.directory, c.req.queries("path") ?? [])))
-    .get(SKILL_FILES_PATH, async (c) => c.json(await machine.skills.find(c.var.directory, c.req.queries("path") ?? [])))
+    .get(SKILL_FILES_PATH, async (c) => c.json(await machine.skills.find(c.var.directory, c.req.queries("path") ?? [], c.req.queries("url") ?? [])))
     .post(RELAY_PATH, validate("json", RelayRequestSchema), async (c) => {
       const answer = await machine.relay.fetch(c.req.valid("json"))
       // The body streams through as the provider sends it; hop-by-hop and length headers are the tunnel's own.

@@ -148,9 +148,11 @@ export interface SkillFileService {
    * OPENCODE_DISABLE_EXTERNAL_SKILLS, under `skills/` in `~/.claude` (unless OPENCODE_DISABLE_CLAUDE_CODE[_SKILLS])
    * and `~/.agents`, then in those folders from the directory up to the worktree root; then under `skill/` and
    * `skills/` in each config folder (`~/.config/opencode`, the `.opencode` folders); then under each of `paths`
-   * (the config's `skills.paths`: absolute, `~/`, or relative to the directory).
+   * (the config's `skills.paths`: absolute, `~/`, or relative to the directory); then in the skills downloaded from
+   * each of `urls` (the config's `skills.urls`: `<url>/index.json` lists them; kept in upstream's cache folder,
+   * `~/.cache/opencode/skills/<name>`).
    */
-  find(directory: string, paths: string[]): Promise<SkillFile[]>
+  find(directory: string, paths: string[], urls: string[]): Promise<SkillFile[]>
 }
 
 /**

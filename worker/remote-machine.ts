@@ -158,8 +158,12 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
       },
     },
     skills: {
-      async find(directory, paths) {
-        const query = new URLSearchParams([["directory", directory], ...paths.map((path) => ["path", path] as [string, string])])
+      async find(directory, paths, urls) {
+        const query = new URLSearchParams([
+          ["directory", directory],
+          ...paths.map((path) => ["path", path] as [string, string]),
+          ...urls.map((url) => ["url", url] as [string, string]),
+        ])
         return SkillFile.array().parse(await call("GET", `${SKILL_FILES_PATH}?${query}`, {}))
       },
     },

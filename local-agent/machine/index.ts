@@ -102,7 +102,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       config: createConfigFileService(options.configEnvironment),
       relay: createNetworkRelay(),
       mcp,
-      skills: createSkillFileService(options.configEnvironment),
+      skills: createSkillFileService(options.configEnvironment, options.log),
       snapshot: createSnapshotService({ stateDirectory: options.stateDirectory }),
     },
     async close() {

@@ -2,13 +2,18 @@ import { readdir, readFile, realpath, stat } from "node:fs/promises"
 import { homedir } from "node:os"
 import { dirname, isAbsolute, join, resolve } from "node:path"
 import type { SkillFileService } from "../../shared/machine.ts"
+import type { Logger } from "../../shared/ports.ts"
 import { SKILL_FILE_SAMPLE, type SkillFile } from "../../shared/schema/skill.ts"
 import type { ConfigEnvironment } from "./config.ts"
 import { findRepository } from "./git.ts"
+import { downloadSkills } from "./skill-download.ts"
 
 const SKILL_FILE = "SKILL.md"
 /** Entries looked at under one folder at most: a skills path pointed at a huge tree stops there. */
 const MAX_ENTRIES = 20_000
+
+/** How long a `skills.urls` download is reused: the skills are read for every listing and every turn. */
+const DOWNLOAD_REUSE_MS = 60_000
 
 const truthy = (value: string | undefined) => value === "1" || value?.toLowerCase() === "true"
 
@@ -19,14 +24,26 @@ interface SkillRoot {
   under: string[]
   /** Whether hidden folders are searched too (upstream does for the `.claude` and `.agents` folders). */
   dot: boolean
+  /** Not opencode's own (the `.claude` and `.agents` folders, downloaded skills): upstream's v2 listing leaves them out. */
   external: boolean
 }
 
 /** The user's SKILL.md files on this machine, found where upstream looks (see SkillFileService.find). */
-export function createSkillFileService(environment: ConfigEnvironment = { env: process.env, home: homedir() }): SkillFileService {
+export function createSkillFileService(environment: ConfigEnvironment = { env: process.env, home: homedir() }, log?: Logger): SkillFileService {
   const { env, home } = environment
+  /** Upstream's cache folder, where `skills.urls` downloads go (under `skills/`). */
+  const cacheFolder = join(env.XDG_CACHE_HOME || join(home, ".cache"), "opencode")
+  const downloads = new Map<string, { at: number; folders: Promise<string[]> }>()
 
-  async function roots(directory: string, paths: string[]): Promise<SkillRoot[]> {
+  function downloaded(url: string): Promise<string[]> {
+    const recent = downloads.get(url)
+    if (recent && Date.now() - recent.at < DOWNLOAD_REUSE_MS) return recent.folders
+    const folders = downloadSkills(url, cacheFolder, log)
+    downloads.set(url, { at: Date.now(), folders })
+    return folders
+  }
+
+  async function roots(directory: string, paths: string[], urls: string[]): Promise<SkillRoot[]> {
     const found: SkillRoot[] = []
     const worktree = (await findRepository(directory))?.root ?? directory
     if (!truthy(env.OPENCODE_DISABLE_EXTERNAL_SKILLS)) {
@@ -43,6 +60,9 @@ export function createSkillFileService(environment: ConfigEnvironment = { env: p
     for (const path of paths) {
       const expanded = path.startsWith("~/") ? join(home, path.slice(2)) : path
       found.push({ folder: isAbsolute(expanded) ? expanded : resolve(directory, expanded), under: [], dot: false, external: false })
+    }
+    for (const url of urls) {
+      for (const folder of await downloaded(url)) found.push({ folder, under: [], dot: false, external: true })
     }
     return found
   }
@@ -62,9 +82,9 @@ export function createSkillFileService(environment: ConfigEnvironment = { env: p
   }
 
   return {
-    async find(directory, paths) {
+    async find(directory, paths, urls) {
       const locations = new Map<string, boolean>()
-      for (const root of await roots(directory, paths)) {
+      for (const root of await roots(directory, paths, urls)) {
         const starts = root.under.length ? root.under.map((name) => join(root.folder, name)) : [root.folder]
         for (const start of starts) {
           for (const location of await skillFiles(start, root.dot)) if (!locations.has(location)) locations.set(location, root.external)

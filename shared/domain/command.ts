@@ -6,6 +6,9 @@ import { Projects } from "./project.ts"
 import { Mcp } from "./mcp.ts"
 import { NotFoundError } from "../error.ts"
 import { cleanMcpName, type McpPrompt } from "../mcp/schema.ts"
+import type { Skill } from "../schema/skill.ts"
+import { Path } from "../path.ts"
+import { BUILT_IN_LOCATION, Skills } from "./skill.ts"
 
 /** `$1`, `$2`… then `$ARGUMENTS`, as upstream lists a template's argument hints. */
 export function commandHints(template: string): string[] {
@@ -20,7 +23,7 @@ export namespace Commands {
   /**
    * Upstream's built-ins (`init`, `review`), then the config's `command` section (its JSON entries and the
    * markdown command files), which may replace a built-in; entries without a string template are skipped; then
-   * the connected MCP servers' prompts.
+   * the connected MCP servers' prompts; then every skill whose name no command has taken.
    */
   export async function list(ports: Ports, directory: string): Promise<Command[]> {
     const [section, project] = await Promise.all([readConfigSection(ports, directory, "command"), Projects.current(ports, directory)])
@@ -52,7 +55,35 @@ export namespace Commands {
       // The template is the server's, fetched when the command runs (upstream's is a promise, listed as `{}`).
       commands.set(name, defined({ name, description: prompt.description, source: "mcp" as const, template: "", hints: (prompt.arguments ?? []).map((_, index) => `$${index + 1}`) }))
     }
+    for (const skill of await skillsOf(ports, directory)) {
+      if (commands.has(skill.name)) continue
+      commands.set(skill.name, defined({ name: skill.name, description: skill.description, source: "skill" as const, template: skillTemplate(skill), hints: [] }))
+    }
     return [...commands.values()]
+  }
+
+  /** `/api/command`: upstream's v2 listing has no skills. */
+  export async function listV2(ports: Ports, directory: string): Promise<CommandV2Info[]> {
+    return (await list(ports, directory)).filter((command) => command.source !== "skill").map(toV2)
+  }
+
+  /** The skills, or none (logged) when the machine could not list them: the commands are listed all the same. */
+  async function skillsOf(ports: Ports, directory: string): Promise<Skill[]> {
+    return Skills.list(ports, directory).catch((error) => {
+      ports.log.warn("skills could not be listed", { directory, error: error instanceof Error ? error.message : String(error) })
+      return []
+    })
+  }
+
+  /** A skill as a command's template, as upstream's: its content, then where its folder is (not for the built-in one). */
+  function skillTemplate(skill: Skill): string {
+    if (skill.location === BUILT_IN_LOCATION) return skill.content
+    return [
+      skill.content,
+      "",
+      `Base directory for this skill: ${Path.dirname(skill.location)}`,
+      "Relative paths in this skill (e.g., scripts/, references/) are relative to this base directory.",
+    ].join("\n")
   }
 
   /** The command's template: an MCP server's prompt is asked for it, with `$1`, `$2`… for its arguments. */
@@ -69,7 +100,7 @@ export namespace Commands {
   }
 
   /** A command in `/api/command`'s v2 shape: the model as a reference, no hints or source. */
-  export function toV2(command: Command): CommandV2Info {
+  function toV2(command: Command): CommandV2Info {
     const model = parseModel(command.model)
     return defined({
       name: command.name,

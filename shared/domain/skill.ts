@@ -10,7 +10,7 @@ import { Configs } from "./config.ts"
 import { ToolPermission } from "./tool-permission.ts"
 
 /** Where upstream's built-in skill says it is. */
-const BUILT_IN_LOCATION = "<built-in>"
+export const BUILT_IN_LOCATION = "<built-in>"
 
 /** A skill as listed, with what only the machine knew: its folder's sampled files and whether it came from `.claude`/`.agents`. */
 interface FoundSkill extends Skill {
@@ -36,7 +36,8 @@ export namespace Skills {
   async function found(ports: Ports, directory: string): Promise<FoundSkill[]> {
     const machine = ports.machine
     if (!machine || !(await machine.connected().catch(() => false))) return []
-    const files = await machine.skills.find(directory, await configuredPaths(ports, directory))
+    const { paths, urls } = await configuredSources(ports, directory)
+    const files = await machine.skills.find(directory, paths, urls)
     const byName = new Map<string, FoundSkill>([[BUILT_IN.name, BUILT_IN]])
     for (const file of files) {
       const skill = parse(ports, file)
@@ -48,10 +49,11 @@ export namespace Skills {
     return [...byName.values()]
   }
 
-  /** The config's `skills.paths` (`skills.urls`, downloaded by upstream, are not fetched here). */
-  async function configuredPaths(ports: Ports, directory: string): Promise<string[]> {
-    const paths = (await Configs.get(ports, directory)).skills?.paths
-    return Array.isArray(paths) ? paths.filter((path): path is string => typeof path === "string") : []
+  /** The config's `skills.paths` and `skills.urls` (whose skills the machine downloads). */
+  async function configuredSources(ports: Ports, directory: string): Promise<{ paths: string[]; urls: string[] }> {
+    const section = (await Configs.get(ports, directory)).skills
+    const strings = (value: unknown) => (Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === "string") : [])
+    return { paths: strings(section?.paths), urls: strings(section?.urls) }
   }
 
   /** A SKILL.md as a skill; one without a string `name` (or whose frontmatter does not parse) is skipped, as upstream. */

@@ -4,14 +4,16 @@ import type { SummarizeInput } from "../schema/summarize.ts"
 import { Compaction } from "../turn/compaction.ts"
 import { Agents } from "./agent.ts"
 import { Configs } from "./config.ts"
+import { SessionRevert } from "./revert.ts"
 import { Sessions } from "./session.ts"
 
 /**
- * `POST /session/:id/summarize`, as upstream: a compaction message (agent of the last prompt) that the session's
- * next turn answers with a summary; resolves once the loop is done. A busy session takes it after its turn.
+ * `POST /session/:id/summarize`, as upstream: a pending revert is made final first (the reverted messages go, as
+ * before a prompt), then a compaction message (agent of the last prompt) that the session's next turn answers with
+ * a summary; resolves once the loop is done. A busy session takes it after its turn.
  */
 export async function summarizeSession(ports: Ports, sessionID: string, input: SummarizeInput): Promise<void> {
-  const session = await Sessions.get(ports, sessionID)
+  const session = await SessionRevert.cleanup(ports, await Sessions.get(ports, sessionID))
   const config = await Configs.get(ports, session.directory)
   const model = { providerID: input.providerID, modelID: input.modelID }
   await Providers.model(ports, session.directory, model, config)

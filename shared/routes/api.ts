@@ -84,9 +84,9 @@ export function apiRoutes(ports: Ports) {
   )
   list(
     "command",
-    "The commands (as GET /command lists them) in the v2 shape",
+    "The commands (as GET /command lists them, skills left out) in the v2 shape",
     CommandV2Info,
-    async (directory) => (await Commands.list(ports, directory)).map(Commands.toV2),
+    async (directory) => Commands.listV2(ports, directory),
     CONFIG_FILE_ERRORS,
   )
   list(

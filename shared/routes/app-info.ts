@@ -38,7 +38,7 @@ export function appInfoRoutes(ports: Ports) {
       "/command",
       describeInstanceRoute({
         operationId: "command.list",
-        summary: "The commands: the built-ins (init, review), then the config's command section and command files",
+        summary: "The commands: the built-ins (init, review), the config's command section and command files, the MCP servers' prompts, then the skills",
         responses: { 200: json("Commands", z.array(Command)), ...errors(...CONFIG_FILE_ERRORS) },
       }),
       async (c) => c.json(await Commands.list(ports, c.var.directory)),

@@ -28,7 +28,7 @@ export type SkillV2Info = z.infer<typeof SkillV2Info>
 /**
  * One SKILL.md as the machine found it: its path, its text, a sample of the other files in its folder (absolute,
  * at most SKILL_FILE_SAMPLE) for the skill tool to name, and whether it came from the `.claude` or `.agents`
- * folders (`external`), which `/api/skill` leaves out as upstream's v2 listing does.
+ * folders or was downloaded from `skills.urls` (`external`), which `/api/skill` leaves out as upstream's v2 listing does.
  */
 export const SkillFile = z.object({
   location: z.string(),
@@ -41,5 +41,8 @@ export type SkillFile = z.infer<typeof SkillFile>
 /** How many of a skill folder's other files the skill tool names, as upstream. */
 export const SKILL_FILE_SAMPLE = 10
 
-/** The local agent's machine-facing route listing a directory's SKILL.md files (`?path=` once per config `skills.paths` entry). */
+/**
+ * The local agent's machine-facing route listing a directory's SKILL.md files (`?path=` once per config
+ * `skills.paths` entry, `?url=` once per `skills.urls` entry).
+ */
 export const SKILL_FILES_PATH = "/machine/skills"

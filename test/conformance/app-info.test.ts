@@ -84,9 +84,9 @@ describe.each(targetKinds())("agents, commands, formatters, MCP, log, instance, 
 
     const commands = await sdk(target()).command.list()
     expect(commands.response.status).toBe(200)
-    // upstream's built-ins come first
-    expect(commands.data!.map((command) => command.name)).toEqual(["init", "review", "greet"])
-    expect(commands.data!.slice(2)).toEqual([
+    // upstream's built-ins come first; the skills come last (the built-in one where there is a machine)
+    expect(commands.data!.map((command) => command.name)).toEqual(["init", "review", "greet", ...(kind === "local" ? ["customize-opencode"] : [])])
+    expect(commands.data!.slice(2, 3)).toEqual([
       {
         name: "greet",
         template: "Say hello to $1 about $ARGUMENTS",

@@ -61,6 +61,9 @@ describe.each(targetKinds())("commands, shell and history edits [%s]", (kind) =>
       template: "First $1, then $2; all of it: $ARGUMENTS",
       hints: ["$1", "$2", "$ARGUMENTS"],
     })
+    // Then the skills, which live on the machine: the built-in one alone here, none on the edge without a machine.
+    expect(commands.filter((command) => command.source === "skill").map((command) => command.name)).toEqual(machine ? ["customize-opencode"] : [])
+    expect(commands.at(-1).source).toBe(machine ? "skill" : "command")
   })
 
   test("a command runs as a prompt: numbered arguments (the last takes the rest), $ARGUMENTS, its agent; command.executed", async () => {

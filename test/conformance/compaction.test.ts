@@ -96,6 +96,34 @@ describe.each(targetKinds())("compaction [%s]", (kind) => {
     stream.close()
   })
 
+  test("summarize after a revert drops the reverted messages first, as a prompt does, and summarizes what is left", async () => {
+    const t = target()
+    const { directory, session, stream } = await newSession(t, "summarize-reverted")
+    model.script("Kept answer.", "Reverted answer.")
+    // A revert needs the session idle, which follows each reply (the prompt's diff summary is written first).
+    const askUntilIdle = async (ask: string) => {
+      await prompt(t, directory, session.id, { parts: [text(ask)] })
+      await until(async () => ((await api(t, "GET", "/session/status", { directory })).json[session.id]?.type === "busy" ? undefined : true))
+    }
+    await askUntilIdle("kept question")
+    await askUntilIdle("reverted question")
+    const [, , reverted] = await messages(t, directory, session.id)
+    const revert = await api(t, "POST", `/session/${session.id}/revert`, { directory, body: { messageID: reverted.info.id } })
+    expect(revert.status, revert.text).toBe(200)
+    expect(revert.json.revert.messageID).toBe(reverted.info.id)
+
+    const before = stepRequests().length
+    model.script("## Objective\n- The kept question")
+    const summarized = await api(t, "POST", `/session/${session.id}/summarize`, { directory, body: { providerID: "fake", modelID: "fake-1" } })
+    expect(summarized.status, summarized.text).toBe(200)
+    expect((await messages(t, directory, session.id)).map(roleAndSummary)).toEqual(["user", "assistant", "user", "assistant summary"])
+    expect((await api(t, "GET", `/session/${session.id}`, { directory })).json.revert).toBeUndefined()
+    const sent = transcript(stepRequests()[before]!.body).at(-1)!
+    expect(sent).toContain("<conversation>\n[User]: kept question\n\n[Assistant]: Kept answer.\n</conversation>")
+    await stream.waitForEvent("message.removed", (p) => p.sessionID === session.id && p.messageID === reverted.info.id)
+    stream.close()
+  })
+
   test("summarize answers NamedErrors: an unknown model is a 400, an unknown session a 404", async () => {
     const t = target()
     const { directory, session, stream } = await newSession(t, "summarize-errors")

@@ -223,7 +223,7 @@ describe.skipIf(!targetKinds().includes("local"))("OPENCODE_DISABLE_PROJECT_CONF
     write(join(target().home!, ".config", "opencode", "opencode.jsonc"), `{ "share": "disabled", }`)
     const config = (await get(target(), "/config", project)).json
     expect(config).toEqual({ share: "disabled", username: "inline" })
-    // only upstream's built-ins: the project's command file is skipped
-    expect(((await get(target(), "/command", project)).json as { name: string }[]).map((command) => command.name)).toEqual(["init", "review"])
+    // only upstream's built-ins (and its built-in skill): the project's command file is skipped
+    expect(((await get(target(), "/command", project)).json as { name: string }[]).map((command) => command.name)).toEqual(["init", "review", "customize-opencode"])
   })
 })

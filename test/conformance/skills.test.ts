@@ -7,6 +7,7 @@ import { api, type ApiResponse, expectNamedError, until, useTarget } from "../su
 import { connect, type SseStream } from "../support/sse.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { startPairedEdge, type PairedEdge } from "../support/paired-edge.ts"
+import { skillIndex, startSkillIndexServer, type SkillIndexServer } from "../support/skill-index-server.ts"
 import { targetKinds } from "../support/targets.ts"
 
 /** How a test reaches the server: a request in the project's directory, its event stream, and the machine's HOME. */
@@ -18,6 +19,8 @@ interface Reach {
 
 const SKILL_DESCRIPTION = "Use when deploying: the steps to check before a release"
 const SKILL_BODY = "\n# Deploy checklist\n\n1. Run scripts/check.sh\n2. Read reference.md\n"
+/** A skill served for `skills.urls`. */
+const RUNBOOK = "---\nname: runbook\ndescription: Use when on call\n---\nPage the owner first.\n"
 
 /** Upstream's `<skill_content>` block for a skill in `dir` with these sampled files. */
 function upstreamOutput(name: string, content: string, dir: string, files: string[]): string {
@@ -45,16 +48,20 @@ function writeSkill(folder: string, frontmatter: string, body: string) {
 
 /**
  * Skills on a runtime: SKILL.md files found on the machine (a project one under `.opencode/skills`, global ones
- * under `~/.claude/skills` and `~/.config/opencode/skills`), listed by `/skill` and `/api/skill`, offered to the
- * model in the system prompt, and loaded by the model through the skill tool, as upstream.
+ * under `~/.claude/skills` and `~/.config/opencode/skills`, one downloaded from a `skills.urls` server), listed by
+ * `/skill` and `/api/skill` and as commands by `/command`, offered to the model in the system prompt, and loaded by
+ * the model through the skill tool, as upstream.
  */
 function skillSuite(reach: Reach) {
   const project = realpathSync(mkdtempSync(join(tmpdir(), "oc-skills-")))
   const skillDir = join(project, ".opencode", "skills", "deploy-checklist")
+  const runbookDir = () => join(reach.home(), ".cache", "opencode", "skills", "runbook")
   let model: ModelServer
+  let index: SkillIndexServer
 
   beforeAll(async () => {
     model = await startModelServer()
+    index = await startSkillIndexServer({ "/index.json": skillIndex([{ name: "runbook", files: ["SKILL.md"] }]), "/runbook/SKILL.md": RUNBOOK })
     execFileSync("git", ["init", "-q"], { cwd: project })
     execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "root"], { cwd: project })
     writeSkill(skillDir, `name: deploy-checklist\ndescription: "${SKILL_DESCRIPTION}"`, SKILL_BODY)
@@ -65,21 +72,29 @@ function skillSuite(reach: Reach) {
     writeSkill(join(reach.home(), ".config", "opencode", "skills", "release-notes"), "name: release-notes\ndescription: Use when writing release notes", "Group by feature.\n")
     // No name: skipped, as upstream.
     writeSkill(join(project, ".opencode", "skills", "nameless"), "description: never listed", "Nothing.\n")
-    const configured = await reach.call("PATCH", "/config", fakeProviderConfig(model.baseURL))
+    const configured = await reach.call("PATCH", "/config", {
+      ...fakeProviderConfig(model.baseURL),
+      skills: { urls: [index.url] },
+      // A command of a skill's name is listed instead of the skill.
+      command: { "release-notes": { template: "Notes from the command", description: "The command's" } },
+    })
     expect(configured.status, configured.text).toBe(200)
   })
   afterAll(async () => {
     await model?.close()
+    await index?.close()
     rmSync(project, { recursive: true, force: true })
   })
 
   const inProject = (method: string, path: string, body?: unknown) => reach.call(method, `${path}${path.includes("?") ? "&" : "?"}directory=${encodeURIComponent(project)}`, body)
 
-  test("GET /skill lists the built-in skill, the project's and the global ones, each with its SKILL.md's path and body", async () => {
+  test("GET /skill lists the built-in skill, the project's, the global ones and the downloaded one, each with its SKILL.md's path and body", async () => {
     const listed = await inProject("GET", "/skill")
     expect(listed.status, listed.text).toBe(200)
     const byName = Object.fromEntries((listed.json as { name: string }[]).map((skill) => [skill.name, skill]))
-    expect(Object.keys(byName).sort()).toEqual(["customize-opencode", "deploy-checklist", "house-style", "release-notes"])
+    expect(Object.keys(byName).sort()).toEqual(["customize-opencode", "deploy-checklist", "house-style", "release-notes", "runbook"])
+    // skills.urls: downloaded by the machine into upstream's cache folder.
+    expect(byName["runbook"]).toEqual({ name: "runbook", description: "Use when on call", location: join(runbookDir(), "SKILL.md"), content: "Page the owner first.\n" })
     expect(byName["deploy-checklist"]).toEqual({ name: "deploy-checklist", description: SKILL_DESCRIPTION, location: join(skillDir, "SKILL.md"), content: SKILL_BODY })
     expect(byName["house-style"]).toMatchObject({ location: join(reach.home(), ".claude", "skills", "house-style", "SKILL.md"), content: "Write plainly.\n" })
     expect(byName["customize-opencode"]).toMatchObject({ location: "<built-in>", content: expect.stringContaining("# Customizing opencode") })
@@ -145,8 +160,45 @@ function skillSuite(reach: Reach) {
     const part = messages[1].parts.find((candidate: { type: string }) => candidate.type === "tool")
     expect(part.state).toMatchObject({
       status: "error",
-      error: 'Skill "no-such-skill" not found. Available skills: customize-opencode, deploy-checklist, house-style, release-notes',
+      error: 'Skill "no-such-skill" not found. Available skills: customize-opencode, deploy-checklist, house-style, release-notes, runbook',
     })
+  })
+
+  test("GET /command lists every skill as a command after the others (a command's name wins); /api/command leaves them out", async () => {
+    const commands = (await inProject("GET", "/command")).json as { name: string; source: string; template: string }[]
+    const bySource = (source: string) => commands.filter((command) => command.source === source).map((command) => command.name)
+    expect(bySource("skill").sort()).toEqual(["customize-opencode", "deploy-checklist", "house-style", "runbook"])
+    expect(commands.findIndex((command) => command.source === "skill")).toBe(commands.length - 4)
+    expect(commands.find((command) => command.name === "release-notes")).toMatchObject({ source: "command", template: "Notes from the command" })
+    expect(commands.find((command) => command.name === "deploy-checklist")).toEqual({
+      name: "deploy-checklist",
+      description: SKILL_DESCRIPTION,
+      source: "skill",
+      template: `${SKILL_BODY}\n\nBase directory for this skill: ${skillDir}\nRelative paths in this skill (e.g., scripts/, references/) are relative to this base directory.`,
+      hints: [],
+    })
+    // The built-in skill's template is its content alone.
+    const builtIn = commands.find((command) => command.name === "customize-opencode")!
+    expect(builtIn.template).toMatch(/# Customizing opencode/)
+    expect(builtIn.template).not.toContain("Base directory for this skill")
+
+    const v2 = (await inProject("GET", "/api/command")).json.data as { name: string }[]
+    expect(v2.map((command) => command.name)).toEqual(["init", "review", "release-notes"])
+  })
+
+  test("a skill's command runs as a prompt of its template, the arguments after it", async () => {
+    const session = (await inProject("POST", "/session", {})).json
+    model.script("On it.")
+    const reply = await inProject("POST", `/session/${session.id}/command`, { command: "runbook", arguments: "the API is down" })
+    expect(reply.status, reply.text).toBe(200)
+    expect(reply.json.info.finish).toBe("stop")
+    const [user] = (await inProject("GET", `/session/${session.id}/message`)).json
+    expect(user.parts.map((part: { type: string; text?: string }) => [part.type, part.text])).toEqual([
+      [
+        "text",
+        `Page the owner first.\n\n\nBase directory for this skill: ${runbookDir()}\nRelative paths in this skill (e.g., scripts/, references/) are relative to this base directory.\n\nthe API is down`,
+      ],
+    ])
   })
 }
 

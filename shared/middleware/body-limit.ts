@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono"
+import type { Context, MiddlewareHandler } from "hono"
 import { PayloadTooLargeError } from "../error.ts"
 
 /** How much of an unwanted body is read and discarded before the rest is cancelled. */
@@ -14,7 +14,7 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
   const tooLarge = () =>
     new PayloadTooLargeError({ message: `Request body is larger than ${maxBytes} bytes`, limit: maxBytes })
   return async (c, next) => {
-    const body = c.req.raw.body
+    const body = mayHaveBody(c) ? c.req.raw.body : null
     if (!body) return next()
     const declared = c.req.header("content-length")
     if (declared !== undefined && !c.req.header("transfer-encoding")) {
@@ -46,6 +46,14 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
     c.req.raw = new Request(c.req.raw, { body: buffered })
     return next()
   }
+}
+
+/**
+ * GET and HEAD carry no body (fetch forbids one), so their `body` is never read: reading it makes
+ * @hono/node-server build a full Request and its AbortSignal, which most requests never need.
+ */
+export function mayHaveBody(c: Context): boolean {
+  return c.req.method !== "GET" && c.req.method !== "HEAD"
 }
 
 export async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {

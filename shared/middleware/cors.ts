@@ -1,4 +1,4 @@
-import { cors } from "hono/cors"
+import type { MiddlewareHandler } from "hono"
 
 const OPENCODE_HOST = /^([a-z0-9-]+\.)*opencode\.ai$/
 /** Origins that are not http(s) URLs have no parseable origin; they are compared as whole strings. */
@@ -32,10 +32,39 @@ function normalizeOrigin(origin: string): string {
   }
 }
 
-export function corsMiddleware(extra: readonly string[]) {
-  return cors({
-    origin: (origin) => (origin && isAllowedOrigin(origin, extra) ? origin : null),
-    allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    maxAge: 86400,
-  })
+const ALLOW_METHODS = "GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS"
+const MAX_AGE = "86400"
+
+/**
+ * CORS for the allowed origins: preflights answered with 204, `Access-Control-Allow-Origin` echoed on
+ * answers to an allowed origin, `Vary: Origin` on every answer. Hono's cors middleware sets `Vary` with
+ * `c.header()` after the handler, which rebuilds the answer as a full Response and takes @hono/node-server
+ * off its fast path; this one edits the answer's headers in place.
+ */
+export function corsMiddleware(extra: readonly string[]): MiddlewareHandler {
+  return async (c, next) => {
+    const origin = c.req.header("origin")
+    const allowed = origin !== undefined && isAllowedOrigin(origin, extra) ? origin : undefined
+    if (c.req.method === "OPTIONS") {
+      const headers = new Headers({ Vary: "Origin", "Access-Control-Max-Age": MAX_AGE, "Access-Control-Allow-Methods": ALLOW_METHODS })
+      if (allowed) headers.set("Access-Control-Allow-Origin", allowed)
+      const requested = c.req.header("access-control-request-headers")
+      if (requested) {
+        headers.set("Access-Control-Allow-Headers", requested.split(",").map((name) => name.trim()).join(","))
+        headers.append("Vary", "Access-Control-Request-Headers")
+      }
+      return new Response(null, { status: 204, headers })
+    }
+    await next()
+    let headers = c.res.headers
+    try {
+      headers.append("Vary", "Origin")
+    } catch {
+      // a fetched answer passed through (web app files, the tunnel) has immutable headers
+      c.res = new Response(c.res.body, c.res)
+      headers = c.res.headers
+      headers.append("Vary", "Origin")
+    }
+    if (allowed) headers.set("Access-Control-Allow-Origin", allowed)
+  }
 }

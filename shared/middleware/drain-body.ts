@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono"
-import { discard } from "./body-limit.ts"
+import { discard, mayHaveBody } from "./body-limit.ts"
 
 /**
  * Reads and drops a request body that nothing read (a 404, a refused credential, a bad path parameter)
@@ -8,7 +8,7 @@ import { discard } from "./body-limit.ts"
  */
 export function drainUnreadBody(): MiddlewareHandler {
   return async (c, next) => {
-    const body = c.req.raw.body
+    const body = mayHaveBody(c) ? c.req.raw.body : null
     await next()
     if (body && !body.locked) await discard(body.getReader())
   }

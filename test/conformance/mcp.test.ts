@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
+import { TINY_PNG } from "../support/mcp/tools.ts"
 import { OAUTH_TEST_CODE, startMcpHttpServer, startMcpSseServer, type McpHttpServer } from "../support/mcp/http-server.ts"
 import { connect } from "../support/sse.ts"
 import { REPO_ROOT, startTarget, targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
@@ -98,6 +99,29 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     expect(part.state).toMatchObject({ status: "completed", input: { text: "hi" }, output: "remote echo: hi", title: "", metadata: { truncated: false } })
     // The model's next step sees the server's answer.
     expect(JSON.stringify(model.requests.filter((request) => request.kind === "step").at(-1)!.body.messages)).toContain("remote echo: hi")
+  })
+
+  test("a tool's image reaches the model after the results, as upstream sends it; text resources join the output, other binaries are named", async () => {
+    model.script({ toolCalls: [{ name: "my_remote_picture", input: {} }] }, "seen")
+    const { session, answer } = await prompt(target, directory, "show me")
+    expect((await answer).status).toBe(200)
+    const messages = (await api(target, "GET", `/session/${session.id}/message`, { directory })).json
+    const part = toolPart(messages, "my_remote_picture")
+    expect(part.state.output).toBe("a picture\n\nthe caption\n\n[Binary MCP resource omitted: test://archive.zip (application/zip, 4 B) is not a supported attachment type]")
+    expect(part.state.attachments).toEqual([
+      { id: expect.stringMatching(/^prt/), sessionID: session.id, messageID: part.messageID, type: "file", mime: "image/png", url: `data:image/png;base64,${TINY_PNG}` },
+    ])
+    // An OpenAI-compatible provider takes images only from the user: they follow the tool's result.
+    const next = model.requests.filter((request) => request.kind === "step").at(-1)!.body.messages
+    const result = next.findIndex((message: any) => message.role === "tool" && message.content.includes("a picture"))
+    expect(result).toBeGreaterThan(0)
+    expect(next[result + 1]).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "Attached media from tool result:" },
+        { type: "image_url", image_url: { url: `data:image/png;base64,${TINY_PNG}` } },
+      ],
+    })
   })
 
   test("OAuth: a server that answers 401 is authorized through /mcp/:name/auth, then connected with its token", async () => {

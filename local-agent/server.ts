@@ -48,7 +48,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const hub = new MemoryHub(options.replayWindow, clock)
   const inFlight = new Set<Promise<unknown>>()
   const publish: MachinePublish = (directory, type, properties) => Bus.publish(ports, directory, type, properties)
-  const local = createLocalMachine({ stateDirectory: options.stateDirectory, publish, configEnvironment: options.configEnvironment })
+  const sealer = fileSealer(options.stateDirectory)
+  const local = createLocalMachine({
+    stateDirectory: options.stateDirectory,
+    publish,
+    configEnvironment: options.configEnvironment,
+    mcpCredentials: { records: store.records, sealer },
+  })
   // @hono/node-ws needs the app only when a socket upgrades, after the app (which needs the ports) exists.
   const webSockets: { app?: App } = {}
   const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({
@@ -66,7 +72,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     sessions: store.sessions,
     projects: store.projects,
     records: store.records,
-    sealer: fileSealer(options.stateDirectory),
+    sealer,
     tuiControl: new MemoryControlQueue(),
     // Every event passes the share sync on its way out, so a shared session's changes reach its link.
     hub: {

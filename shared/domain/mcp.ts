@@ -30,21 +30,10 @@ export namespace Mcp {
       const parsed = McpConfig.safeParse(entry)
       if (parsed.success) out.set(key.slice(PREFIX.length), parsed.data)
     }
-    // A remote server authorized with OAuth is called with its access token.
-    for (const [name, config] of out) out.set(name, await McpOAuth.withToken(ports, name, config))
     return out
   }
 
-  /** The server's config as stored (without the access token), for the routes that change it. */
-  async function stored(ports: Ports, directory: string, name: string): Promise<McpConfig> {
-    const record = McpConfig.safeParse(await ports.records.get(PREFIX + name))
-    if (record.success) return record.data
-    const section = McpConfig.safeParse((await readConfigSection(ports, directory, "mcp"))[name])
-    if (section.success) return section.data
-    throw new NotFoundError({ message: `MCP server not found: ${name}` })
-  }
-
-  /** The server's config as it runs (with its access token); 404 when no server has that name. */
+  /** The server's config; 404 when no server has that name. */
   export async function server(ports: Ports, directory: string, name: string): Promise<McpConfig> {
     const config = (await servers(ports, directory)).get(name)
     if (!config) throw new NotFoundError({ message: `MCP server not found: ${name}` })
@@ -132,8 +121,8 @@ export namespace Mcp {
 
   /** Switches a server on (stored) and connects it again now; 404 when no server has that name. */
   export async function connect(ports: Ports, directory: string, name: string): Promise<McpStatus> {
-    await ports.records.put(PREFIX + name, { ...(await stored(ports, directory, name)), enabled: true })
-    const config = await server(ports, directory, name)
+    const config = { ...(await server(ports, directory, name)), enabled: true }
+    await ports.records.put(PREFIX + name, config)
     if (!(await reachable(ports, config))) return { status: "failed", error: machineUnavailable().message }
     return serviceFor(ports, config)!.connect(directory, name, config)
   }
@@ -141,7 +130,7 @@ export namespace Mcp {
   /** Switches a server off (stored; it then reports disabled) and closes it; 404 when no server has that name. */
   export async function disconnect(ports: Ports, directory: string, name: string): Promise<void> {
     const config = await server(ports, directory, name)
-    await ports.records.put(PREFIX + name, { ...(await stored(ports, directory, name)), enabled: false })
+    await ports.records.put(PREFIX + name, { ...config, enabled: false })
     if (await reachable(ports, config)) await serviceFor(ports, config)!.disconnect(directory, name)
   }
 }

@@ -49,7 +49,7 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
 
   beforeAll(async () => {
     mkdirSync(directory, { recursive: true })
-    ;[target, model, remote, locked] = await Promise.all([startTarget(kind), startModelServer(), startMcpHttpServer(), startMcpHttpServer({ token: "secret", oauth: true })])
+    ;[target, model, remote, locked] = await Promise.all([startTarget(kind), startModelServer(), startMcpHttpServer(), startMcpHttpServer({ oauth: true })])
     const configured = await api(target, "PATCH", "/config", { directory, body: { ...fakeProviderConfig(model.baseURL) } })
     expect(configured.status, configured.text).toBe(200)
   })
@@ -136,8 +136,22 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     const finished = await api(target, "POST", "/mcp/locked/auth/callback", { directory, body: { code: OAUTH_TEST_CODE } })
     expect(finished.json, finished.text).toEqual({ status: "connected" })
     expect((await api(target, "GET", "/mcp", { directory })).json.locked).toEqual({ status: "connected" })
-    expect(locked.authorizations.at(-1)).toBe("Bearer secret")
+    expect(locked.authorizations.at(-1)).toBe("Bearer access-1")
+  })
 
+  test("OAuth: an access token the server no longer takes is refreshed with the refresh token, and the call goes through", async () => {
+    locked.expireAccessTokens()
+    model.script({ toolCalls: [{ name: "locked_echo", input: { text: "still in" } }] }, "done")
+    const { session, answer } = await prompt(target, directory, "echo with a fresh token")
+    expect((await answer).status).toBe(200)
+    const messages = (await api(target, "GET", `/session/${session.id}/message`, { directory })).json
+    expect(toolPart(messages, "locked_echo").state).toMatchObject({ status: "completed", output: "remote echo: still in" })
+    expect(locked.grants).toEqual(["authorization_code", "refresh_token"])
+    expect(locked.authorizations.at(-1)).toBe("Bearer access-2")
+    expect((await api(target, "GET", "/mcp", { directory })).json.locked).toEqual({ status: "connected" })
+  })
+
+  test("OAuth: DELETE /mcp/:name/auth forgets the tokens, and the server needs authorization again", async () => {
     expect((await api(target, "DELETE", "/mcp/locked/auth", { directory })).json).toEqual({ success: true })
     await api(target, "POST", "/mcp/locked/connect", { directory })
     expect((await api(target, "GET", "/mcp", { directory })).json.locked).toEqual({ status: "needs_auth" })

@@ -21,6 +21,7 @@ import { EdgeShares } from "./share/edge-shares.ts"
 import { Sharing } from "../shared/domain/share.ts"
 import { readMachineFile } from "./pair.ts"
 import { fileSealer } from "./sealer.ts"
+import { loopbackBrowserAuth } from "./oauth-callback.ts"
 
 export interface LocalServerOptions {
   port: number
@@ -49,6 +50,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const inFlight = new Set<Promise<unknown>>()
   const publish: MachinePublish = (directory, type, properties) => Bus.publish(ports, directory, type, properties)
   const sealer = fileSealer(options.stateDirectory)
+  const browserAuth = loopbackBrowserAuth()
   const local = createLocalMachine({
     stateDirectory: options.stateDirectory,
     publish,
@@ -94,6 +96,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     env: (name) => process.env[name],
     fetch: globalThis.fetch,
     mcp: local.machine.mcp,
+    browserAuth,
     background(task) {
       inFlight.add(task)
       task.finally(() => inFlight.delete(task)).catch(() => {})
@@ -122,6 +125,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     async close() {
       // Terminals first: their WebSockets would otherwise keep server.close() waiting.
       await local.close()
+      await browserAuth.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         // Event streams never end on their own; closing their sockets lets close() finish.

@@ -7,11 +7,15 @@ import type { McpCallResult, McpPrompt, McpResourceInfo, McpServers, McpTool } f
 import type { McpService } from "../mcp/service.ts"
 import { readConfigSection } from "./agent.ts"
 import { McpOAuth } from "../mcp/oauth.ts"
+import { Bus } from "./bus.ts"
 
 const PREFIX = "mcp/"
 
 /** OAuth was asked of a server that does not use it (a local one, or `oauth: false`), as upstream's 400. */
 export const McpUnsupportedOAuthError = defineError("McpUnsupportedOAuthError", z.object({ message: z.string() }), 400)
+
+/** Authorizing in the browser was asked of a server that cannot open the user's browser (the edge). */
+export const McpBrowserAuthUnavailableError = defineError("McpBrowserAuthUnavailableError", z.object({ message: z.string() }), 400)
 
 /**
  * MCP servers: those of the config's `mcp` section plus those registered with `POST /mcp` (records
@@ -151,6 +155,25 @@ export namespace McpAuth {
   export async function callback(ports: Ports, directory: string, name: string, code: string): Promise<McpStatus> {
     await McpOAuth.finish(ports, name, await remote(ports, directory, name), code)
     return Mcp.connect(ports, directory, name)
+  }
+
+  /**
+   * Upstream's one-step OAuth: starts the flow, opens the authorization URL in the user's browser (when none
+   * opens, `mcp.browser.open.failed` carries the URL for the user to open), waits for the browser to come back
+   * to the redirect URI, and finishes as `/auth/callback`. Only a server on the user's own computer can.
+   */
+  export async function authenticate(ports: Ports, directory: string, name: string): Promise<McpStatus> {
+    const config = await remote(ports, directory, name)
+    const browser = ports.browserAuth
+    if (!browser) {
+      throw new McpBrowserAuthUnavailableError({
+        message: `This server cannot open your browser: start OAuth for MCP server ${name} with POST /mcp/${name}/auth, open its authorizationUrl, and send the code to POST /mcp/${name}/auth/callback`,
+      })
+    }
+    const { authorizationUrl, oauthState } = await McpOAuth.start(ports, name, config)
+    const { code } = await browser.listen(McpOAuth.redirectUri(config), oauthState)
+    await browser.open(authorizationUrl).catch(() => Bus.publish(ports, directory, "mcp.browser.open.failed", { mcpName: name, url: authorizationUrl }))
+    return callback(ports, directory, name, await code)
   }
 
   export async function remove(ports: Ports, directory: string, name: string): Promise<void> {

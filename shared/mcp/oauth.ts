@@ -17,8 +17,9 @@ interface Stored {
 }
 
 const key = (name: string) => `mcp-auth/${name}`
-/** Where the authorization server sends the browser back, as upstream registers it (the code comes back through `/auth/callback`). */
-const DEFAULT_REDIRECT = "http://127.0.0.1:19876/mcp/oauth/callback"
+/** Where upstream has the authorization server send the browser back, unless the config says otherwise. */
+const DEFAULT_CALLBACK_PORT = 19876
+const CALLBACK_PATH = "/mcp/oauth/callback"
 
 async function read(ports: McpCredentials, name: string): Promise<Stored> {
   const sealed = await ports.records.get<string>(key(name))
@@ -36,16 +37,17 @@ async function write(ports: McpCredentials, name: string, stored: Stored): Promi
  */
 function provider(ports: McpCredentials, name: string, config: RemoteConfig, redirected?: (url: URL) => void): OAuthClientProvider {
   const options = config.oauth || {}
+  const redirectUri = McpOAuth.redirectUri(config)
   const update = async (change: Partial<Stored>) => write(ports, name, { ...(await read(ports, name)), ...change })
   const preset = options.clientId ? { client_id: options.clientId, ...(options.clientSecret ? { client_secret: options.clientSecret } : {}) } : undefined
   return {
     get redirectUrl() {
-      return options.redirectUri ?? DEFAULT_REDIRECT
+      return redirectUri
     },
     get clientMetadata() {
       return {
         client_name: "OpenCode",
-        redirect_uris: [options.redirectUri ?? DEFAULT_REDIRECT],
+        redirect_uris: [redirectUri],
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
         token_endpoint_auth_method: options.clientSecret ? "client_secret_post" : "none",
@@ -87,6 +89,12 @@ function provider(ports: McpCredentials, name: string, config: RemoteConfig, red
  * code back, and keeps the tokens sealed; every later connection to that server authorizes with them.
  */
 export namespace McpOAuth {
+  /** Where the authorization server sends the browser back: the config's `redirectUri`, else a loopback URL as upstream's. */
+  export function redirectUri(config: RemoteConfig): string {
+    const options = config.oauth || {}
+    return options.redirectUri ?? `http://127.0.0.1:${options.callbackPort ?? DEFAULT_CALLBACK_PORT}${CALLBACK_PATH}`
+  }
+
   export async function start(ports: Ports, name: string, config: RemoteConfig): Promise<{ authorizationUrl: string; oauthState: string }> {
     await write(ports, name, { client: (await read(ports, name)).client })
     let authorizationUrl: URL | undefined

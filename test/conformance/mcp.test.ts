@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -26,6 +27,16 @@ function alive(pid: number): boolean {
   } catch {
     return false
   }
+}
+
+/** A port nobody listens on now (the test's redirect URI), so parallel runs never share upstream's fixed one. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 const pids = (file: string) => readFileSync(file, "utf8").split("\n").filter(Boolean).map(Number)
@@ -158,6 +169,11 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     expectNamedError(await api(target, "POST", "/mcp/nope/auth", { directory }), 404, "NotFoundError")
   })
 
+  test.skipIf(kind !== "worker")("the edge cannot open the user's browser: authenticate answers McpBrowserAuthUnavailableError", async () => {
+    expectNamedError(await api(target, "POST", "/mcp/locked/auth/authenticate", { directory }), 400, "McpBrowserAuthUnavailableError")
+    expectNamedError(await api(target, "POST", "/mcp/nope/auth/authenticate", { directory }), 404, "NotFoundError")
+  })
+
   test("a server that speaks only the older SSE transport is reached by falling back to it", async () => {
     const legacy = await startMcpSseServer("legacy")
     try {
@@ -197,10 +213,14 @@ describe.skipIf(!targetKinds().includes("local"))("local (stdio) MCP servers [lo
   const directory = uniqueDirectory("mcp-stdio")
   const state = mkdtempSync(join(tmpdir(), "oc-mcp-pids-"))
   const pidFile = join(state, "pids")
+  // The computer's opener, as on a machine without a display: it notes the URL and fails.
+  const opened = join(state, "opened")
+  mkdirSync(join(state, "bin"))
+  writeFileSync(join(state, "bin", "xdg-open"), `#!/bin/sh\necho "$1" > "${opened}"\nexit 3\n`, { mode: 0o755 })
 
   beforeAll(async () => {
     mkdirSync(directory, { recursive: true })
-    ;[target, model] = await Promise.all([startTarget("local"), startModelServer()])
+    ;[target, model] = await Promise.all([startTarget("local", { env: { PATH: `${join(state, "bin")}:${process.env.PATH}` } }), startModelServer()])
     const configured = await api(target, "PATCH", "/config", {
       directory,
       body: { ...fakeProviderConfig(model.baseURL), permission: { "loc_*": "ask" } },
@@ -280,6 +300,33 @@ describe.skipIf(!targetKinds().includes("local"))("local (stdio) MCP servers [lo
     await api(target, "POST", "/mcp/loc/disconnect", { directory })
     await until(() => (alive(second) ? undefined : true), { what: "the server's process to end" })
     expect((await api(target, "GET", "/mcp", { directory })).json.loc).toEqual({ status: "disabled" })
+  })
+
+  test("authenticate opens the authorization URL with the computer's opener; when none opens, mcp.browser.open.failed carries it, and the browser's return connects the server", async () => {
+    const locked = await startMcpHttpServer({ oauth: true })
+    const redirectUri = `http://127.0.0.1:${await freePort()}/mcp/oauth/callback`
+    await api(target, "POST", "/mcp", { directory, body: { name: "locked", config: { type: "remote", url: locked.url, oauth: { redirectUri } } } })
+    const stream = await connect(`${target.url}/event?directory=${encodeURIComponent(directory)}`, { headers: target.authHeaders })
+    try {
+      const answer = api(target, "POST", "/mcp/locked/auth/authenticate", { directory })
+      const failed = (await stream.waitForEvent("mcp.browser.open.failed")).payload!.properties
+      expect(failed.mcpName).toBe("locked")
+      expect(readFileSync(opened, "utf8").trim()).toBe(failed.url)
+      // The user's browser: the authorization server sends it back to the redirect URI with the code.
+      const back = (await fetch(failed.url, { redirect: "manual" })).headers.get("location")!
+      expect(back.startsWith(`${redirectUri}?`)).toBe(true)
+      const page = await fetch(back)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain("Authorization successful")
+      const answered = await answer
+      expect(answered.json, answered.text).toEqual({ status: "connected" })
+      expect(locked.authorizations.at(-1)).toBe("Bearer access-1")
+      expectNamedError(await api(target, "POST", "/mcp/loc/auth/authenticate", { directory }), 400, "McpUnsupportedOAuthError")
+    } finally {
+      stream.close()
+      await api(target, "POST", "/mcp/locked/disconnect", { directory })
+      await locked.close()
+    }
   })
 
   test("stopping the agent stops its servers: no process outlives it", async () => {

@@ -135,6 +135,27 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     })
   })
 
+  test("a provider that takes media in tool results (Anthropic) gets the tool's image inside the result", async () => {
+    const elsewhere = uniqueDirectory("mcp-anthropic")
+    mkdirSync(elsewhere, { recursive: true })
+    try {
+      await api(target, "PATCH", "/config", { directory: elsewhere, body: fakeProviderConfig(model.baseURL, "@ai-sdk/anthropic") })
+      await api(target, "POST", "/mcp", { directory: elsewhere, body: { name: "pics", config: { type: "remote", url: remote.url } } })
+      model.script({ toolCalls: [{ name: "pics_picture", input: {} }] }, "seen")
+      const { answer } = await prompt(target, elsewhere, "show me")
+      expect((await answer).status).toBe(200)
+      const messages = model.requests.filter((request) => request.kind === "step").at(-1)!.body.messages
+      const results = messages.flatMap((message: any) => (Array.isArray(message.content) ? message.content : [])).filter((block: any) => block.type === "tool_result")
+      expect(results.at(-1).content).toEqual([
+        { type: "text", text: expect.stringContaining("a picture") },
+        { type: "image", source: { type: "base64", media_type: "image/png", data: TINY_PNG } },
+      ])
+      expect(JSON.stringify(messages)).not.toContain("Attached media from tool result:")
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true })
+    }
+  })
+
   test("OAuth: a server that answers 401 is authorized through /mcp/:name/auth, then connected with its token", async () => {
     const started = await api(target, "POST", "/mcp/locked/auth", { directory })
     expect(started.status, started.text).toBe(200)

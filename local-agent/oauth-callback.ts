@@ -14,7 +14,7 @@ interface Waiting {
 const page = (title: string, text: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${text}</p></body></html>`
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 
 /**
  * OAuth in the user's browser for this computer's server: the redirect URI's port is listened on (127.0.0.1)
@@ -39,26 +39,33 @@ export function loopbackBrowserAuth(): BrowserAuth & { close(): Promise<void> } 
     const server = createServer((request, response) => {
       const url = new URL(request.url ?? "/", redirect.origin)
       const answer = (status: number, title: string, text: string) =>
-        response.writeHead(status, { "content-type": "text/html; charset=utf-8" }).end(page(title, escape(text)))
+        response.writeHead(status, { "content-type": "text/html; charset=utf-8" }).end(page(title, escapeHtml(text)))
       if (url.pathname !== redirect.pathname) return answer(404, "Not found", "This is not an authorization callback.")
       const state = url.searchParams.get("state") ?? ""
       const flow = waiting.get(state)
       if (!flow) return answer(400, "Authorization failed", "Invalid or expired state parameter.")
       waiting.delete(state)
       clearTimeout(flow.timer)
-      const error = url.searchParams.get("error_description") ?? url.searchParams.get("error")
       const code = url.searchParams.get("code")
-      if (error || !code) flow.reject(new Error(error ?? "No authorization code provided"))
-      else flow.resolve(code)
-      if (error || !code) answer(400, "Authorization failed", error ?? "No authorization code provided.")
-      else answer(200, "Authorization successful", "You can close this window and return to OpenCode.")
+      const error = url.searchParams.get("error_description") ?? url.searchParams.get("error") ?? (code ? undefined : "No authorization code provided")
+      if (error) {
+        flow.reject(new Error(error))
+        answer(400, "Authorization failed", error)
+      } else {
+        flow.resolve(code!)
+        answer(200, "Authorization successful", "You can close this window and return to OpenCode.")
+      }
       stopIfIdle(key)
     })
+    // Known before it listens, so a second flow on the same port shares the listener instead of racing for the port.
+    listeners.set(key, { server, waiting })
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
       server.listen(Number(redirect.port || 80), "127.0.0.1", () => resolve())
+    }).catch((error) => {
+      listeners.delete(key)
+      throw error
     })
-    listeners.set(key, { server, waiting })
     return waiting
   }
 
@@ -76,6 +83,8 @@ export function loopbackBrowserAuth(): BrowserAuth & { close(): Promise<void> } 
         }, CALLBACK_TIMEOUT_MS)
         waiting.set(state, { resolve, reject, timer })
       })
+      // The flow awaits it after opening the browser; a failure before then is not unhandled.
+      code.catch(() => {})
       return { code }
     },
     async close() {

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process"
+import { openInBrowser } from "./browser.ts"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
@@ -37,14 +37,6 @@ serve options:
 
 Environment: OPENCODE_SERVER_PASSWORD turns on HTTP Basic auth (user OPENCODE_SERVER_USERNAME, default "opencode");
 OPENCODE_APP_URL is where the web app's files come from (default ${DEFAULT_APP_URL}).`
-
-/** The desktop's own way to open a URL, where there is one; without a desktop, the printed URL is the way. */
-function openBrowser(url: string): void {
-  const command = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open"
-  const child = spawn(command, [url], { detached: true, stdio: "ignore" })
-  child.on("error", () => process.stderr.write(`No browser could be opened (${command}); open ${url}\n`))
-  child.unref()
-}
 
 function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`
@@ -161,7 +153,8 @@ async function main() {
   // As `opencode web`: where a browser finds the app this server serves.
   const webUrl = `${server.url.replace("//0.0.0.0:", "//127.0.0.1:")}/`
   process.stdout.write(`Web interface: ${webUrl}\n`)
-  if (values.open) openBrowser(webUrl)
+  // Without a desktop, the printed URL is the way.
+  if (values.open) openInBrowser(webUrl).catch((error) => process.stderr.write(`${error.message}; open ${webUrl}\n`))
 
   // connect: the same local server, reachable from the paired edge through one outbound WebSocket.
   const tunnel = machine && openTunnel(server.url.replace("//0.0.0.0:", "//127.0.0.1:"))

@@ -21,6 +21,7 @@ import { EdgeShares } from "./share/edge-shares.ts"
 import { Sharing } from "../shared/domain/share.ts"
 import { readMachineFile } from "./pair.ts"
 import { fileSealer } from "./sealer.ts"
+import { loopbackBrowserAuth } from "./oauth-callback.ts"
 
 export interface LocalServerOptions {
   port: number
@@ -48,7 +49,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const hub = new MemoryHub(options.replayWindow, clock)
   const inFlight = new Set<Promise<unknown>>()
   const publish: MachinePublish = (directory, type, properties) => Bus.publish(ports, directory, type, properties)
-  const local = createLocalMachine({ stateDirectory: options.stateDirectory, publish, configEnvironment: options.configEnvironment })
+  const sealer = fileSealer(options.stateDirectory)
+  const browserAuth = loopbackBrowserAuth()
+  const local = createLocalMachine({
+    stateDirectory: options.stateDirectory,
+    publish,
+    configEnvironment: options.configEnvironment,
+    mcpCredentials: { records: store.records, sealer },
+  })
   // @hono/node-ws needs the app only when a socket upgrades, after the app (which needs the ports) exists.
   const webSockets: { app?: App } = {}
   const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({
@@ -66,7 +74,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     sessions: store.sessions,
     projects: store.projects,
     records: store.records,
-    sealer: fileSealer(options.stateDirectory),
+    sealer,
     tuiControl: new MemoryControlQueue(),
     // Every event passes the share sync on its way out, so a shared session's changes reach its link.
     hub: {
@@ -88,6 +96,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     env: (name) => process.env[name],
     fetch: globalThis.fetch,
     mcp: local.machine.mcp,
+    browserAuth,
     background(task) {
       inFlight.add(task)
       task.finally(() => inFlight.delete(task)).catch(() => {})
@@ -116,6 +125,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     async close() {
       // Terminals first: their WebSockets would otherwise keep server.close() waiting.
       await local.close()
+      await browserAuth.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         // Event streams never end on their own; closing their sockets lets close() finish.

@@ -191,6 +191,20 @@ export interface Ports {
   fetch: typeof fetch
   /** The remote MCP servers (`type: "remote"`), called from this server (local ones run on the machine). */
   mcp: McpService
+  /** The user's browser and a loopback listener for OAuth redirects; only a server on the user's own computer has them. */
+  browserAuth?: BrowserAuth
   /** Keeps work alive after the response is sent (Workers' waitUntil; a no-op holder on Node). */
   background(task: Promise<unknown>): void
+}
+
+/** Authorizing in the user's browser, on the computer this server runs on (upstream's `/mcp/:name/auth/authenticate`). */
+export interface BrowserAuth {
+  /** Opens `url` in the user's browser; rejects when no browser could be opened. */
+  open(url: string): Promise<void>
+  /**
+   * Listens at `redirectUri` (a loopback URL) for the browser the authorization server sends back with `state`;
+   * resolves once listening. `code` is then the code it brought, or rejects with the error it brought (or when
+   * nobody came back in time).
+   */
+  listen(redirectUri: string, state: string): Promise<{ code: Promise<string> }>
 }

@@ -172,6 +172,8 @@ export const ToolResult = z
     title: z.string(),
     output: z.string(),
     metadata: z.record(z.string(), z.unknown()),
+    /** Files answered besides the text (an MCP tool's images); the tool part keeps them as file parts. */
+    attachments: z.array(z.object({ type: z.literal("file"), mime: z.string(), url: z.string(), filename: z.string().optional() })).optional(),
   })
   .meta({ ref: "ToolResult" })
 export type ToolResult = z.infer<typeof ToolResult>

@@ -16,6 +16,7 @@ import { rememberedProjectResolver } from "./project.ts"
 import { createRemoteMachine } from "./remote-machine.ts"
 import { McpPool } from "../shared/mcp/pool.ts"
 import { remoteConnector } from "../shared/mcp/remote.ts"
+import { McpOAuth } from "../shared/mcp/oauth.ts"
 import { webCryptoSealer } from "./sealer.ts"
 import { durableProjectStore, durableRecordStore, durableSessionStore, durableTuiControl } from "./store.ts"
 
@@ -35,6 +36,8 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
   const records = durableRecordStore(objects)
   const machine = createRemoteMachine(tenant, () => env.MACHINES.getByName(machineObjectName(tenant)))
   const fetch = relayingFetch(machine)
+  const sealer = webCryptoSealer(env.OPENCODE_SECRETS_KEY, tenant)
+  const credentials = { records, sealer }
   return {
     config: {
       version: VERSION,
@@ -51,7 +54,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     sessions: durableSessionStore(objects),
     projects: durableProjectStore(objects),
     records,
-    sealer: webCryptoSealer(env.OPENCODE_SECRETS_KEY, tenant),
+    sealer,
     tuiControl: durableTuiControl(objects),
     hub: new DurableObjectHub(objects),
     sseTransport: webStreamTransport,
@@ -73,7 +76,7 @@ export function createWorkerPorts(env: Env, tenant: string, options: { passwordA
     },
     fetch,
     // A request's connections cannot outlive it on Workers: each MCP call connects and closes again.
-    mcp: new McpPool(() => remoteConnector(fetch), log, false),
+    mcp: new McpPool(() => remoteConnector(fetch, (name, config) => McpOAuth.connectionProvider(credentials, name, config)), log, false),
     background: waitUntil,
   }
 }

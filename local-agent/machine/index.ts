@@ -5,6 +5,7 @@ import { createNetworkRelay } from "./relay.ts"
 import { createConfigFileService, type ConfigEnvironment } from "./config.ts"
 import { createLspService } from "./lsp.ts"
 import { createMcpService } from "./mcp.ts"
+import type { McpCredentials } from "../../shared/mcp/oauth.ts"
 import { createPtyService } from "./pty.ts"
 import { createSkillFileService } from "./skills.ts"
 import { createSnapshotService } from "./snapshot.ts"
@@ -26,6 +27,8 @@ export interface LocalMachineOptions {
   maxWatchedDirectories?: number
   /** Whose config files are read (default: this process's environment and home folder). */
   configEnvironment?: ConfigEnvironment
+  /** Where remote MCP servers' OAuth tokens are kept (the local server's records); none when the machine serves an edge. */
+  mcpCredentials?: McpCredentials
 }
 
 export interface LocalMachine {
@@ -80,7 +83,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const pty = createPtyService(options.publish)
   const tools = createToolService()
   const lsp = createLspService({ publish: options.publish, log: options.log })
-  const mcp = createMcpService(options.publish, options.log)
+  const mcp = createMcpService(options.publish, options.log, options.mcpCredentials)
   // A file open in a language server changed on disk (an editor, a tool, git): the server gets its new text.
   const refreshOpen = (type: WatchedEvent, properties: EventProperties<WatchedEvent>) => {
     if (type !== "file.watcher.updated" || closed) return

@@ -7,6 +7,7 @@ import type { McpConfig } from "../../shared/schema/app-info.ts"
 import { connectMcpClient } from "../../shared/mcp/client.ts"
 import { McpPool, type McpConnector } from "../../shared/mcp/pool.ts"
 import { remoteConnector } from "../../shared/mcp/remote.ts"
+import { McpOAuth, type McpCredentials } from "../../shared/mcp/oauth.ts"
 
 /** How much of a local server's stderr is kept to explain why it failed. */
 const STDERR_TAIL_CHARS = 2_000
@@ -42,9 +43,12 @@ const stdioConnector: McpConnector = async (_name, config: McpConfig, directory,
   }
 }
 
-/** The machine's MCP servers: local ones as processes here, remote ones over HTTP from here; kept connected. */
-export function createMcpService(publish: MachinePublish, log: Logger | undefined): McpPool {
-  const remote = remoteConnector(globalThis.fetch)
+/**
+ * The machine's MCP servers: local ones as processes here, remote ones over HTTP from here (authorized with the
+ * OAuth tokens kept in `credentials`); kept connected.
+ */
+export function createMcpService(publish: MachinePublish, log: Logger | undefined, credentials: McpCredentials | undefined): McpPool {
+  const remote = remoteConnector(globalThis.fetch, async (name, config) => (credentials ? McpOAuth.connectionProvider(credentials, name, config) : undefined))
   const quiet: Logger = { info() {}, warn() {}, error() {} }
   const toolsChanged = (directory: string, server: string) => void publish(directory, "mcp.tools.changed", { server }).catch(() => {})
   return new McpPool((config) => (config.type === "local" ? stdioConnector : remote), log ?? quiet, true, toolsChanged)

@@ -7,11 +7,15 @@ import type { McpCallResult, McpPrompt, McpResourceInfo, McpServers, McpTool } f
 import type { McpService } from "../mcp/service.ts"
 import { readConfigSection } from "./agent.ts"
 import { McpOAuth } from "../mcp/oauth.ts"
+import { Bus } from "./bus.ts"
 
 const PREFIX = "mcp/"
 
 /** OAuth was asked of a server that does not use it (a local one, or `oauth: false`), as upstream's 400. */
 export const McpUnsupportedOAuthError = defineError("McpUnsupportedOAuthError", z.object({ message: z.string() }), 400)
+
+/** Authorizing in the browser was asked of a server that cannot open the user's browser (the edge). */
+export const McpBrowserAuthUnavailableError = defineError("McpBrowserAuthUnavailableError", z.object({ message: z.string() }), 400)
 
 /**
  * MCP servers: those of the config's `mcp` section plus those registered with `POST /mcp` (records
@@ -30,21 +34,10 @@ export namespace Mcp {
       const parsed = McpConfig.safeParse(entry)
       if (parsed.success) out.set(key.slice(PREFIX.length), parsed.data)
     }
-    // A remote server authorized with OAuth is called with its access token.
-    for (const [name, config] of out) out.set(name, await McpOAuth.withToken(ports, name, config))
     return out
   }
 
-  /** The server's config as stored (without the access token), for the routes that change it. */
-  async function stored(ports: Ports, directory: string, name: string): Promise<McpConfig> {
-    const record = McpConfig.safeParse(await ports.records.get(PREFIX + name))
-    if (record.success) return record.data
-    const section = McpConfig.safeParse((await readConfigSection(ports, directory, "mcp"))[name])
-    if (section.success) return section.data
-    throw new NotFoundError({ message: `MCP server not found: ${name}` })
-  }
-
-  /** The server's config as it runs (with its access token); 404 when no server has that name. */
+  /** The server's config; 404 when no server has that name. */
   export async function server(ports: Ports, directory: string, name: string): Promise<McpConfig> {
     const config = (await servers(ports, directory)).get(name)
     if (!config) throw new NotFoundError({ message: `MCP server not found: ${name}` })
@@ -132,8 +125,8 @@ export namespace Mcp {
 
   /** Switches a server on (stored) and connects it again now; 404 when no server has that name. */
   export async function connect(ports: Ports, directory: string, name: string): Promise<McpStatus> {
-    await ports.records.put(PREFIX + name, { ...(await stored(ports, directory, name)), enabled: true })
-    const config = await server(ports, directory, name)
+    const config = { ...(await server(ports, directory, name)), enabled: true }
+    await ports.records.put(PREFIX + name, config)
     if (!(await reachable(ports, config))) return { status: "failed", error: machineUnavailable().message }
     return serviceFor(ports, config)!.connect(directory, name, config)
   }
@@ -141,7 +134,7 @@ export namespace Mcp {
   /** Switches a server off (stored; it then reports disabled) and closes it; 404 when no server has that name. */
   export async function disconnect(ports: Ports, directory: string, name: string): Promise<void> {
     const config = await server(ports, directory, name)
-    await ports.records.put(PREFIX + name, { ...(await stored(ports, directory, name)), enabled: false })
+    await ports.records.put(PREFIX + name, { ...config, enabled: false })
     if (await reachable(ports, config)) await serviceFor(ports, config)!.disconnect(directory, name)
   }
 }
@@ -162,6 +155,25 @@ export namespace McpAuth {
   export async function callback(ports: Ports, directory: string, name: string, code: string): Promise<McpStatus> {
     await McpOAuth.finish(ports, name, await remote(ports, directory, name), code)
     return Mcp.connect(ports, directory, name)
+  }
+
+  /**
+   * Upstream's one-step OAuth: starts the flow, opens the authorization URL in the user's browser (when none
+   * opens, `mcp.browser.open.failed` carries the URL for the user to open), waits for the browser to come back
+   * to the redirect URI, and finishes as `/auth/callback`. Only a server on the user's own computer can.
+   */
+  export async function authenticate(ports: Ports, directory: string, name: string): Promise<McpStatus> {
+    const config = await remote(ports, directory, name)
+    const browser = ports.browserAuth
+    if (!browser) {
+      throw new McpBrowserAuthUnavailableError({
+        message: `This server cannot open your browser: start OAuth for MCP server ${name} with POST /mcp/${name}/auth, open its authorizationUrl, and send the code to POST /mcp/${name}/auth/callback`,
+      })
+    }
+    const { authorizationUrl, oauthState } = await McpOAuth.start(ports, name, config)
+    const { code } = await browser.listen(McpOAuth.redirectUri(config), oauthState)
+    await browser.open(authorizationUrl).catch(() => Bus.publish(ports, directory, "mcp.browser.open.failed", { mcpName: name, url: authorizationUrl }))
+    return callback(ports, directory, name, await code)
   }
 
   export async function remove(ports: Ports, directory: string, name: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
 import { NotFoundError, PayloadTooLargeError } from "../error.ts"
 import { McpAddInput, McpStatus, McpStatusMap } from "../schema/app-info.ts"
-import { Mcp, McpAuth, McpUnsupportedOAuthError } from "../domain/mcp.ts"
+import { Mcp, McpAuth, McpBrowserAuthUnavailableError, McpUnsupportedOAuthError } from "../domain/mcp.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
 import { CONFIG_FILE_ERRORS } from "../config/errors.ts"
 
@@ -77,6 +77,24 @@ export function mcpRoutes(ports: Ports) {
       validate("param", NameParam),
       validate("json", z.object({ code: z.string().min(1) })),
       async (c) => c.json(await McpAuth.callback(ports, c.var.directory, c.req.valid("param").name, c.req.valid("json").code)),
+    )
+    .post(
+      "/:name/auth/authenticate",
+      describeInstanceRoute({
+        operationId: "mcp.auth.authenticate",
+        summary: "Authorize a remote MCP server in the browser: opens the authorization URL and waits for the browser to come back",
+        description:
+          "As upstream: the server listens at the redirect URI (127.0.0.1, the config's `oauth.redirectUri` or `callbackPort`), opens the URL " +
+          "with the computer's opener (when none opens, the event `mcp.browser.open.failed` carries the URL), and answers the server's status " +
+          "once the code came back. Only a server on the user's own computer can; the edge answers McpBrowserAuthUnavailableError " +
+          "(use `POST /mcp/:name/auth` and `/auth/callback` there).",
+        responses: {
+          200: json("OAuth authentication completed", McpStatus),
+          ...errors(McpUnsupportedOAuthError, McpBrowserAuthUnavailableError, NotFoundError, ...CONFIG_FILE_ERRORS),
+        },
+      }),
+      validate("param", NameParam),
+      async (c) => c.json(await McpAuth.authenticate(ports, c.var.directory, c.req.valid("param").name)),
     )
     .delete(
       "/:name/auth",

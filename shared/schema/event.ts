@@ -57,6 +57,7 @@ export const EventDefinitions = {
   "lsp.updated": z.object({}),
   "lsp.client.diagnostics": z.object({ serverID: z.string(), path: z.string() }),
   "mcp.tools.changed": z.object({ server: z.string() }),
+  "mcp.browser.open.failed": z.object({ mcpName: z.string(), url: z.string() }),
   "question.asked": QuestionRequest,
   "question.replied": z.object({ sessionID: z.string(), requestID: z.string(), answers: z.array(QuestionAnswer) }),
   "question.rejected": z.object({ sessionID: z.string(), requestID: z.string(), disposed: Disposed }),

@@ -118,6 +118,14 @@ const partFields = {
 }
 
 
+const PartBase = {
+  id: z.string().startsWith("prt"),
+  sessionID: z.string().startsWith("ses"),
+  messageID: z.string().startsWith("msg"),
+}
+
+const FilePart = z.object({ ...PartBase, type: z.literal("file"), ...partFields.file })
+
 const time = { start: z.number(), end: z.number() }
 const ToolState = z.discriminatedUnion("status", [
   z.object({ status: z.literal("pending"), input: Metadata, raw: z.string() }),
@@ -135,6 +143,8 @@ const ToolState = z.discriminatedUnion("status", [
     title: z.string(),
     metadata: Metadata,
     time: z.object({ ...time, compacted: z.number().optional() }),
+    /** Files the tool answered besides its text (an MCP tool's images and binary resources), as upstream. */
+    attachments: z.array(FilePart).optional(),
   }),
   z.object({
     status: z.literal("error"),
@@ -144,12 +154,6 @@ const ToolState = z.discriminatedUnion("status", [
     time: z.object(time),
   }),
 ])
-
-const PartBase = {
-  id: z.string().startsWith("prt"),
-  sessionID: z.string().startsWith("ses"),
-  messageID: z.string().startsWith("msg"),
-}
 
 export const Part = z
   .discriminatedUnion("type", [
@@ -162,7 +166,7 @@ export const Part = z
       metadata: Metadata.optional(),
       time: z.object({ start: z.number(), end: z.number().optional() }),
     }),
-    z.object({ ...PartBase, type: z.literal("file"), ...partFields.file }),
+    FilePart,
     z.object({
       ...PartBase,
       type: z.literal("tool"),

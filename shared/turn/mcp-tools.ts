@@ -56,8 +56,9 @@ export namespace McpTools {
 
   /**
    * Runs one call: the permission rules first (the permission is the tool's name, the subject `*`, as upstream),
-   * then the server. The output is the result's text (text items and resources' text, one after another), as
-   * upstream shows it in the tool part.
+   * then the server. The result becomes what upstream makes of it: text items and text resources are the output
+   * (one after another), images and binary resources the model can read (PDF, GIF, JPEG, PNG, WebP up to 10 MB)
+   * attachments; another binary resource is named in the output instead.
    */
   export async function execute(
     ports: Ports,
@@ -68,11 +69,40 @@ export namespace McpTools {
   ): Promise<ToolResult> {
     await ToolPermission.check(ports, { ...call, toolID: name, args })
     const result = await Mcp.call(ports, call.directory, entry.server, entry.config, entry.tool, args)
-    const texts = result.content.flatMap((item) => {
-      if (item.type === "text" && typeof item.text === "string") return [item.text]
-      const resource = item.type === "resource" ? (item.resource as { text?: unknown } | undefined) : undefined
-      return typeof resource?.text === "string" ? [resource.text] : []
-    })
-    return { title: "", output: texts.join("\n\n"), metadata: { truncated: false } }
+    const texts: string[] = []
+    const attachments: NonNullable<ToolResult["attachments"]> = []
+    for (const item of result.content) {
+      if (item.type === "text" && typeof item.text === "string") texts.push(item.text)
+      if (item.type === "image" && typeof item.data === "string" && typeof item.mimeType === "string") {
+        attachments.push({ type: "file", mime: item.mimeType, url: `data:${item.mimeType};base64,${item.data}` })
+      }
+      if (item.type !== "resource") continue
+      const resource = (item.resource ?? {}) as { uri?: string; mimeType?: string; text?: unknown; blob?: unknown }
+      if (typeof resource.text === "string" && resource.text) texts.push(resource.text)
+      if (typeof resource.blob !== "string" || !resource.blob) continue
+      const mime = resource.mimeType ?? "application/octet-stream"
+      const size = base64Size(resource.blob)
+      if (!ATTACHABLE.has(mime)) texts.push(`[Binary MCP resource omitted: ${resource.uri} (${mime}, ${byteSize(size)}) is not a supported attachment type]`)
+      else if (size > MAX_ATTACHMENT_BYTES) texts.push(`[Binary MCP resource omitted: ${resource.uri} (${mime}, ${byteSize(size)}) exceeds ${byteSize(MAX_ATTACHMENT_BYTES)}]`)
+      else attachments.push({ type: "file", mime, url: `data:${mime};base64,${resource.blob}`, ...(resource.uri ? { filename: resource.uri } : {}) })
+    }
+    return { title: "", output: texts.join("\n\n"), metadata: { truncated: false }, ...(attachments.length ? { attachments } : {}) }
   }
+}
+
+/** The binary resources upstream attaches for the model; others are only named. */
+const ATTACHABLE = new Set(["application/pdf", "image/gif", "image/jpeg", "image/png", "image/webp"])
+const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+function base64Size(data: string): number {
+  const compact = data.replace(/\s/g, "")
+  const padding = compact.endsWith("==") ? 2 : compact.endsWith("=") ? 1 : 0
+  return Math.max(0, Math.floor((compact.length * 3) / 4) - padding)
+}
+
+/** A size as upstream words it in the notes above: B, KB or MB, rounded up. */
+function byteSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024)} KB`
+  return `${Math.ceil(bytes / (1024 * 1024))} MB`
 }

@@ -12,6 +12,7 @@ import { aborted, messageError } from "./errors.ts"
 import type { StepParts } from "./parts.ts"
 import { costOf, tokensOf, type Tokens } from "./usage.ts"
 import { McpTools, type McpToolEntry } from "./mcp-tools.ts"
+import { Identifier } from "../id.ts"
 
 type TextPart = Extract<Part, { type: "text" }>
 type ReasoningPart = Extract<Part, { type: "reasoning" }>
@@ -98,7 +99,16 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
         ? McpTools.execute(ports, { ...context, session: input.session }, part.tool, mcp, args)
         : Tools.execute(ports, context, part.tool as ToolID, args)
       const result = await untilAborted(running, signal)
-      part.state = { status: "completed", input: args, output: result.output, title: result.title, metadata: result.metadata, time: { start, end: now() } }
+      const attachments = result.attachments?.map((file) => ({ ...file, id: Identifier.ascending("part", now()), sessionID: part.sessionID, messageID: part.messageID }))
+      part.state = {
+        status: "completed",
+        input: args,
+        output: result.output,
+        title: result.title,
+        metadata: result.metadata,
+        time: { start, end: now() },
+        ...(attachments ? { attachments } : {}),
+      }
     } catch (error) {
       if (error instanceof PermissionRejectedError || error instanceof QuestionRejectedError) rejected = true
       part.state = { status: "error", input: args, error: toolError(error, signal), time: { start, end: now() } }

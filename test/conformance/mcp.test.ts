@@ -1,9 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
+import { TINY_PNG } from "../support/mcp/tools.ts"
 import { OAUTH_TEST_CODE, startMcpHttpServer, startMcpSseServer, type McpHttpServer } from "../support/mcp/http-server.ts"
 import { connect } from "../support/sse.ts"
 import { REPO_ROOT, startTarget, targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
@@ -27,6 +29,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A port nobody listens on now (the test's redirect URI), so parallel runs never share upstream's fixed one. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
 const pids = (file: string) => readFileSync(file, "utf8").split("\n").filter(Boolean).map(Number)
 
 async function prompt(target: Target, directory: string, words: string) {
@@ -48,7 +60,7 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
 
   beforeAll(async () => {
     mkdirSync(directory, { recursive: true })
-    ;[target, model, remote, locked] = await Promise.all([startTarget(kind), startModelServer(), startMcpHttpServer(), startMcpHttpServer({ token: "secret", oauth: true })])
+    ;[target, model, remote, locked] = await Promise.all([startTarget(kind), startModelServer(), startMcpHttpServer(), startMcpHttpServer({ oauth: true })])
     const configured = await api(target, "PATCH", "/config", { directory, body: { ...fakeProviderConfig(model.baseURL) } })
     expect(configured.status, configured.text).toBe(200)
   })
@@ -100,6 +112,50 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     expect(JSON.stringify(model.requests.filter((request) => request.kind === "step").at(-1)!.body.messages)).toContain("remote echo: hi")
   })
 
+  test("a tool's image reaches the model after the results, as upstream sends it; text resources join the output, other binaries are named", async () => {
+    model.script({ toolCalls: [{ name: "my_remote_picture", input: {} }] }, "seen")
+    const { session, answer } = await prompt(target, directory, "show me")
+    expect((await answer).status).toBe(200)
+    const messages = (await api(target, "GET", `/session/${session.id}/message`, { directory })).json
+    const part = toolPart(messages, "my_remote_picture")
+    expect(part.state.output).toBe("a picture\n\nthe caption\n\n[Binary MCP resource omitted: test://archive.zip (application/zip, 4 B) is not a supported attachment type]")
+    expect(part.state.attachments).toEqual([
+      { id: expect.stringMatching(/^prt/), sessionID: session.id, messageID: part.messageID, type: "file", mime: "image/png", url: `data:image/png;base64,${TINY_PNG}` },
+    ])
+    // An OpenAI-compatible provider takes images only from the user: they follow the tool's result.
+    const next = model.requests.filter((request) => request.kind === "step").at(-1)!.body.messages
+    const result = next.findIndex((message: any) => message.role === "tool" && message.content.includes("a picture"))
+    expect(result).toBeGreaterThan(0)
+    expect(next[result + 1]).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "Attached media from tool result:" },
+        { type: "image_url", image_url: { url: `data:image/png;base64,${TINY_PNG}` } },
+      ],
+    })
+  })
+
+  test("a provider that takes media in tool results (Anthropic) gets the tool's image inside the result", async () => {
+    const elsewhere = uniqueDirectory("mcp-anthropic")
+    mkdirSync(elsewhere, { recursive: true })
+    try {
+      await api(target, "PATCH", "/config", { directory: elsewhere, body: fakeProviderConfig(model.baseURL, "@ai-sdk/anthropic") })
+      await api(target, "POST", "/mcp", { directory: elsewhere, body: { name: "pics", config: { type: "remote", url: remote.url } } })
+      model.script({ toolCalls: [{ name: "pics_picture", input: {} }] }, "seen")
+      const { answer } = await prompt(target, elsewhere, "show me")
+      expect((await answer).status).toBe(200)
+      const messages = model.requests.filter((request) => request.kind === "step").at(-1)!.body.messages
+      const results = messages.flatMap((message: any) => (Array.isArray(message.content) ? message.content : [])).filter((block: any) => block.type === "tool_result")
+      expect(results.at(-1).content).toEqual([
+        { type: "text", text: expect.stringContaining("a picture") },
+        { type: "image", source: { type: "base64", media_type: "image/png", data: TINY_PNG } },
+      ])
+      expect(JSON.stringify(messages)).not.toContain("Attached media from tool result:")
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true })
+    }
+  })
+
   test("OAuth: a server that answers 401 is authorized through /mcp/:name/auth, then connected with its token", async () => {
     const started = await api(target, "POST", "/mcp/locked/auth", { directory })
     expect(started.status, started.text).toBe(200)
@@ -112,12 +168,31 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     const finished = await api(target, "POST", "/mcp/locked/auth/callback", { directory, body: { code: OAUTH_TEST_CODE } })
     expect(finished.json, finished.text).toEqual({ status: "connected" })
     expect((await api(target, "GET", "/mcp", { directory })).json.locked).toEqual({ status: "connected" })
-    expect(locked.authorizations.at(-1)).toBe("Bearer secret")
+    expect(locked.authorizations.at(-1)).toBe("Bearer access-1")
+  })
 
+  test("OAuth: an access token the server no longer takes is refreshed with the refresh token, and the call goes through", async () => {
+    locked.expireAccessTokens()
+    model.script({ toolCalls: [{ name: "locked_echo", input: { text: "still in" } }] }, "done")
+    const { session, answer } = await prompt(target, directory, "echo with a fresh token")
+    expect((await answer).status).toBe(200)
+    const messages = (await api(target, "GET", `/session/${session.id}/message`, { directory })).json
+    expect(toolPart(messages, "locked_echo").state).toMatchObject({ status: "completed", output: "remote echo: still in" })
+    expect(locked.grants).toEqual(["authorization_code", "refresh_token"])
+    expect(locked.authorizations.at(-1)).toBe("Bearer access-2")
+    expect((await api(target, "GET", "/mcp", { directory })).json.locked).toEqual({ status: "connected" })
+  })
+
+  test("OAuth: DELETE /mcp/:name/auth forgets the tokens, and the server needs authorization again", async () => {
     expect((await api(target, "DELETE", "/mcp/locked/auth", { directory })).json).toEqual({ success: true })
     await api(target, "POST", "/mcp/locked/connect", { directory })
     expect((await api(target, "GET", "/mcp", { directory })).json.locked).toEqual({ status: "needs_auth" })
     expectNamedError(await api(target, "POST", "/mcp/nope/auth", { directory }), 404, "NotFoundError")
+  })
+
+  test.skipIf(kind !== "worker")("the edge cannot open the user's browser: authenticate answers McpBrowserAuthUnavailableError", async () => {
+    expectNamedError(await api(target, "POST", "/mcp/locked/auth/authenticate", { directory }), 400, "McpBrowserAuthUnavailableError")
+    expectNamedError(await api(target, "POST", "/mcp/nope/auth/authenticate", { directory }), 404, "NotFoundError")
   })
 
   test("a server that speaks only the older SSE transport is reached by falling back to it", async () => {
@@ -159,10 +234,14 @@ describe.skipIf(!targetKinds().includes("local"))("local (stdio) MCP servers [lo
   const directory = uniqueDirectory("mcp-stdio")
   const state = mkdtempSync(join(tmpdir(), "oc-mcp-pids-"))
   const pidFile = join(state, "pids")
+  // The computer's opener, as on a machine without a display: it notes the URL and fails.
+  const opened = join(state, "opened")
+  mkdirSync(join(state, "bin"))
+  writeFileSync(join(state, "bin", "xdg-open"), `#!/bin/sh\necho "$1" > "${opened}"\nexit 3\n`, { mode: 0o755 })
 
   beforeAll(async () => {
     mkdirSync(directory, { recursive: true })
-    ;[target, model] = await Promise.all([startTarget("local"), startModelServer()])
+    ;[target, model] = await Promise.all([startTarget("local", { env: { PATH: `${join(state, "bin")}:${process.env.PATH}` } }), startModelServer()])
     const configured = await api(target, "PATCH", "/config", {
       directory,
       body: { ...fakeProviderConfig(model.baseURL), permission: { "loc_*": "ask" } },
@@ -242,6 +321,33 @@ describe.skipIf(!targetKinds().includes("local"))("local (stdio) MCP servers [lo
     await api(target, "POST", "/mcp/loc/disconnect", { directory })
     await until(() => (alive(second) ? undefined : true), { what: "the server's process to end" })
     expect((await api(target, "GET", "/mcp", { directory })).json.loc).toEqual({ status: "disabled" })
+  })
+
+  test("authenticate opens the authorization URL with the computer's opener; when none opens, mcp.browser.open.failed carries it, and the browser's return connects the server", async () => {
+    const locked = await startMcpHttpServer({ oauth: true })
+    const redirectUri = `http://127.0.0.1:${await freePort()}/mcp/oauth/callback`
+    await api(target, "POST", "/mcp", { directory, body: { name: "locked", config: { type: "remote", url: locked.url, oauth: { redirectUri } } } })
+    const stream = await connect(`${target.url}/event?directory=${encodeURIComponent(directory)}`, { headers: target.authHeaders })
+    try {
+      const answer = api(target, "POST", "/mcp/locked/auth/authenticate", { directory })
+      const failed = (await stream.waitForEvent("mcp.browser.open.failed")).payload!.properties
+      expect(failed.mcpName).toBe("locked")
+      expect(readFileSync(opened, "utf8").trim()).toBe(failed.url)
+      // The user's browser: the authorization server sends it back to the redirect URI with the code.
+      const back = (await fetch(failed.url, { redirect: "manual" })).headers.get("location")!
+      expect(back.startsWith(`${redirectUri}?`)).toBe(true)
+      const page = await fetch(back)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain("Authorization successful")
+      const answered = await answer
+      expect(answered.json, answered.text).toEqual({ status: "connected" })
+      expect(locked.authorizations.at(-1)).toBe("Bearer access-1")
+      expectNamedError(await api(target, "POST", "/mcp/loc/auth/authenticate", { directory }), 400, "McpUnsupportedOAuthError")
+    } finally {
+      stream.close()
+      await api(target, "POST", "/mcp/locked/disconnect", { directory })
+      await locked.close()
+    }
   })
 
   test("stopping the agent stops its servers: no process outlives it", async () => {

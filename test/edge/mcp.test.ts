@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { api, text, until, type ApiOptions } from "../support/http.ts"
+import { api, expectNamedError, text, until, type ApiOptions } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { startMcpHttpServer, type McpHttpServer } from "../support/mcp/http-server.ts"
 import { startPairedEdge, type PairedEdge } from "../support/paired-edge.ts"
@@ -84,6 +84,10 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     expect((await edge("POST", "/mcp/loc/connect")).json).toBe(true)
     expect((await edge("GET", "/mcp")).json.loc).toEqual({ status: "connected" })
     expect(pids()).toHaveLength(2)
+  })
+
+  test("the edge cannot open the user's browser: authenticate answers McpBrowserAuthUnavailableError (OAuth goes through /auth and /auth/callback)", async () => {
+    expectNamedError(await edge("POST", "/mcp/web/auth/authenticate"), 400, "McpBrowserAuthUnavailableError")
   })
 
   test("without the machine's tunnel, a local server is failed with the reason; the remote one stays connected", async () => {

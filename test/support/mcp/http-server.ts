@@ -5,21 +5,27 @@ import { testMcpServer } from "./tools.ts"
 
 export interface McpHttpServer {
   url: string
-  /** The Authorization header of each request, in order. */
+  /** The Authorization header of each MCP request, in order. */
   authorizations: Array<string | undefined>
+  /** With `oauth`: the grant type of each token request, in order (`authorization_code`, `refresh_token`). */
+  grants: string[]
+  /** With `oauth`: every access token issued so far stops working (as when they expire); refresh tokens still work. */
+  expireAccessTokens(): void
   close(): Promise<void>
 }
 
 /**
- * A remote MCP server on 127.0.0.1 over streamable HTTP (stateless: a fresh server per request). With `token`,
- * a request without `Authorization: Bearer <token>` gets 401, as a server that wants OAuth answers.
+ * A remote MCP server on 127.0.0.1 over streamable HTTP (stateless: a fresh server per request). With `oauth`,
+ * it is also its own authorization server, and an MCP request without a live access token gets 401, as a server
+ * that wants OAuth answers.
  */
-export async function startMcpHttpServer(options: { token?: string; label?: string; oauth?: boolean } = {}): Promise<McpHttpServer> {
+export async function startMcpHttpServer(options: { label?: string; oauth?: boolean } = {}): Promise<McpHttpServer> {
   const authorizations: Array<string | undefined> = []
+  const tokens: OAuthTokens = { live: new Set(), refresh: new Set(), issued: 0, grants: [] }
   const server: Server = createServer(async (request, response) => {
-    if (options.oauth && options.token && authorizationServer(request, response, origin(), options.token)) return
+    if (options.oauth && authorizationServer(request, response, origin(), tokens)) return
     authorizations.push(request.headers.authorization)
-    if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
+    if (options.oauth && !tokens.live.has((request.headers.authorization ?? "").replace(/^Bearer /, ""))) {
       response.writeHead(401, { "www-authenticate": 'Bearer realm="test"', "content-type": "application/json" }).end('{"error":"unauthorized"}')
       return
     }
@@ -42,19 +48,34 @@ export async function startMcpHttpServer(options: { token?: string; label?: stri
   return {
     url: `${origin()}/mcp`,
     authorizations,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    grants: tokens.grants,
+    expireAccessTokens: () => tokens.live.clear(),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
-/** The code the test's authorization server accepts; it answers the server's token for it. */
+/** The code the test's authorization server accepts. */
 export const OAUTH_TEST_CODE = "good-code"
+
+interface OAuthTokens {
+  live: Set<string>
+  refresh: Set<string>
+  issued: number
+  grants: string[]
+}
 
 /**
  * Just enough of an OAuth authorization server for the MCP SDK's client flow: metadata, dynamic client
- * registration, and a token endpoint that trades OAUTH_TEST_CODE for the token. True when it answered.
+ * registration, an authorization endpoint that sends the browser back with OAUTH_TEST_CODE, and a token endpoint
+ * that trades that code, or a refresh token, for `access-<n>` and `refresh-<n>`. True when it answered.
  */
-function authorizationServer(request: IncomingMessage, response: ServerResponse, origin: string, token: string): boolean {
-  const path = new URL(request.url ?? "/", origin).pathname
+function authorizationServer(request: IncomingMessage, response: ServerResponse, origin: string, tokens: OAuthTokens): boolean {
+  const url = new URL(request.url ?? "/", origin)
+  const path = url.pathname
   const json = (status: number, body: unknown) => response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body))
   if (path.startsWith("/.well-known/oauth-protected-resource")) {
     json(200, { resource: `${origin}/mcp`, authorization_servers: [origin] })
@@ -73,14 +94,27 @@ function authorizationServer(request: IncomingMessage, response: ServerResponse,
     })
     return true
   }
+  if (path === "/authorize") {
+    const back = new URL(url.searchParams.get("redirect_uri") ?? "")
+    back.searchParams.set("code", OAUTH_TEST_CODE)
+    back.searchParams.set("state", url.searchParams.get("state") ?? "")
+    response.writeHead(302, { location: back.toString() }).end()
+    return true
+  }
   if (path === "/register" || path === "/token") {
     let body = ""
     request.on("data", (chunk) => (body += chunk))
     request.on("end", () => {
       if (path === "/register") return json(201, { ...JSON.parse(body), client_id: "test-client", client_id_issued_at: Math.floor(Date.now() / 1000) })
-      const code = new URLSearchParams(body).get("code")
-      if (code !== OAUTH_TEST_CODE) return json(400, { error: "invalid_grant" })
-      json(200, { access_token: token, token_type: "Bearer", expires_in: 3600 })
+      const form = new URLSearchParams(body)
+      const grant = form.get("grant_type") ?? ""
+      tokens.grants.push(grant)
+      const accepted = grant === "authorization_code" ? form.get("code") === OAUTH_TEST_CODE : grant === "refresh_token" && tokens.refresh.delete(form.get("refresh_token") ?? "")
+      if (!accepted) return json(400, { error: "invalid_grant" })
+      const n = ++tokens.issued
+      tokens.live.add(`access-${n}`)
+      tokens.refresh.add(`refresh-${n}`)
+      json(200, { access_token: `access-${n}`, token_type: "Bearer", expires_in: 60, refresh_token: `refresh-${n}` })
     })
     return true
   }

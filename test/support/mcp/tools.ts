@@ -26,6 +26,14 @@ export function testMcpServer(label: string): McpServer {
     server.registerTool("extra", { description: "Added by grow", inputSchema: {} }, async () => ({ content: [{ type: "text", text: "extra" }] }))
     return { content: [{ type: "text", text: "grown" }] }
   })
+  server.registerTool("picture", { description: "Answers a picture, a text resource and a binary one", inputSchema: {} }, async () => ({
+    content: [
+      { type: "text", text: "a picture" },
+      { type: "image", data: TINY_PNG, mimeType: "image/png" },
+      { type: "resource", resource: { uri: "test://caption.txt", mimeType: "text/plain", text: "the caption" } },
+      { type: "resource", resource: { uri: "test://archive.zip", mimeType: "application/zip", blob: "UEsDBA==" } },
+    ],
+  }))
   server.registerPrompt("greet", { description: "A greeting", argsSchema: { who: z.string() } }, ({ who }) => ({
     messages: [{ role: "user", content: { type: "text", text: `Say hello to ${who}` } }],
   }))
@@ -34,6 +42,9 @@ export function testMcpServer(label: string): McpServer {
   }))
   return server
 }
+
+/** A 1×1 PNG, base64. */
+export const TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 /** Each start of a stdio server appends its pid here (MCP_PID_FILE), so tests can see it restarted or ended. */
 export function recordPid(): void {

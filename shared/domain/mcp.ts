@@ -147,8 +147,11 @@ export namespace McpAuth {
     return config
   }
 
+  /** The authorization URL to open; empty when the server lets us in as it is (then it is connected), as upstream's. */
   export async function start(ports: Ports, directory: string, name: string) {
-    return McpOAuth.start(ports, name, await remote(ports, directory, name))
+    const config = await remote(ports, directory, name)
+    if ((await Mcp.connect(ports, directory, name)).status === "connected") return { authorizationUrl: "", oauthState: "" }
+    return McpOAuth.start(ports, name, config)
   }
 
   /** Trades the code for tokens, then connects the server with them. */
@@ -170,7 +173,8 @@ export namespace McpAuth {
         message: `This server cannot open your browser: start OAuth for MCP server ${name} with POST /mcp/${name}/auth, open its authorizationUrl, and send the code to POST /mcp/${name}/auth/callback`,
       })
     }
-    const { authorizationUrl, oauthState } = await McpOAuth.start(ports, name, config)
+    const { authorizationUrl, oauthState } = await start(ports, directory, name)
+    if (!authorizationUrl) return Mcp.connect(ports, directory, name)
     const { code } = await browser.listen(McpOAuth.redirectUri(config), oauthState)
     await browser.open(authorizationUrl).catch(() => Bus.publish(ports, directory, "mcp.browser.open.failed", { mcpName: name, url: authorizationUrl }))
     return callback(ports, directory, name, await code)

@@ -99,8 +99,10 @@ export namespace McpOAuth {
     await write(ports, name, { client: (await read(ports, name)).client })
     let authorizationUrl: URL | undefined
     const result = await auth(provider(ports, name, config, (url) => (authorizationUrl = url)), { serverUrl: config.url, fetchFn: ports.fetch, ...(config.oauth && config.oauth.scope ? { scope: config.oauth.scope } : {}) })
-    if (result === "AUTHORIZED" || !authorizationUrl) throw new Error(`MCP server ${name} needs no authorization`)
-    return { authorizationUrl: authorizationUrl.toString(), oauthState: (await read(ports, name)).state ?? "" }
+    const oauthState = (await read(ports, name)).state ?? ""
+    // a server that lets us in without signing in answers an empty URL, as upstream's
+    if (result === "AUTHORIZED" || !authorizationUrl) return { authorizationUrl: "", oauthState }
+    return { authorizationUrl: authorizationUrl.toString(), oauthState }
   }
 
   /** Trades the code for tokens. */

@@ -92,6 +92,9 @@ describe.each(targetKinds())("MCP servers [%s]", (kind) => {
     expect((await api(target, "POST", "/mcp/my.remote/connect", { directory })).json).toBe(true)
     expect((await api(target, "GET", "/mcp", { directory })).json["my.remote"]).toEqual({ status: "connected" })
     expectNamedError(await api(target, "POST", "/mcp/nope/connect", { directory }), 404, "NotFoundError")
+    // a server that needs no sign-in has nothing to authorize: an empty URL, as upstream answers
+    const start = await api(target, "POST", "/mcp/my.remote/auth", { directory })
+    expect(start.json, start.text).toMatchObject({ authorizationUrl: "" })
   })
 
   test("a remote server's tools are offered as <server>_<tool> and the model's call is answered in the tool part", async () => {

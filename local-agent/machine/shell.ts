@@ -95,9 +95,9 @@ export function createShellService(): ShellService & { closeAll(): void } {
         const chunks: Buffer[] = []
         let size = 0
         let aborted = false
+        // Kept within what one tunnel answer carries; what is dropped is said.
         const collect = (chunk: Buffer) => {
-          if (size >= MAX_BASH_OUTPUT_BYTES) return
-          chunks.push(chunk.subarray(0, MAX_BASH_OUTPUT_BYTES - size))
+          if (size < MAX_BASH_OUTPUT_BYTES) chunks.push(chunk.subarray(0, MAX_BASH_OUTPUT_BYTES - size))
           size += chunk.length
         }
         child.stdout!.on("data", collect)
@@ -124,7 +124,8 @@ export function createShellService(): ShellService & { closeAll(): void } {
           if (settled) return
           settled = true
           running.delete(input.runID)
-          resolve({ output: Buffer.concat(chunks).toString("utf8"), aborted })
+          const output = Buffer.concat(chunks).toString("utf8")
+          resolve({ output: size > MAX_BASH_OUTPUT_BYTES ? `${output}\n(output truncated at ${MAX_BASH_OUTPUT_BYTES} bytes)` : output, aborted })
         }
         child.once("error", (error) => {
           if (settled) return

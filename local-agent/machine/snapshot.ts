@@ -19,6 +19,8 @@ interface Repository {
   worktree: string
   /** The user's own `info/exclude`, copied into the snapshot repository so it ignores what the user's git does. */
   userExclude?: string
+  /** New files left out for their size, excluded from then on while they stay that large (so git does not read them again). */
+  leftOut: Set<string>
 }
 
 /** Settings of every snapshot repository: bytes as they are on disk, symlinks as links, no fsmonitor hooks. */
@@ -51,6 +53,11 @@ async function largeFiles(worktree: string, paths: string[]): Promise<string[]> 
   return large
 }
 
+/** A gitignore line for exactly this path from the worktree root, its glob characters taken literally. */
+function excludePattern(path: string): string {
+  return `/${path.replace(/[\\*?[\]!#]/g, "\\$&")}`
+}
+
 /**
  * Snapshots as upstream takes them, in a git directory of the agent's own used with `--git-dir` and
  * `--work-tree`: `add -A` into that repository's index (git re-hashes only files whose stat changed), then
@@ -76,7 +83,12 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
     const key = createHash("sha1").update(worktree).digest("hex").slice(0, 20)
     let opening = repositories.get(key)
     if (!opening) {
-      opening = initialize({ gitDir: join(options.stateDirectory, "snapshot", key), worktree, ...(found ? { userExclude: join(found.gitDir, "info", "exclude") } : {}) })
+      opening = initialize({
+        gitDir: join(options.stateDirectory, "snapshot", key),
+        worktree,
+        leftOut: new Set(),
+        ...(found ? { userExclude: join(found.gitDir, "info", "exclude") } : {}),
+      })
       repositories.set(key, opening)
       opening.then(scheduleGc, () => repositories.delete(key))
     }
@@ -112,12 +124,18 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
    * The snapshot index brought up to the worktree (what `.gitignore` and the user's excludes leave out stays out).
    * As upstream, a file over SNAPSHOT_MAX_FILE_BYTES that was not in the snapshot yet stays out; one already in it
    * is still followed. `add -v` names what it added, so only those few are looked at; a large new one (rare) is
-   * taken out again, judged against the index as it was before (kept by a hard link while git replaces it).
+   * taken out again, judged against the index as it was before (kept by a hard link while git replaces it), and
+   * excluded from then on while it stays large.
    */
   async function add(repository: Repository, directory: string): Promise<void> {
-    const exclude = repository.userExclude ? await readFile(repository.userExclude, "utf8").catch(() => "") : ""
+    const userExclude = repository.userExclude ? (await readFile(repository.userExclude, "utf8").catch(() => "")).trimEnd() : ""
+    if (repository.leftOut.size) {
+      const stillLarge = new Set(await largeFiles(repository.worktree, [...repository.leftOut]))
+      for (const path of repository.leftOut) if (!stillLarge.has(path)) repository.leftOut.delete(path)
+    }
+    const exclude = [userExclude, ...[...repository.leftOut].map(excludePattern)].filter(Boolean).join("\n")
     await mkdir(join(repository.gitDir, "info"), { recursive: true })
-    await writeFile(join(repository.gitDir, "info", "exclude"), exclude)
+    await writeFile(join(repository.gitDir, "info", "exclude"), exclude ? `${exclude}\n` : "")
     const index = join(repository.gitDir, "index")
     const before = join(repository.gitDir, "index.before-add")
     await rm(before, { force: true })
@@ -131,7 +149,9 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
     const known = hadIndex ? await git(repository.worktree, ["--git-dir", repository.gitDir, "ls-files", "-z", "--", ...large], { env: { GIT_INDEX_FILE: before } }) : ""
     const tracked = new Set(known.split("\0"))
     const fresh = large.filter((path) => !tracked.has(path))
-    if (fresh.length) await run(repository, repository.worktree, ["rm", "--cached", "-q", "--", ...fresh])
+    if (!fresh.length) return
+    await run(repository, repository.worktree, ["rm", "--cached", "-q", "--", ...fresh])
+    for (const path of fresh) repository.leftOut.add(path)
   }
 
   /** Hashes come from stored parts, which clients can edit: hex only, so git never reads one as an option. */

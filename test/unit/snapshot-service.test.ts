@@ -35,7 +35,7 @@ describe("snapshot service", () => {
     await expect(snapshots.restore(project, "HEAD~1")).rejects.toMatchObject({ name: "BadRequest" })
   })
 
-  test("a new file over 2 MB stays out of snapshots and diffs, as upstream's; one already snapshotted is still followed", async () => {
+  test("a new file over 2 MB stays out of snapshots and diffs, as upstream's; one already snapshotted is still followed; a shrunk one is taken", async () => {
     const project = folder("oc-snap-large-")
     writeFileSync(join(project, "grows.txt"), "small\n")
     const snapshots = createSnapshotService({ stateDirectory: folder("oc-snap-state-") })
@@ -47,5 +47,8 @@ describe("snapshot service", () => {
     expect((await snapshots.patch(project, before)).files.sort()).toEqual([join(project, "grows.txt"), join(project, "note.txt")])
     const after = await snapshots.track(project)
     expect((await snapshots.diff(project, before, after)).map((diff) => diff.file).sort()).toEqual(["grows.txt", "note.txt"])
+    // once small enough it is snapshotted like any other file
+    writeFileSync(join(project, "dump.log"), "trimmed\n")
+    expect((await snapshots.patch(project, after)).files).toEqual([join(project, "dump.log")])
   })
 })

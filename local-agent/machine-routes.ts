@@ -6,6 +6,7 @@ import { SKILL_FILES_PATH } from "../shared/schema/skill.ts"
 import { RELAY_PATH, RelayRequestSchema } from "../shared/relay.ts"
 import { validate } from "../shared/openapi.ts"
 import { snapshotRoutes } from "./snapshot-routes.ts"
+import { SHELL_RUN_PATHS, ShellAbortInput, ShellRunInput } from "../shared/schema/shell-run.ts"
 import { MCP_MACHINE_PATH, McpMachineInput } from "../shared/mcp/schema.ts"
 
 /**
@@ -26,6 +27,8 @@ export function machineRoutes(machine: Machine) {
       return new Response(answer.body, { status: answer.status, headers })
     })
     .route("/", snapshotRoutes(machine))
+    .post(SHELL_RUN_PATHS.run, validate("json", ShellRunInput), async (c) => c.json(await machine.shell.run(c.var.directory, c.req.valid("json"))))
+    .post(SHELL_RUN_PATHS.abort, validate("json", ShellAbortInput), async (c) => c.json({ aborted: await machine.shell.abort(c.req.valid("json").runID) }))
     .post(`${MCP_MACHINE_PATH}/status`, validate("json", McpMachineInput.servers), async (c) =>
       c.json(await machine.mcp.status(c.var.directory, c.req.valid("json").servers)),
     )

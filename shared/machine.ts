@@ -26,6 +26,7 @@ import type { ProjectIdentity } from "./ports.ts"
 import type { ConfigSource, InstructionFile } from "./config/source.ts"
 import type { McpService } from "./mcp/service.ts"
 import type { SkillFile } from "./schema/skill.ts"
+import type { ShellRunInput, ShellRunResult } from "./schema/shell-run.ts"
 
 /** How machine services announce what happens on their own (a PTY exits, a file changes) on the bus. */
 export type MachinePublish = <T extends EventType>(directory: string, type: T, properties: EventProperties<T>) => Promise<void>
@@ -44,6 +45,7 @@ export interface Machine {
   vcs: VcsService
   lsp: LspService
   tools: ToolService
+  shell: ShellService
   config: ConfigFileService
   relay: NetworkRelay
   /** The MCP servers that run on the machine (`type: "local"`): their processes live and end with the agent. */
@@ -119,6 +121,17 @@ export interface LspService {
 export interface ToolService {
   /** Runs a machine tool, checking its arguments (400); 404 for any other tool. */
   execute(directory: string, toolID: string, args: unknown): Promise<ToolResult>
+}
+
+/**
+ * The user's own shell commands (`POST /session/:id/shell`), run in the shell upstream picks for them, each
+ * under a run id so that aborting the session stops it.
+ */
+export interface ShellService {
+  /** Runs the command in the directory until it exits or is aborted (no timeout, as upstream's). */
+  run(directory: string, input: ShellRunInput): Promise<ShellRunResult>
+  /** Stops the run with this id and its every process, once they are gone; false when no such run is going. */
+  abort(runID: string): Promise<boolean>
 }
 
 /**

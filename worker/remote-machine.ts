@@ -9,6 +9,7 @@ import { MCP_MACHINE_PATH, McpCallResult, McpPrompt, McpResourceInfo, McpStatuse
 import { MCP_DEFAULT_TIMEOUT_MS } from "../shared/mcp/pool.ts"
 import { McpStatus } from "../shared/schema/app-info.ts"
 import { SKILL_FILES_PATH, SkillFile } from "../shared/schema/skill.ts"
+import { SHELL_RUN_PATHS, ShellAbortResult, ShellRunResult } from "../shared/schema/shell-run.ts"
 import { SNAPSHOT_PATHS, SnapshotDiffAnswer, SnapshotDiffTextAnswer, SnapshotPatch, SnapshotTrackAnswer } from "../shared/schema/snapshot.ts"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { TunnelDroppedError, TunnelTimeoutError, TunnelBusyError, TunnelFrameTooLargeError } from "./errors.ts"
@@ -132,6 +133,11 @@ export function createRemoteMachine(tenant: string, machineObject: () => Durable
       execute: (directory, toolID, args) =>
         call("POST", `/tool/${encodeURIComponent(toolID)}/execute`, { directory }, args, toolID === "bash" ? bashWaitMs(args) : undefined),
     },
+    // The user's shell command runs on the machine for as long as it takes; an abort reaches it there by its run id.
+    shell: {
+      run: async (directory, input) => ShellRunResult.parse(await call("POST", SHELL_RUN_PATHS.run, { directory }, input, SHELL_WAIT_MS)),
+      abort: async (runID) => ShellAbortResult.parse(await call("POST", SHELL_RUN_PATHS.abort, {}, { runID }, SHELL_ABORT_WAIT_MS)).aborted,
+    },
     // The machine finds, reads and substitutes its files; the edge checks their shape, then parses and merges them as the agent does.
     config: {
       sources: async (directory) => ConfigSource.array().parse(await call("GET", CONFIG_SOURCES_PATH, { directory })),
@@ -204,6 +210,12 @@ function relay(socket: WebSocket, client: PtyClient): void {
   })
   socket.addEventListener("close", (event) => inOrder(() => client.close(event.code === 1005 ? 1000 : event.code, event.reason)))
 }
+
+/** A user's shell command has no timeout of its own (as upstream's); the tunnel gives up on it after this long. */
+const SHELL_WAIT_MS = 24 * 60 * 60_000
+
+/** An abort waits for the command's processes to go: up to upstream's 3 s grace before SIGKILL, plus time to answer. */
+const SHELL_ABORT_WAIT_MS = 15_000
 
 /** Restoring many files of a large worktree may take a while. */
 const SNAPSHOT_WAIT_MS = 5 * 60_000

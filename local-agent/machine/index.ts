@@ -11,6 +11,7 @@ import { createSkillFileService } from "./skills.ts"
 import { createSnapshotService } from "./snapshot.ts"
 import { withDiagnostics } from "./tool-diagnostics.ts"
 import { createToolService } from "./tools.ts"
+import { createShellService } from "./shell.ts"
 import { createVcsService } from "./vcs.ts"
 import { watchDirectory, type DirectoryWatcher, type WatchedEvent } from "./watcher.ts"
 import type { EventProperties } from "../../shared/schema/event.ts"
@@ -82,6 +83,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   }
   const pty = createPtyService(options.publish)
   const tools = createToolService()
+  const shell = createShellService()
   const lsp = createLspService({ publish: options.publish, log: options.log })
   const mcp = createMcpService(options.publish, options.log, options.mcpCredentials)
   // A file open in a language server changed on disk (an editor, a tool, git): the server gets its new text.
@@ -102,6 +104,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       vcs: watchedVcs,
       lsp,
       tools: withDiagnostics(tools, lsp),
+      shell,
       config: createConfigFileService(options.configEnvironment),
       relay: createNetworkRelay(),
       mcp,
@@ -112,6 +115,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       closed = true
       pty.closeAll()
       tools.closeAll()
+      shell.closeAll()
       await mcp.closeAll()
       await lsp.closeAll()
       const started = [...watchers.values()]

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process"
 import { createHash } from "node:crypto"
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises"
+import { link, lstat, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { isAbsolute, join, relative, resolve } from "node:path"
 import type { SnapshotService } from "../../shared/machine.ts"
 import { BadRequestError } from "../../shared/error.ts"
@@ -19,6 +19,8 @@ interface Repository {
   worktree: string
   /** The user's own `info/exclude`, copied into the snapshot repository so it ignores what the user's git does. */
   userExclude?: string
+  /** New files left out for their size, excluded from then on while they stay that large (so git does not read them again). */
+  leftOut: Set<string>
 }
 
 /** Settings of every snapshot repository: bytes as they are on disk, symlinks as links, no fsmonitor hooks. */
@@ -30,9 +32,31 @@ const REPOSITORY_CONFIG: [string, string][] = [
   ["core.untrackedCache", "true"],
   ["gc.auto", "0"],
 ]
+/** New files larger than this stay out of snapshots (upstream's limit): a build artifact or dump is not the agent's work. */
+export const SNAPSHOT_MAX_FILE_BYTES = 2 * 1024 * 1024
+/** Upstream's housekeeping: `git gc --prune=7.days` a minute after a repository is opened, then hourly. */
+const GC_FIRST_DELAY_MS = 60_000
+const GC_INTERVAL_MS = 60 * 60_000
+const GC_PRUNE = "7.days"
 /** Adding a whole worktree for the first time may take long on a large one. */
 const GIT_TIMEOUT_MS = 5 * 60_000
 const GIT_BUFFER = 512 * 1024 * 1024
+
+/** The regular files among `paths` (relative to `worktree`) over SNAPSHOT_MAX_FILE_BYTES, a few stats at a time. */
+async function largeFiles(worktree: string, paths: string[]): Promise<string[]> {
+  const large: string[] = []
+  for (let at = 0; at < paths.length; at += 64) {
+    const batch = paths.slice(at, at + 64)
+    const sizes = await Promise.all(batch.map((path) => lstat(join(worktree, path)).then((info) => (info.isFile() ? info.size : 0), () => 0)))
+    batch.forEach((path, index) => sizes[index]! > SNAPSHOT_MAX_FILE_BYTES && large.push(path))
+  }
+  return large
+}
+
+/** A gitignore line for exactly this path from the worktree root, its glob characters taken literally. */
+function excludePattern(path: string): string {
+  return `/${path.replace(/[\\*?[\]!#]/g, "\\$&")}`
+}
 
 /**
  * Snapshots as upstream takes them, in a git directory of the agent's own used with `--git-dir` and
@@ -59,9 +83,14 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
     const key = createHash("sha1").update(worktree).digest("hex").slice(0, 20)
     let opening = repositories.get(key)
     if (!opening) {
-      opening = initialize({ gitDir: join(options.stateDirectory, "snapshot", key), worktree, ...(found ? { userExclude: join(found.gitDir, "info", "exclude") } : {}) })
+      opening = initialize({
+        gitDir: join(options.stateDirectory, "snapshot", key),
+        worktree,
+        leftOut: new Set(),
+        ...(found ? { userExclude: join(found.gitDir, "info", "exclude") } : {}),
+      })
       repositories.set(key, opening)
-      opening.catch(() => repositories.delete(key))
+      opening.then(scheduleGc, () => repositories.delete(key))
     }
     return opening
   }
@@ -79,12 +108,50 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
     return repository
   }
 
-  /** The snapshot index brought up to the worktree (what `.gitignore` and the user's excludes leave out stays out). */
+  /** Old snapshots' objects pruned now and then, under the repository's lock; timers never keep the agent alive. */
+  function scheduleGc(repository: Repository): void {
+    const collect = () =>
+      void locked(repository, async () => {
+        if (await stat(repository.gitDir).catch(() => undefined)) await run(repository, repository.worktree, ["gc", `--prune=${GC_PRUNE}`])
+      }).catch(() => {})
+    setTimeout(() => {
+      collect()
+      setInterval(collect, GC_INTERVAL_MS).unref()
+    }, GC_FIRST_DELAY_MS).unref()
+  }
+
+  /**
+   * The snapshot index brought up to the worktree (what `.gitignore` and the user's excludes leave out stays out).
+   * As upstream, a file over SNAPSHOT_MAX_FILE_BYTES that was not in the snapshot yet stays out; one already in it
+   * is still followed. `add -v` names what it added, so only those few are looked at; a large new one (rare) is
+   * taken out again, judged against the index as it was before (kept by a hard link while git replaces it), and
+   * excluded from then on while it stays large.
+   */
   async function add(repository: Repository, directory: string): Promise<void> {
-    const exclude = repository.userExclude ? await readFile(repository.userExclude, "utf8").catch(() => "") : ""
+    const userExclude = repository.userExclude ? (await readFile(repository.userExclude, "utf8").catch(() => "")).trimEnd() : ""
+    if (repository.leftOut.size) {
+      const stillLarge = new Set(await largeFiles(repository.worktree, [...repository.leftOut]))
+      for (const path of repository.leftOut) if (!stillLarge.has(path)) repository.leftOut.delete(path)
+    }
+    const exclude = [userExclude, ...[...repository.leftOut].map(excludePattern)].filter(Boolean).join("\n")
     await mkdir(join(repository.gitDir, "info"), { recursive: true })
-    await writeFile(join(repository.gitDir, "info", "exclude"), exclude)
-    await run(repository, directory, ["add", "-A", "--", "."])
+    await writeFile(join(repository.gitDir, "info", "exclude"), exclude ? `${exclude}\n` : "")
+    const index = join(repository.gitDir, "index")
+    const before = join(repository.gitDir, "index.before-add")
+    await rm(before, { force: true })
+    const hadIndex = await link(index, before).then(
+      () => true,
+      () => false,
+    )
+    const added = (await run(repository, directory, ["add", "-A", "-v", "--", "."])).split("\n").flatMap((line) => /^add '(.*)'$/.exec(line)?.[1] ?? [])
+    const large = await largeFiles(repository.worktree, added)
+    if (!large.length) return
+    const known = hadIndex ? await git(repository.worktree, ["--git-dir", repository.gitDir, "ls-files", "-z", "--", ...large], { env: { GIT_INDEX_FILE: before } }) : ""
+    const tracked = new Set(known.split("\0"))
+    const fresh = large.filter((path) => !tracked.has(path))
+    if (!fresh.length) return
+    await run(repository, repository.worktree, ["rm", "--cached", "-q", "--", ...fresh])
+    for (const path of fresh) repository.leftOut.add(path)
   }
 
   /** Hashes come from stored parts, which clients can edit: hex only, so git never reads one as an option. */

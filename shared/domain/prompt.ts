@@ -80,11 +80,16 @@ export namespace Prompt {
     return ports.runner.run(ports, accepted.session.id, accepted.user.info.id)
   }
 
-  /** Stops the session's turn wherever it runs, drops its queued prompts, and leaves the session idle. */
+  /**
+   * Stops the session's turn wherever it runs, drops its queued prompts, and leaves the session idle; or stops
+   * its shell command on the machine, whose run then records the abort and leaves the session idle itself.
+   */
   export async function abort(ports: Ports, sessionID: string): Promise<void> {
     const session = await Sessions.get(ports, sessionID)
     if (await ports.runner.abort(ports, sessionID)) return
     const status = (await ports.sessions.status(session.directory))[sessionID]
-    if (status && status.type !== "idle") await Sessions.setStatus(ports, session, { type: "idle" })
+    if (!status || status.type === "idle") return
+    if (ports.machine && (await ports.machine.shell.abort(sessionID).catch(() => false))) return
+    await Sessions.setStatus(ports, session, { type: "idle" })
   }
 }

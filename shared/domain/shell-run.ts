@@ -17,11 +17,15 @@ type ToolPart = Extract<Part, { type: "tool" }>
 /** The user message upstream records before a shell command's result, marking it as the user's own tool call. */
 export const SHELL_USER_TEXT = "The following tool was executed by the user"
 
+/** What upstream appends to the output of a command the user aborted (the part still completes). */
+export const ABORTED_NOTE = "\n\n<metadata>\nUser aborted the command\n</metadata>"
+
 /**
  * A shell command the user runs in a session, as upstream records it: a user message with one synthetic text part,
  * then an assistant message (no model call: no tokens, no finish) with a completed `bash` tool part whose
- * `metadata.output` is the output. The command runs on the machine in the session's directory; the session is
- * busy meanwhile, and a busy session refuses it (409).
+ * `metadata.output` is the output. The command runs on the machine in the session's directory, in the user's
+ * shell (machine.shell, under the session's id); the session is busy meanwhile, a busy session refuses it (409),
+ * and aborting the session stops the command (Prompt.abort).
  */
 export namespace ShellRun {
   export async function run(ports: Ports, sessionID: string, input: ShellInput): Promise<MessageWithParts> {
@@ -60,10 +64,10 @@ export namespace ShellRun {
       await Bus.publish(ports, directory, "message.updated", { sessionID, info: assistant })
       await Bus.publish(ports, directory, "message.part.updated", { sessionID, part: running, time: started })
 
-      const state = await machine.tools.execute(directory, "bash", { command: input.command }).then(
+      const state = await machine.shell.run(directory, { runID: sessionID, command: input.command, ...(config.shell ? { shell: config.shell } : {}) }).then(
         (result): ToolPart["state"] => {
-          const output = typeof result.metadata.output === "string" ? result.metadata.output : result.output
-          return { status: "completed", input: { command: input.command }, output: result.output, title: "", metadata: { output }, time: { start: started, end: ports.clock.now() } }
+          const output = result.aborted ? `${result.output}${ABORTED_NOTE}` : result.output
+          return { status: "completed", input: { command: input.command }, output, title: "", metadata: { output }, time: { start: started, end: ports.clock.now() } }
         },
         (error): ToolPart["state"] => ({
           status: "error",

@@ -1,7 +1,7 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
-import { api, expectNamedError, text, useTarget } from "../support/http.ts"
+import { api, expectNamedError, text, until, useTarget } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { sessionWithEvents } from "../support/session-events.ts"
 import type { SseStream } from "../support/sse.ts"
@@ -197,6 +197,54 @@ describe.each(targetKinds())("commands, shell and history edits [%s]", (kind) =>
       "session.status",
       "session.idle",
     ])
+    stream.close()
+  })
+
+  test.runIf(machine)("shell: the command runs in the user's shell as upstream invokes it (the config's shell first; bash evals it, fish gets -c)", async () => {
+    const shellOutput = async (directory: string, sessionID: string, command: string) => {
+      const reply = await api(target(), "POST", `/session/${sessionID}/shell`, { directory, body: { agent: "build", command } })
+      expect(reply.status, reply.text).toBe(200)
+      return reply.json.parts[0].state.output as string
+    }
+    // bash: a login shell that enables aliases, cds into the directory ($1) and evals the command, with $0 "opencode"
+    const bash = await newSession(target(), "shell-bash")
+    writeFileSync(join(bash.directory, "opencode.json"), JSON.stringify({ shell: "bash" }))
+    expect(await shellOutput(bash.directory, bash.session.id, "echo $0; shopt -q expand_aliases && echo aliases on")).toBe("opencode\naliases on\n")
+    bash.stream.close()
+
+    // fish (here a stand-in script named fish) gets just `-c` and the command
+    const fish = await newSession(target(), "shell-fish")
+    const wrapper = join(fish.directory, "fish")
+    writeFileSync(wrapper, '#!/bin/sh\necho "fish was given: $*"\n', { mode: 0o755 })
+    writeFileSync(join(fish.directory, "opencode.json"), JSON.stringify({ shell: wrapper }))
+    expect(await shellOutput(fish.directory, fish.session.id, "echo hi")).toBe("fish was given: -c echo hi\n")
+    fish.stream.close()
+  })
+
+  test.runIf(machine)("shell: aborting the session kills the command's process group; the part completes with upstream's abort note", async () => {
+    const { directory, session, stream } = await newSession(target(), "shell-abort")
+    const command = "echo $$ > group; echo started; sleep 30; echo never"
+    const running = api(target(), "POST", `/session/${session.id}/shell`, { body: { agent: "build", command } })
+    const group = await until(() => {
+      const pid = existsSync(join(directory, "group")) ? Number(readFileSync(join(directory, "group"), "utf8")) : 0
+      return pid > 0 ? pid : undefined
+    })
+    expect((await api(target(), "POST", `/session/${session.id}/abort`)).status).toBe(200)
+    const reply = await running
+    expect(reply.status, reply.text).toBe(200)
+    const output = "started\n\n\n<metadata>\nUser aborted the command\n</metadata>"
+    expect(reply.json.parts[0].state).toMatchObject({ status: "completed", input: { command }, output, title: "", metadata: { output } })
+    expect(reply.json.info.time.completed).toEqual(expect.any(Number))
+    await stream.waitForEvent("session.idle", (p) => p.sessionID === session.id)
+    // the sleep went with the shell: nothing of the command's process group is left
+    await until(() => {
+      try {
+        process.kill(-group, 0)
+        return undefined
+      } catch {
+        return true
+      }
+    })
     stream.close()
   })
 

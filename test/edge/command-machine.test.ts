@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -50,6 +50,28 @@ describe.skipIf(!targetKinds().includes("worker"))("commands and shell through t
     expect(user.parts[1]).toMatchObject({ type: "file", filename: "facts.txt", url: `file://${join(project, "facts.txt")}` })
     const request = model.requests.filter((r) => r.kind === "step").at(-1)!
     expect(JSON.stringify(request.body.messages.at(-1))).toContain("the sky is green here")
+  })
+
+  test("aborting the session reaches the machine through the tunnel: the command's process group is killed, the part completes with upstream's abort note", async () => {
+    const session = (await asClient("POST", "/session", {})).json
+    const marker = join(project, `group-${session.id}`)
+    const command = `echo $$ > ${marker}; echo started; sleep 30; echo never`
+    const running = asClient("POST", `/session/${session.id}/shell`, { agent: "build", command })
+    const group = await until(() => (existsSync(marker) && Number(readFileSync(marker, "utf8")) > 0 ? Number(readFileSync(marker, "utf8")) : undefined))
+    expect((await asClient("POST", `/session/${session.id}/abort`)).status).toBe(200)
+    const reply = await running
+    expect(reply.status, reply.text).toBe(200)
+    const output = "started\n\n\n<metadata>\nUser aborted the command\n</metadata>"
+    expect(reply.json.parts[0].state).toMatchObject({ status: "completed", output, title: "", metadata: { output } })
+    await until(() => {
+      try {
+        process.kill(-group, 0)
+        return undefined
+      } catch {
+        return true
+      }
+    })
+    rmSync(marker, { force: true })
   })
 
   test("shell runs on the machine through the tunnel; with the tunnel down it is 503 and nothing is stored", async () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, test } from "vitest"
-import { createSnapshotService } from "../../local-agent/machine/snapshot.ts"
+import { createSnapshotService, SNAPSHOT_MAX_FILE_BYTES } from "../../local-agent/machine/snapshot.ts"
 
 /** The machine's snapshot service on its own: what it refuses, and what it never touches. */
 describe("snapshot service", () => {
@@ -33,5 +33,22 @@ describe("snapshot service", () => {
 
     await expect(snapshots.revert(project, [{ hash: "--output=/tmp/x", files: [join(project, "a.txt")] }])).rejects.toMatchObject({ name: "BadRequest" })
     await expect(snapshots.restore(project, "HEAD~1")).rejects.toMatchObject({ name: "BadRequest" })
+  })
+
+  test("a new file over 2 MB stays out of snapshots and diffs, as upstream's; one already snapshotted is still followed; a shrunk one is taken", async () => {
+    const project = folder("oc-snap-large-")
+    writeFileSync(join(project, "grows.txt"), "small\n")
+    const snapshots = createSnapshotService({ stateDirectory: folder("oc-snap-state-") })
+    const before = await snapshots.track(project)
+    const large = "x".repeat(SNAPSHOT_MAX_FILE_BYTES + 1)
+    writeFileSync(join(project, "dump.log"), large)
+    writeFileSync(join(project, "note.txt"), "small and new\n")
+    writeFileSync(join(project, "grows.txt"), large)
+    expect((await snapshots.patch(project, before)).files.sort()).toEqual([join(project, "grows.txt"), join(project, "note.txt")])
+    const after = await snapshots.track(project)
+    expect((await snapshots.diff(project, before, after)).map((diff) => diff.file).sort()).toEqual(["grows.txt", "note.txt"])
+    // once small enough it is snapshotted like any other file
+    writeFileSync(join(project, "dump.log"), "trimmed\n")
+    expect((await snapshots.patch(project, after)).files).toEqual([join(project, "dump.log")])
   })
 })

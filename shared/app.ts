@@ -81,19 +81,27 @@ export function createApp(ports: Ports) {
     .route("/tui", tuiRoutes(ports))
     .route("/", toolRoutes(ports))
 
-  app.get(
-    "/doc",
-    openAPIRouteHandler(app, {
-      documentation: {
-        openapi: "3.1.1",
-        info: {
-          title: "opencode",
-          version: ports.config.version,
-          description: "OpenCode server API, served alike by the local agent and the edge worker",
-        },
+  const describeApp = openAPIRouteHandler(app, {
+    documentation: {
+      openapi: "3.1.1",
+      info: {
+        title: "opencode",
+        version: ports.config.version,
+        description: "OpenCode server API, served alike by the local agent and the edge worker",
       },
-    }),
-  )
+    },
+  })
+  // The document never changes while the app runs: made and serialized once, then served as text.
+  let doc: Promise<string> | undefined
+  app.get("/doc", async (c, next) => {
+    doc ??= Promise.resolve(describeApp(c, next))
+      .then((response) => (response as Response).text())
+      .catch((error: unknown) => {
+        doc = undefined
+        throw error
+      })
+    return c.body(await doc, 200, { "Content-Type": "application/json" })
+  })
   return app
 }
 

@@ -10,8 +10,9 @@
  *   ours:  the local agent (`node --import tsx local-agent/cli.ts serve`, fresh state, default log level, so the
  *          request log, CORS, directory resolution, the body limit and auth checks all run).
  * Routes: GET /session/:id, GET /session (20 sessions), POST /session (creates one per request), GET /doc.
- * autocannon drives each route against each server for the same time with the same connections; the
- * ratios printed are requests/s of ours (and hono) over bare, measured in this run.
+ * After a one-second warm-up of every route on every server, autocannon drives each route against each server
+ * for the same time with the same connections; the ratios printed are requests/s of ours (and hono) over bare,
+ * measured in this run.
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import http from "node:http"
@@ -148,6 +149,8 @@ async function main() {
   const bare = await startReference("bare", answers)
   const hono = await startReference("hono", answers)
 
+  // Warm-up: every server's JIT sees every route before anything is measured.
+  for (const route of routes) for (const server of [bare, hono, ours]) await drive(server.url, route, connections, 1)
   log(`${connections} connections, ${seconds} s per route and server (autocannon), req/s and p99 ms`)
   log("route                  bare            hono (×bare)           ours (×bare)")
   try {

@@ -106,21 +106,30 @@ function withdrawn(requestID: string) {
 }
 
 /**
- * Withdraws every pending request under `prefix` of `directory` (of every directory when undefined). A request
+ * Withdraws every pending request under `prefix` that `which` picks. A request
  * is announced only when this call removed its record, so a reply racing the disposal either wins or finds
  * nothing (404): never both.
  */
 async function withdrawAll<T extends { id: string; sessionID: string }>(
   ports: Ports,
   prefix: string,
-  directory: string | undefined,
+  which: (pending: Pending<T>) => boolean,
   announce: (directory: string, request: T) => Promise<void>,
 ): Promise<void> {
   for (const [key, pending] of await ports.records.list<Pending<T>>(prefix)) {
-    if ((directory !== undefined && pending.directory !== directory) || !(await ports.records.delete(key))) continue
+    if (!which(pending) || !(await ports.records.delete(key))) continue
     await announce(pending.directory, pending.request)
   }
 }
+
+const inDirectory =
+  (directory: string | undefined) =>
+  ({ directory: own }: Pending<unknown>) =>
+    directory === undefined || own === directory
+const ofSession =
+  (sessionID: string) =>
+  ({ request }: Pending<{ sessionID: string }>) =>
+    request.sessionID === sessionID
 
 async function publish<T extends EventType>(ports: Ports, directory: string, type: T, properties: EventProperties<T>) {
   await Bus.publish(ports, directory, type, properties)
@@ -188,7 +197,16 @@ export namespace Questions {
    * `disposed`, so askers end with RequestDisposedError.
    */
   export function dispose(ports: Ports, directory?: string): Promise<void> {
-    return withdrawAll<QuestionRequest>(ports, "question/", directory, (directory, request) =>
+    return withdraw(ports, inDirectory(directory))
+  }
+
+  /** Withdraws the session's pending questions: their asker (the session's turn) died without an answer. */
+  export function abandon(ports: Ports, sessionID: string): Promise<void> {
+    return withdraw(ports, ofSession(sessionID))
+  }
+
+  function withdraw(ports: Ports, which: (pending: Pending<QuestionRequest>) => boolean): Promise<void> {
+    return withdrawAll<QuestionRequest>(ports, "question/", which, (directory, request) =>
       publish(ports, directory, "question.rejected", { sessionID: request.sessionID, requestID: request.id, disposed: true }),
     )
   }
@@ -257,7 +275,16 @@ export namespace Permissions {
    * marked `disposed`, so askers end with RequestDisposedError.
    */
   export function dispose(ports: Ports, directory?: string): Promise<void> {
-    return withdrawAll<PermissionRequest>(ports, "permission/", directory, (directory, request) =>
+    return withdraw(ports, inDirectory(directory))
+  }
+
+  /** Withdraws the session's pending requests: their asker (the session's turn) died without an answer. */
+  export function abandon(ports: Ports, sessionID: string): Promise<void> {
+    return withdraw(ports, ofSession(sessionID))
+  }
+
+  function withdraw(ports: Ports, which: (pending: Pending<PermissionRequest>) => boolean): Promise<void> {
+    return withdrawAll<PermissionRequest>(ports, "permission/", which, (directory, request) =>
       publish(ports, directory, "permission.replied", { sessionID: request.sessionID, requestID: request.id, reply: "reject", disposed: true }),
     )
   }

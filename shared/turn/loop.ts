@@ -4,6 +4,7 @@ import { Agents } from "../domain/agent.ts"
 import { Configs } from "../domain/config.ts"
 import { Projects } from "../domain/project.ts"
 import { Sessions } from "../domain/session.ts"
+import { Permissions, Questions } from "../domain/questions.ts"
 import type { Ports } from "../ports.ts"
 import { parseModelRef, Providers } from "../provider/provider.ts"
 import type { Agent } from "../schema/app-info.ts"
@@ -105,6 +106,9 @@ export namespace AgentLoop {
           await ports.sessions.putMessage(closed, openParts)
           await Bus.publish(ports, session.directory, "message.updated", { sessionID: id, info: closed })
         }
+        // Whatever the dead turn asked the user has nobody waiting for the answer.
+        await Questions.abandon(ports, id)
+        await Permissions.abandon(ports, id)
         // Announced only when it was not idle: a watchdog that fires after a clean end says nothing.
         const status = (await ports.sessions.status(session.directory))[id]
         if (status && status.type !== "idle") await Sessions.setStatus(ports, session, { type: "idle" })

@@ -24,7 +24,16 @@ describe.each(targetKinds())("a turn interrupted by a restart [%s]", (kind) => {
     await model?.close()
   })
 
-  test("the interrupted message ends with an error and the session idles", async () => {
+  test("the interrupted message ends with an error and the session idles; what the dead turn asked is withdrawn", async () => {
+    // One turn waits for a permission when the server dies: nobody is left to take the answer.
+    const asking = uniqueDirectory("restart-asking")
+    const waiting = (await api(target(), "POST", "/session", { directory: asking, body: { permission: [{ permission: "todowrite", pattern: "*", action: "ask" }] } })).json
+    model.script({ toolCalls: [{ name: "todowrite", input: { todos: [] } }] })
+    const askingStream = await connect(`${target().url}/event?directory=${encodeURIComponent(asking)}`)
+    await api(target(), "POST", `/session/${waiting.id}/prompt_async`, { directory: asking, body: { parts: [text("ask")] } })
+    await askingStream.waitForEvent("permission.asked", (p) => p.sessionID === waiting.id)
+    askingStream.close()
+
     const directory = uniqueDirectory("restart")
     const session = (await api(target(), "POST", "/session", { directory, body: { title: "kept title" } })).json
     model.script({ text: ["streamed ", "before ", "the ", "crash ", "and ", "more"], chunkDelayMs: 1_000 })
@@ -58,6 +67,13 @@ describe.each(targetKinds())("a turn interrupted by a restart [%s]", (kind) => {
       timeoutMs: 30_000,
       what: "the session to be idle",
     })
+
+    // the asking turn was closed too, and its request is no longer pending
+    await until(async () => ((await api(target(), "GET", "/session/status", { directory: asking })).json[waiting.id] === undefined ? true : undefined), {
+      timeoutMs: 60_000,
+      what: "the asking session to be idle",
+    })
+    expect((await api(target(), "GET", "/permission", { directory: asking })).json).toEqual([])
 
     // and the session works again
     model.script({ text: "back again" })

@@ -61,9 +61,11 @@ class Terminal {
 }
 
 describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("local"))("the tunnel: a machine behind the edge", () => {
-  const edge = useTarget("worker", { pairedOnly: true })
+  const edge = useTarget("worker", { pairedOnly: true, keepAllOutput: true, logLevel: "info" })
   // Request lines in its log show what the edge asked of it (the relayed model calls).
-  const machineServer = useTarget("local", { extraArgs: ["--log-level", "info"] })
+  const machineServer = useTarget("local", { extraArgs: ["--log-level", "info"], keepAllOutput: true })
+  /** Terminal tickets minted in these tests: none may show in a log. */
+  const tickets: string[] = []
   const state = mkdtempSync(join(tmpdir(), "oc-agent-"))
   const project = mkdtempSync(join(tmpdir(), "oc-tunnel-project-"))
   writeFileSync(join(project, "notes.md"), "# Notes\nthe tunnel works\n")
@@ -312,6 +314,7 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
       headers: { Authorization: `Bearer ${token}`, "x-opencode-ticket": "1" },
     })
     expect(minted.status, minted.text).toBe(200)
+    tickets.push(minted.json.ticket)
     const ticketURL = `${edge().url.replace(/^http/, "ws")}/pty/${pty.id}/connect?cursor=-1&directory=${encodeURIComponent(project)}&ticket=${minted.json.ticket}`
     const browser = new WebSocket(ticketURL)
     let browserText = ""
@@ -353,6 +356,19 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     await asClient("DELETE", `/pty/${pty.id}`)
     await stream.waitForEvent("pty.deleted", (p) => p.id === pty.id)
     stream.close()
+  })
+
+  test("no client token, machine secret or terminal ticket appears in the edge's, the machine's or the tunnel's log", () => {
+    const machineSecret = JSON.parse(readFileSync(join(state, "machine.json"), "utf8")).secret as string
+    const secrets = [token, machineSecret, ...tickets]
+    expect(secrets.every((secret) => secret.length >= 16)).toBe(true)
+    const logs = { edge: edge().output(), machine: machineServer().output(), tunnel: tunnel!.output }
+    // the logs are there to search: requests were logged
+    expect(logs.edge).toMatch(/\/pty/)
+    expect(logs.machine).toMatch(/request/)
+    for (const [name, text] of Object.entries(logs)) {
+      for (const secret of secrets) expect(text.includes(secret), `${name}'s log holds a secret`).toBe(false)
+    }
   })
 
   test("the tunnel dies mid-stream and comes back: resuming by cursor sees every byte exactly once", async () => {

@@ -474,7 +474,7 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE) || !targetKinds().includes("wo
         await tui.type("/compact")
         await tui.waitFor("/compact", "compact-listed")
         await tui.keys("Enter")
-        await tui.waitFor("Objective", "compacted")
+        await tui.waitUntil("the summary with the session idle again", (screen) => screen.includes("Polish the notes") && screen.includes("Compaction ·") && !screen.includes("esc interrupt"), "compacted")
         const compacted = await messagesOf(session.id)
         expect(compacted.at(-2).parts).toEqual([expect.objectContaining({ type: "compaction", auto: false })])
         expect(compacted.at(-1).info).toMatchObject({ summary: true, mode: "compaction", providerID: "fake", modelID: "fake-1" })

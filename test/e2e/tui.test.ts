@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest"
+import { readIfThere } from "../support/files.ts"
 import { api, text, until, useTarget } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { startPairedEdge, type PairedEdge } from "../support/paired-edge.ts"
@@ -101,15 +102,6 @@ class Tui {
   }
 }
 
-
-/** A file's text, or undefined while it is not there (git writes a restored file anew, so it is briefly absent). */
-function readIfThere(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8")
-  } catch {
-    return undefined
-  }
-}
 
 describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the official OpenCode TUI attaches [%s]", (kind) => {
   const target = useTarget(kind)

@@ -210,58 +210,6 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       await page.getByRole("button", { name: "Toggle review" }).first().click()
     }, 120_000)
 
-    test("the review panel's last turn changes list the turn's edit; /undo puts the machine's file back, /redo re-applies it, and /greet runs the custom command", async () => {
-      const configured = await asClient("PATCH", "/config", { command: { greet: { template: "Greet $1 warmly, then $2", description: "Greets" } } })
-      expect(configured.status, configured.text).toBe(200)
-      const plan = join(project, "plan.txt")
-      const before = readFileSync(plan, "utf8")
-      model.script({ toolCalls: [{ name: "edit", input: { filePath: "plan.txt", oldString: "first step", newString: "first step, reviewed" } }] }, "I reviewed the plan.")
-      await page.getByRole("textbox", { name: "Prompt" }).click()
-      await page.keyboard.type("Review the plan, please")
-      await page.keyboard.press("Enter")
-      await page.getByText("I reviewed the plan.").first().waitFor({ timeout: 60_000 })
-      await page.getByText("Thinking").first().waitFor({ state: "hidden", timeout: 30_000 })
-      expect((await lastTool()).state.status).toBe("completed")
-      const after = readFileSync(plan, "utf8")
-      expect(after).toContain("first step, reviewed")
-      await showLastTurnChanges(page)
-      await page.locator('[data-slot="session-review-v2-file-name"]', { hasText: "plan.txt" }).waitFor({ timeout: 30_000 })
-      await page.getByText("first step, reviewed").first().waitFor({ timeout: 30_000 })
-      await shot("review-last-turn")
-
-      const [session] = (await asClient("GET", "/session")).json as { id: string }[]
-      const revertOf = async () => (await asClient("GET", `/session/${session!.id}`)).json.revert
-      await slashCommand(page, "undo")
-      await until(() => (readIfThere(plan) === before ? true : undefined), { what: "plan.txt put back on the machine by /undo" })
-      await page.getByText("rolled back message").first().waitFor({ timeout: 30_000 })
-      await shot("undone")
-      expect((await revertOf())?.messageID).toMatch(/^msg/)
-      // The app lists the undone prompt twice until a reload (upstream's server too), and its redo then re-reverts
-      // the same message: after a reload its redo is an unrevert.
-      await page.reload()
-      await page.getByText("rolled back message").first().waitFor({ timeout: 30_000 })
-      await slashCommand(page, "redo")
-      await until(() => (readIfThere(plan) === after ? true : undefined), { what: "plan.txt edited again by /redo" })
-      await until(async () => ((await revertOf()) === undefined ? true : undefined), { what: "the session no longer reverted" })
-      await page.getByText("rolled back message").first().waitFor({ state: "hidden", timeout: 30_000 })
-      await shot("redone")
-      expect(answered.filter((line) => /\/(un)?revert$/.test(line))).toEqual([
-        expect.stringMatching(/^200 POST .*\/revert$/),
-        expect.stringMatching(/^200 POST .*\/unrevert$/),
-      ])
-
-      model.script("Hello, Ada!")
-      await slashCommand(page, "greet", "Ada the cake")
-      await page.getByText("Hello, Ada!").first().waitFor({ timeout: 60_000 })
-      await page.getByText("Thinking").first().waitFor({ state: "hidden", timeout: 30_000 })
-      await shot("custom-command")
-      expect(answered.filter((line) => line.endsWith("/command"))).toEqual([expect.stringMatching(/^200 POST /)])
-      const messages = (await asClient("GET", `/session/${session!.id}/message`)).json as any[]
-      expect(messages.at(-2).parts.map((part: { text?: string }) => part.text)).toEqual(["Greet Ada warmly, then the cake"])
-      // Closed again, as the next steps expect it.
-      await page.getByRole("button", { name: "Toggle review" }).first().click()
-    }, 240_000)
-
     test("the terminal panel runs a command on the machine and shows its output", async () => {
       // The app draws the terminal on a canvas: what it shows is what its socket to the edge receives.
       let received = ""
@@ -317,6 +265,57 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       // Everything the app asked of the edge succeeded.
       expect(failures).toEqual([])
     }, 120_000)
+
+    test("the review panel's last turn changes list the turn's edit; /undo puts the machine's file back, /redo re-applies it, and /greet runs the custom command", async () => {
+      const configured = await asClient("PATCH", "/config", { command: { greet: { template: "Greet $1 warmly, then $2", description: "Greets" } } })
+      expect(configured.status, configured.text).toBe(200)
+      const plan = join(project, "plan.txt")
+      const before = readFileSync(plan, "utf8")
+      model.script({ toolCalls: [{ name: "edit", input: { filePath: "plan.txt", oldString: "first step", newString: "first step, reviewed" } }] }, "I reviewed the plan.")
+      await page.getByRole("textbox", { name: "Prompt" }).click()
+      await page.keyboard.type("Review the plan, please")
+      await page.keyboard.press("Enter")
+      await page.getByText("I reviewed the plan.").first().waitFor({ timeout: 60_000 })
+      await page.getByText("Thinking").first().waitFor({ state: "hidden", timeout: 30_000 })
+      expect((await lastTool()).state.status).toBe("completed")
+      const after = readFileSync(plan, "utf8")
+      expect(after).toContain("first step, reviewed")
+      await showLastTurnChanges(page)
+      await page.locator('[data-slot="session-review-v2-file-name"]', { hasText: "plan.txt" }).waitFor({ timeout: 30_000 })
+      await page.getByText("first step, reviewed").first().waitFor({ timeout: 30_000 })
+      await shot("review-last-turn")
+
+      const [session] = (await asClient("GET", "/session")).json as { id: string }[]
+      const revertOf = async () => (await asClient("GET", `/session/${session!.id}`)).json.revert
+      await slashCommand(page, "undo")
+      await until(() => (readIfThere(plan) === before ? true : undefined), { what: "plan.txt put back on the machine by /undo" })
+      await page.getByText("rolled back message").first().waitFor({ timeout: 30_000 })
+      await shot("undone")
+      expect((await revertOf())?.messageID).toMatch(/^msg/)
+      // The app lists the undone prompt twice until a reload (upstream's server too), and its redo then re-reverts
+      // the same message: after a reload its redo is an unrevert.
+      await page.reload()
+      await page.getByText("rolled back message").first().waitFor({ timeout: 30_000 })
+      await slashCommand(page, "redo")
+      await until(() => (readIfThere(plan) === after ? true : undefined), { what: "plan.txt edited again by /redo" })
+      await until(async () => ((await revertOf()) === undefined ? true : undefined), { what: "the session no longer reverted" })
+      await page.getByText("rolled back message").first().waitFor({ state: "hidden", timeout: 30_000 })
+      await shot("redone")
+      expect(answered.filter((line) => /\/(un)?revert$/.test(line))).toEqual([
+        expect.stringMatching(/^200 POST .*\/revert$/),
+        expect.stringMatching(/^200 POST .*\/unrevert$/),
+      ])
+
+      model.script("Hello, Ada!")
+      await slashCommand(page, "greet", "Ada the cake")
+      await page.getByText("Hello, Ada!").first().waitFor({ timeout: 60_000 })
+      await page.getByText("Thinking").first().waitFor({ state: "hidden", timeout: 30_000 })
+      await shot("custom-command")
+      expect(answered.filter((line) => line.includes(" POST ") && line.endsWith("/command"))).toEqual([expect.stringMatching(/^200 /)])
+      const messages = (await asClient("GET", `/session/${session!.id}/message`)).json as any[]
+      expect(messages.at(-2).parts.map((part: { text?: string }) => part.text)).toEqual(["Greet Ada warmly, then the cake"])
+      expect(failures).toEqual([])
+    }, 240_000)
 
     test("with its token revoked, the app's next load is the page that says to pair again, and how", async () => {
       const revoked = await api(edge(), "POST", "/edge/token/revoke", {

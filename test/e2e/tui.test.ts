@@ -1,10 +1,12 @@
 import { execFileSync, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest"
+import { readIfThere } from "../support/files.ts"
 import { api, text, until, useTarget } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
+import { startPairedEdge, type PairedEdge } from "../support/paired-edge.ts"
 import { REPO_ROOT, targetKinds } from "../support/targets.ts"
 
 /** The official terminal client, from the npm package opencode-ai (a devDependency), run offline. */
@@ -26,12 +28,13 @@ class Tui {
     readonly screens: string,
   ) {}
 
-  static start(url: string, directory: string, screens: string): Tui {
+  /** `password`: sent as Basic auth (a paired edge takes its client token there). */
+  static start(url: string, directory: string, screens: string, password?: string): Tui {
     const home = mkdtempSync(join(tmpdir(), "oc-tui-home-"))
     rmSync(screens, { recursive: true, force: true })
     mkdirSync(screens, { recursive: true })
     const tui = new Tui(`oc-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, home, screens)
-    const command = `cd ${directory} && HOME=${home} OPENCODE_DISABLE_AUTOUPDATE=1 ${OPENCODE} attach --log-level DEBUG --dir ${directory} ${url}`
+    const command = `cd ${directory} && HOME=${home} OPENCODE_DISABLE_AUTOUPDATE=1 ${OPENCODE} attach --log-level DEBUG --dir ${directory}${password ? ` --password ${password}` : ""} ${url}`
     execFileSync("tmux", ["new-session", "-d", "-s", tui.name, "-x", "160", "-y", "45", command])
     return tui
   }
@@ -99,15 +102,6 @@ class Tui {
   }
 }
 
-
-/** A file's text, or undefined while it is not there (git writes a restored file anew, so it is briefly absent). */
-function readIfThere(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8")
-  } catch {
-    return undefined
-  }
-}
 
 describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the official OpenCode TUI attaches [%s]", (kind) => {
   const target = useTarget(kind)
@@ -387,3 +381,97 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
     SCREEN_WAIT_MS * 4,
   )
 })
+
+/**
+ * The same client through a paired edge (`wrangler dev`, paired-only) with a machine behind it, as a user
+ * attaches it: `opencode attach <edge> --password <client token>`. One client and one session carry every
+ * check, one after another, since each edge setup costs a wrangler start.
+ */
+describe.skipIf(!hasTmux || !existsSync(OPENCODE) || !targetKinds().includes("worker") || !targetKinds().includes("local"))(
+  "the official OpenCode TUI attaches through a paired edge",
+  () => {
+    const project = realpathSync(mkdtempSync(join(tmpdir(), "oc-tui-edge-")))
+    let paired: PairedEdge
+    let model: ModelServer
+    let tui: Tui | undefined
+
+    beforeAll(async () => {
+      model = await startModelServer()
+      paired = await startPairedEdge({ machine: { directory: project } })
+      // The model server is on this machine's loopback: the edge reaches it through the machine.
+      const configured = await asClient("PATCH", "/config", {
+        ...fakeProviderConfig(model.baseURL),
+        permission: { edit: "allow", bash: "allow" },
+        command: { greet: { template: "Greet $1 warmly, then $2", description: "Greets" } },
+      })
+      expect(configured.status, configured.text).toBe(200)
+    }, 240_000)
+    afterAll(async () => {
+      tui?.stop()
+      await paired?.stop()
+      await model?.close()
+      rmSync(project, { recursive: true, force: true })
+    })
+
+    const asClient = (method: string, path: string, body?: unknown) =>
+      api(paired.edge, method, path, { noAuth: true, directory: project, headers: paired.clientHeaders, ...(body !== undefined ? { body } : {}) })
+    const messagesOf = async (sessionID: string) => (await asClient("GET", `/session/${sessionID}/message`)).json as any[]
+
+    test(
+      "/undo and /redo put back and re-apply the machine's files, a custom command runs its template, `!` runs a shell command on the machine, and /compact summarizes",
+      async () => {
+        const notes = join(project, "notes.txt")
+        writeFileSync(notes, "first draft\n")
+        model.script({ toolCalls: [{ name: "edit", input: { filePath: notes, oldString: "first draft", newString: "final text" } }] }, { text: "Edited the notes." })
+
+        tui = Tui.start(paired.edge.url, project, join(SCREENS_DIR, "edge", "session"), paired.client.token)
+        await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
+        await tui.type("Polish the notes")
+        await tui.keys("Enter")
+        await tui.waitUntil("the reply with the turn done", (screen) => screen.includes("Edited the notes.") && !screen.includes("esc interrupt"), "edited")
+        expect(readFileSync(notes, "utf8")).toBe("final text\n")
+        const [session] = (await asClient("GET", "/session")).json as any[]
+
+        await tui.type("/undo")
+        await tui.waitFor("/undo", "undo-listed")
+        await tui.keys("Enter")
+        await until(() => (readIfThere(notes) === "first draft\n" ? true : undefined), { what: "notes.txt put back by /undo" })
+        await until(async () => (await asClient("GET", `/session/${session.id}`)).json.revert, { what: "the session marked reverted" })
+        await tui.waitFor("Polish the notes", "undone")
+        await tui.keys("C-u")
+        await tui.type("/redo")
+        await tui.waitFor("/redo", "redo-listed")
+        await tui.keys("Enter")
+        await until(() => (readIfThere(notes) === "final text\n" ? true : undefined), { what: "notes.txt edited again by /redo" })
+        await until(async () => ((await asClient("GET", `/session/${session.id}`)).json.revert === undefined ? true : undefined), { what: "the session no longer reverted" })
+        tui.capture("redone")
+
+        model.script({ text: "Hello, Ada!" })
+        await tui.type("/gre")
+        await tui.waitFor("/greet", "command-listed")
+        await tui.keys("Enter")
+        await tui.type("Ada the cake")
+        await tui.keys("Enter")
+        await tui.waitUntil("the filled template and the reply", (screen) => screen.includes("Greet Ada warmly, then the cake") && screen.includes("Hello, Ada!"), "command-ran")
+        const greeted = (await messagesOf(session.id)).filter((message) => message.info.role === "user").at(-1)
+        expect(greeted.parts.map((part: any) => part.text)).toEqual(["Greet Ada warmly, then the cake"])
+
+        await tui.type("!")
+        await tui.type("echo tui-shell-$((6*7))")
+        await tui.keys("Enter")
+        await tui.waitUntil("the shell command with its output", (screen) => screen.includes("$ echo tui-shell-$((6*7))") && /^[\s┃]*tui-shell-42(\s|$)/m.test(screen), "shell-ran")
+        expect((await messagesOf(session.id)).at(-1).parts[0]).toMatchObject({ tool: "bash", state: { status: "completed", output: "tui-shell-42\n" } })
+
+        model.script({ text: "## Objective\n- Polish the notes" })
+        await tui.type("/compact")
+        await tui.waitFor("/compact", "compact-listed")
+        await tui.keys("Enter")
+        await tui.waitUntil("the summary with the session idle again", (screen) => screen.includes("Polish the notes") && screen.includes("Compaction ·") && !screen.includes("esc interrupt"), "compacted")
+        const compacted = await messagesOf(session.id)
+        expect(compacted.at(-2).parts).toEqual([expect.objectContaining({ type: "compaction", auto: false })])
+        expect(compacted.at(-1).info).toMatchObject({ summary: true, mode: "compaction", providerID: "fake", modelID: "fake-1" })
+      },
+      SCREEN_WAIT_MS * 8,
+    )
+  },
+)

@@ -1,14 +1,16 @@
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest"
+import { readIfThere } from "../support/files.ts"
 import { api, until, useTarget } from "../support/http.ts"
 import { AppOrigin } from "../support/app-origin.ts"
 import { CHROMIUM, launchChromium, watchedPage, type WatchedPage } from "../support/browser.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { REPO_ROOT, targetKinds, type Target } from "../support/targets.ts"
+import { showLastTurnChanges, slashCommand } from "../support/web-session-actions.ts"
 
 /**
  * The official web app's chat-side screens in headless Chromium: a permission asked during a turn, a question
@@ -276,5 +278,53 @@ describe.skipIf(!existsSync(CHROMIUM)).each(VARIANTS)("the web app's chat screen
     expect(watched!.answered.filter((line) => line.includes("/pty"))).toEqual(watched!.answered.filter((line) => line.includes("/pty") && /^200 /.test(line)))
     expect(unexpectedFailures()).toEqual([])
   }, 120_000)
-})
 
+  // the edit runs on the machine: skipped on a worker with none paired (web-edge.test.ts has it through a paired edge)
+  test.skipIf(!variant.machine)("a turn's edit shows in the review panel's last turn changes; /undo puts the file back, /redo re-applies it, and /greet runs the custom command [needs a machine]", async () => {
+    const page = await openNewSession({ permission: { edit: "allow" }, command: { greet: { template: "Greet $1 warmly, then $2", description: "Greets" } } })
+    const notes = join(project, "notes.txt")
+    writeFileSync(notes, "first draft\n")
+    model.script({ toolCalls: [{ name: "edit", input: { filePath: notes, oldString: "first draft", newString: "final text" } }] }, "Edited the notes.")
+    await sendPrompt(page, "Polish the notes")
+    await page.getByText("Edited the notes.").first().waitFor({ timeout: 30_000 })
+    const { sessionID } = await finishedTurn()
+    await idle(page)
+    // the user message's summary.diffs, under the reply and in the review panel
+    await page.getByText("1 Changed file").first().waitFor({ timeout: 15_000 })
+    await showLastTurnChanges(page)
+    await page.locator('[data-slot="session-review-v2-file-name"]', { hasText: "notes.txt" }).waitFor({ timeout: 30_000 })
+    await page.getByText("final text").first().waitFor({ timeout: 30_000 })
+    await page.screenshot({ path: join(shots, "review-last-turn.png") })
+
+    const session = () => api(target(), "GET", `/session/${sessionID}`, { directory: project })
+    await slashCommand(page, "undo")
+    await until(() => (readIfThere(notes) === "first draft\n" ? true : undefined), { what: "notes.txt put back by /undo" })
+    await page.getByText("rolled back message").first().waitFor({ timeout: 15_000 })
+    await page.getByText("No file changes yet").first().waitFor({ timeout: 15_000 })
+    await page.screenshot({ path: join(shots, "undone.png") })
+    expect((await session()).json.revert?.messageID).toMatch(/^msg/)
+
+    // The app lists the undone prompt twice until a reload (upstream's server too), and its redo then re-reverts
+    // the same message: after a reload its redo is an unrevert.
+    await page.reload()
+    await page.getByText("rolled back message").first().waitFor({ timeout: 30_000 })
+    await slashCommand(page, "redo")
+    await until(() => (readIfThere(notes) === "final text\n" ? true : undefined), { what: "notes.txt edited again by /redo" })
+    await until(async () => ((await session()).json.revert === undefined ? true : undefined), { what: "the session no longer reverted" })
+    await page.getByText("rolled back message").first().waitFor({ state: "hidden", timeout: 15_000 })
+    await page.getByText("Edited the notes.").first().waitFor({ timeout: 15_000 })
+    await page.screenshot({ path: join(shots, "redone.png") })
+    expect(posted(/\/revert$/)).toEqual([expect.stringMatching(/^200 /)])
+    expect(posted(/\/unrevert$/)).toEqual([expect.stringMatching(/^200 /)])
+
+    model.script("Hello, Ada!")
+    await slashCommand(page, "greet", "Ada the cake")
+    await page.getByText("Hello, Ada!").first().waitFor({ timeout: 30_000 })
+    const { messages } = await finishedTurn()
+    await idle(page)
+    await page.screenshot({ path: join(shots, "custom-command.png") })
+    expect(posted(/\/command$/)).toEqual([expect.stringMatching(/^200 /)])
+    expect(messages.at(-2).parts.map((part: { text?: string }) => part.text)).toEqual(["Greet Ada warmly, then the cake"])
+    expect(unexpectedFailures()).toEqual([])
+  }, 180_000)
+})

@@ -203,7 +203,7 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** A fresh HOME with its XDG folders inside, so no server reads the developer's config or data. */
-function isolatedHome(prefix: string): Record<string, string> {
+export function isolatedHome(prefix: string): Record<string, string> {
   const home = tempDir(prefix)
   return {
     HOME: home,

@@ -58,6 +58,18 @@ function fail(what: string, detail: unknown) {
   errors.push(`${new Date().toISOString()} ${what}: ${detail instanceof Error ? detail.message : String(detail)}`.slice(0, 400))
 }
 
+/** Whether `server` is the edge while its machine is frozen on purpose: what fails there then is expected. */
+function onFrozenMachine(server: Server): boolean {
+  return server.name === "edge" && tunnelDown
+}
+
+/** Edge work that needs the machine waits while the agent is frozen. */
+async function machineAway(server: Server): Promise<boolean> {
+  if (!onFrozenMachine(server)) return false
+  await sleep(500)
+  return true
+}
+
 function residentKiB(pid: number | undefined): number {
   if (pid === undefined) return NaN
   try {
@@ -109,10 +121,7 @@ async function turnsLoop(servers: Server[], until: number, plainText: string) {
   const sessions = new Map<Server, { id: string; turns: number }>()
   for (let round = 0; Date.now() < until; round++) {
     const server = servers[round % servers.length]!
-    if (server.name === "edge" && tunnelDown) {
-      await sleep(500)
-      continue
-    }
+    if (await machineAway(server)) continue
     try {
       // a fresh session every 20 turns, so histories stay the size users have
       let session = sessions.get(server)
@@ -121,7 +130,7 @@ async function turnsLoop(servers: Server[], until: number, plainText: string) {
       session.turns++
       counts.turns++
     } catch (error) {
-      if (!(server.name === "edge" && tunnelDown)) fail("turn", error)
+      if (!onFrozenMachine(server)) fail("turn", error)
     }
   }
 }
@@ -180,15 +189,12 @@ async function terminalOnce(server: Server, round: number) {
 async function terminalsLoop(servers: Server[], until: number) {
   for (let round = 0; Date.now() < until; round++) {
     const server = servers[round % servers.length]!
-    if (server.name === "edge" && tunnelDown) {
-      await sleep(500)
-      continue
-    }
+    if (await machineAway(server)) continue
     try {
       await terminalOnce(server, round)
       counts.terminals++
     } catch (error) {
-      if (!(server.name === "edge" && tunnelDown)) fail("terminal", error)
+      if (!onFrozenMachine(server)) fail("terminal", error)
     }
     await sleep(300)
   }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until, useTarget } from "../support/http.ts"
+import { untilGroupGone } from "../support/processes.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { sessionWithEvents } from "../support/session-events.ts"
 import type { SseStream } from "../support/sse.ts"
@@ -237,14 +238,7 @@ describe.each(targetKinds())("commands, shell and history edits [%s]", (kind) =>
     expect(reply.json.info.time.completed).toEqual(expect.any(Number))
     await stream.waitForEvent("session.idle", (p) => p.sessionID === session.id)
     // the sleep went with the shell: nothing of the command's process group is left
-    await until(() => {
-      try {
-        process.kill(-group, 0)
-        return undefined
-      } catch {
-        return true
-      }
-    })
+    await untilGroupGone(group)
     stream.close()
   })
 

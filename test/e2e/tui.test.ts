@@ -103,6 +103,37 @@ class Tui {
 }
 
 
+
+/**
+ * In the client: a prompt whose turn edits `notes` ("first draft" → "final text", scripted by the caller), then
+ * `/undo` puts the file back and marks the session reverted, and `/redo` edits it again. `session` reads the
+ * session back from the server.
+ */
+async function editThenUndoRedo(tui: Tui, notes: string, session: () => Promise<any>) {
+  await tui.type("Polish the notes")
+  await tui.keys("Enter")
+  await tui.waitUntil("the reply with the turn done", (screen) => screen.includes("Edited the notes.") && !screen.includes("esc interrupt"), "edited")
+  expect(readFileSync(notes, "utf8")).toBe("final text\n")
+
+  await tui.type("/undo")
+  await tui.waitFor("/undo", "undo-listed")
+  await tui.keys("Enter")
+  await until(() => (readIfThere(notes) === "first draft\n" ? true : undefined), { what: "notes.txt put back by /undo" })
+  // The files go back first, then the session is marked reverted.
+  const reverted = await until(async () => (await session()).revert, { what: "the session marked reverted" })
+  expect(reverted.messageID).toMatch(/^msg/)
+  // The client puts the undone prompt back into the prompt box.
+  await tui.waitFor("Polish the notes", "undone")
+
+  await tui.keys("C-u")
+  await tui.type("/redo")
+  await tui.waitFor("/redo", "redo-listed")
+  await tui.keys("Enter")
+  await until(() => (readIfThere(notes) === "final text\n" ? true : undefined), { what: "notes.txt edited again by /redo" })
+  await until(async () => ((await session()).revert === undefined ? true : undefined), { what: "the session no longer reverted" })
+  tui.capture("redone")
+}
+
 describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the official OpenCode TUI attaches [%s]", (kind) => {
   const target = useTarget(kind)
   let model: ModelServer
@@ -134,29 +165,7 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
 
       tui = Tui.start(target().url, directory, screens("undo"))
       await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
-      await tui.type("Polish the notes")
-      await tui.keys("Enter")
-      await tui.waitUntil("the reply with the turn done", (screen) => screen.includes("Edited the notes.") && !screen.includes("esc interrupt"), "edited")
-      expect(readFileSync(notes, "utf8")).toBe("final text\n")
-      const [session] = (await api(target(), "GET", "/session", { directory })).json as any[]
-
-      await tui.type("/undo")
-      await tui.waitFor("/undo", "undo-listed")
-      await tui.keys("Enter")
-      await until(() => (readIfThere(notes) === "first draft\n" ? true : undefined), { what: "notes.txt put back by /undo" })
-      // The files go back first, then the session is marked reverted.
-      const reverted = await until(async () => (await api(target(), "GET", `/session/${session.id}`, { directory })).json.revert, { what: "the session marked reverted" })
-      expect(reverted.messageID).toMatch(/^msg/)
-      // The client puts the undone prompt back into the prompt box.
-      await tui.waitFor("Polish the notes", "undone")
-
-      await tui.keys("C-u")
-      await tui.type("/redo")
-      await tui.waitFor("/redo", "redo-listed")
-      await tui.keys("Enter")
-      await until(() => (readIfThere(notes) === "final text\n" ? true : undefined), { what: "notes.txt edited again by /redo" })
-      await until(async () => ((await api(target(), "GET", `/session/${session.id}`, { directory })).json.revert === undefined ? true : undefined), { what: "the session no longer reverted" })
-      tui.capture("redone")
+      await editThenUndoRedo(tui, notes, async () => (await api(target(), "GET", "/session", { directory })).json[0])
     },
     SCREEN_WAIT_MS * 4,
   )
@@ -426,25 +435,8 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE) || !targetKinds().includes("wo
 
         tui = Tui.start(paired.edge.url, project, join(SCREENS_DIR, "edge", "session"), paired.client.token)
         await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
-        await tui.type("Polish the notes")
-        await tui.keys("Enter")
-        await tui.waitUntil("the reply with the turn done", (screen) => screen.includes("Edited the notes.") && !screen.includes("esc interrupt"), "edited")
-        expect(readFileSync(notes, "utf8")).toBe("final text\n")
+        await editThenUndoRedo(tui, notes, async () => (await asClient("GET", "/session")).json[0])
         const [session] = (await asClient("GET", "/session")).json as any[]
-
-        await tui.type("/undo")
-        await tui.waitFor("/undo", "undo-listed")
-        await tui.keys("Enter")
-        await until(() => (readIfThere(notes) === "first draft\n" ? true : undefined), { what: "notes.txt put back by /undo" })
-        await until(async () => (await asClient("GET", `/session/${session.id}`)).json.revert, { what: "the session marked reverted" })
-        await tui.waitFor("Polish the notes", "undone")
-        await tui.keys("C-u")
-        await tui.type("/redo")
-        await tui.waitFor("/redo", "redo-listed")
-        await tui.keys("Enter")
-        await until(() => (readIfThere(notes) === "final text\n" ? true : undefined), { what: "notes.txt edited again by /redo" })
-        await until(async () => ((await asClient("GET", `/session/${session.id}`)).json.revert === undefined ? true : undefined), { what: "the session no longer reverted" })
-        tui.capture("redone")
 
         model.script({ text: "Hello, Ada!" })
         await tui.type("/gre")

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, until } from "../support/http.ts"
+import { untilGroupGone } from "../support/processes.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { startPairedEdge, type PairedEdge } from "../support/paired-edge.ts"
 import { targetKinds } from "../support/targets.ts"
@@ -63,14 +64,7 @@ describe.skipIf(!targetKinds().includes("worker"))("commands and shell through t
     expect(reply.status, reply.text).toBe(200)
     const output = "started\n\n\n<metadata>\nUser aborted the command\n</metadata>"
     expect(reply.json.parts[0].state).toMatchObject({ status: "completed", output, title: "", metadata: { output } })
-    await until(() => {
-      try {
-        process.kill(-group, 0)
-        return undefined
-      } catch {
-        return true
-      }
-    })
+    await untilGroupGone(group)
     rmSync(marker, { force: true })
   })
 

@@ -1,0 +1,171 @@
+import { mkdir, writeFile } from "node:fs/promises"
+import { Agent, request as httpRequest } from "node:http"
+import { describe, expect, test } from "vitest"
+import { declaredServerErrors, describeRequest, planFuzz, type FuzzRequest, type OpenApiDoc } from "../support/fuzz.ts"
+import { api, sdk, text, useTarget } from "../support/http.ts"
+import { REPO_ROOT, targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
+
+const SEED = Number(process.env.FUZZ_SEED ?? 14)
+const BUDGET = Number(process.env.FUZZ_BUDGET ?? 1500)
+
+/** Streams, a WebSocket and long polls: they hold the request open by design. */
+const STREAMING = new Set([
+  "GET /event",
+  "GET /global/event",
+  "GET /session/{sessionID}/event",
+  "GET /pty/{ptyID}/connect",
+  "GET /tui/control/next",
+  "POST /tui/control/request",
+  // would drop every instance's state under the rest of the run
+  "POST /global/dispose",
+])
+
+/** Operations whose accepted variants would run a model, a process, a tool or reach the network, or delete the fixture. */
+const STARTS_WORK =
+  /^POST \/session\/\{sessionID\}\/(message|prompt|prompt_async|command|shell|init|summarize|share)$|^DELETE |^POST \/pty$|^POST \/mcp|^POST \/tool\/|^POST \/machine\/|^POST \/provider\/|^POST \/session\/\{id\}\/permissions/
+
+interface Answer {
+  status: number
+  text: string
+  /** The request went out on a socket opened for it, not the one kept alive. */
+  newSocket: boolean
+}
+
+/** All fuzz requests over one keep-alive socket, as `fetch` and the SDK reuse theirs. */
+function oneSocketClient(target: Target) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  let opened = 0
+  const createConnection = agent.createConnection.bind(agent)
+  agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
+    opened++
+    return createConnection(...args)
+  }) as typeof agent.createConnection
+  const send = (request: FuzzRequest) =>
+    new Promise<Answer>((resolve, reject) => {
+      const before = opened
+      const outgoing = httpRequest(target.url + request.path, {
+        method: request.method,
+        agent,
+        headers: {
+          ...target.authHeaders,
+          ...request.headers,
+          ...(request.body !== undefined ? { "content-length": String(Buffer.byteLength(request.body)) } : {}),
+        },
+        timeout: 30_000,
+      })
+      outgoing.on("timeout", () => outgoing.destroy(new Error("no answer within 30 s")))
+      outgoing.on("response", (response) => {
+        const chunks: Buffer[] = []
+        response.on("data", (chunk: Buffer) => chunks.push(chunk))
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString(), newSocket: opened > before && before > 0 }),
+        )
+        response.on("error", reject)
+      })
+      outgoing.on("error", reject)
+      outgoing.end(request.body)
+    })
+  return { send, opened: () => opened, close: () => agent.destroy() }
+}
+
+/** What a rejected request must leave as it was: the fixture's sessions, messages, config and project. */
+async function storedState(target: Target, directory: string, sessionID: string) {
+  const reads = [
+    `/session?directory=${encodeURIComponent(directory)}`,
+    `/session/${sessionID}/message?directory=${encodeURIComponent(directory)}`,
+    `/session/${sessionID}/todo?directory=${encodeURIComponent(directory)}`,
+    `/config?directory=${encodeURIComponent(directory)}`,
+    `/global/config`,
+    `/project/current?directory=${encodeURIComponent(directory)}`,
+  ]
+  const answers = await Promise.all(reads.map((path) => api(target, "GET", path)))
+  return Object.fromEntries(reads.map((path, index) => [path.split("?")[0], answers[index]!.json]))
+}
+
+/** What no error body may carry: stack frames, source positions, the server's own folders. */
+function leaks(target: Target, body: string): string[] {
+  const found: string[] = []
+  if (/\n\s+at |\bat [\w.<>]+ \(/.test(body)) found.push("a stack frame")
+  if (/\.(ts|js|mjs):\d+/.test(body)) found.push("a source position")
+  for (const internal of [REPO_ROOT, "node_modules", target.stateDir, "/work/"]) if (body.includes(internal)) found.push(`the path ${internal}`)
+  return found
+}
+
+/** Problems with one answer: a server error it does not declare, a non-NamedError error body, a leak. */
+function answerProblems(doc: OpenApiDoc, target: Target, request: FuzzRequest, answer: Answer): string[] {
+  const problems: string[] = []
+  if (answer.status >= 500 && !declaredServerErrors(doc, request.operation).has(answer.status)) problems.push(`answered ${answer.status}`)
+  if (answer.status >= 400) {
+    let body: any
+    try {
+      body = JSON.parse(answer.text)
+    } catch {
+      body = undefined
+    }
+    if (typeof body?.name !== "string" || typeof body?.data !== "object" || body.data === null) problems.push(`error body is not NamedError JSON`)
+    for (const leak of leaks(target, answer.text)) problems.push(`error body shows ${leak}`)
+  }
+  return problems.map((problem) => `${problem}: ${answer.status} ${answer.text.slice(0, 300)}`)
+}
+
+describe.each(targetKinds())("fuzzing every route from /doc [%s]", (kind) => {
+  const target = useTarget(kind)
+
+  test(`malformed requests (seed ${SEED}, ${BUDGET} requests) are refused cleanly on one kept-alive socket and change nothing`, { timeout: 240_000 }, async () => {
+    const directory = uniqueDirectory("fuzz")
+    await mkdir(directory, { recursive: true })
+    await writeFile(`${directory}/readme.md`, "fuzz fixture\n")
+    const client = sdk(target(), directory)
+    const session = (await client.session.create({ body: { title: "fuzz fixture" } })).data!
+    const prompt = await client.session.prompt({ path: { id: session.id }, body: { parts: [text("existing")], noReply: true } })
+    const project = await api(target(), "GET", "/project/current", { directory })
+    const doc = (await api(target(), "GET", "/doc")).json as OpenApiDoc
+    const plan = planFuzz(doc, {
+      seed: SEED,
+      budget: BUDGET,
+      fixture: {
+        directory,
+        ids: {
+          sessionID: session.id,
+          id: session.id,
+          messageID: prompt.data!.info.id,
+          partID: prompt.data!.parts[0]!.id,
+          projectID: project.json.id,
+        },
+      },
+      skip: (operation) => STREAMING.has(operation),
+      rejectOnly: (operation) => STARTS_WORK.test(operation),
+    })
+    const operations = new Set(plan.map((request) => request.operation))
+    console.log(`fuzz [${kind}]: FUZZ_SEED=${SEED}, ${plan.length} requests over ${operations.size} operations`)
+
+    const socket = oneSocketClient(target())
+    const failures: string[] = []
+    let state = await storedState(target(), directory, session.id)
+    try {
+      for (const request of plan) {
+        const fail = (problem: string) => failures.push(`${describeRequest(SEED, request)}\n    → ${problem}`)
+        let answer: Answer
+        try {
+          answer = await socket.send(request)
+        } catch (error) {
+          fail(`request failed: ${String(error)}`)
+          continue
+        }
+        if (answer.newSocket) fail("the server had closed the kept-alive socket after the request before this one")
+        for (const problem of answerProblems(doc, target(), request, answer)) fail(problem)
+        if (request.method === "GET") continue
+        const after = await storedState(target(), directory, session.id)
+        if (answer.status >= 400 && answer.status < 500 && JSON.stringify(after) !== JSON.stringify(state)) {
+          fail(`a rejected request (${answer.status}) changed stored state`)
+        }
+        state = after
+      }
+    } finally {
+      socket.close()
+    }
+    if (failures.length) console.log(failures.join("\n"))
+    expect(failures.slice(0, 40)).toEqual([])
+    expect(socket.opened()).toBe(1)
+  })
+})

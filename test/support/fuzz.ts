@@ -387,6 +387,7 @@ function operationVariants(tools: SchemaTools, operation: Operation, rejectOnly:
 
   if (hasBody) {
     for (const [label, raw] of MALFORMED_JSON) variants.push({ label: `malformed JSON: ${label}`, body: raw })
+    variants.push({ label: "malformed JSON sent chunked", body: '{"a": ', headers: { "transfer-encoding": "chunked" } })
     const rootTypes = tools.allowedTypes(bodySchema)
     for (const [label, value] of NOT_OBJECTS) {
       if (rootTypes && !rootTypes.has(jsonType(value))) variants.push({ label: `body is ${label}`, body: JSON.stringify(value) })
@@ -418,6 +419,7 @@ function operationVariants(tools: SchemaTools, operation: Operation, rejectOnly:
       variants.push({ label: "body with constructor.prototype", body: JSON.stringify({ ...(tools.sample(bodySchema) as object), constructor: { prototype: { polluted: true } } }) })
       variants.push({ label: "body sent as text/plain", headers: { "content-type": "text/plain" } })
       variants.push({ label: "body without content type", headers: { "content-type": "" } })
+      variants.push({ label: "body sent chunked", headers: { "transfer-encoding": "chunked" } })
     }
   } else if (!rejectOnly) {
     // A body where none is expected must be drained, not trip the next request on the socket.

@@ -69,16 +69,29 @@ function oneSocketClient(target: Target) {
   return { send, opened: () => opened, close: () => agent.destroy() }
 }
 
-/** What a rejected request must leave as it was: the fixture's sessions, messages, config and project. */
+/** What a rejected request must leave as it was: the fixture's sessions, messages and config. */
 async function storedState(target: Target, directory: string, sessionID: string) {
   const reads = [
     `/session?directory=${encodeURIComponent(directory)}`,
     `/session/${sessionID}/message?directory=${encodeURIComponent(directory)}`,
     `/config?directory=${encodeURIComponent(directory)}`,
-    `/project/current?directory=${encodeURIComponent(directory)}`,
   ]
   const answers = await Promise.all(reads.map((path) => api(target, "GET", path)))
   return Object.fromEntries(reads.map((path, index) => [path.split("?")[0], answers[index]!.json]))
+}
+
+/** The reads whose answers differ, each with its first differing item before → after (cut short). */
+function changes(before: Record<string, unknown>, after: Record<string, unknown>): string {
+  const cut = (value: unknown) => JSON.stringify(value)?.slice(0, 400)
+  const firstDifference = (a: unknown, b: unknown) => {
+    if (!Array.isArray(a) || !Array.isArray(b)) return `${cut(a)} → ${cut(b)}`
+    const index = Array.from({ length: Math.max(a.length, b.length) }, (_, i) => i).find((i) => JSON.stringify(a[i]) !== JSON.stringify(b[i]))
+    return `[${index}] of ${a.length} → ${b.length}: ${cut(a[index!])} → ${cut(b[index!])}`
+  }
+  return Object.keys(after)
+    .filter((read) => JSON.stringify(before[read]) !== JSON.stringify(after[read]))
+    .map((read) => `${read} ${firstDifference(before[read], after[read])}`)
+    .join("; ")
 }
 
 /** What no error body may carry: stack frames, source positions, the server's own folders. */
@@ -161,10 +174,11 @@ describe.each(targetKinds())("fuzzing every route from /doc [%s]", (kind) => {
         if (Date.now() - started > 5_000) console.log(`slow (${Date.now() - started} ms): ${describeRequest(SEED, request)}`)
         if (answer.newSocket) fail("the server had closed the kept-alive socket after the request before this one")
         for (const problem of answerProblems(doc, target(), request, answer)) fail(problem)
-        if (request.method === "GET") continue
+        // reads change nothing, and a request sent to another directory cannot touch the fixture's
+        if (request.method === "GET" || request.elsewhere) continue
         const after = await storedState(target(), directory, session.id)
         if (answer.status >= 400 && answer.status < 500 && JSON.stringify(after) !== JSON.stringify(state)) {
-          fail(`a rejected request (${answer.status}) changed stored state`)
+          fail(`a rejected request (${answer.status}) changed stored state: ${changes(state, after)}`)
         }
         state = after
       }
@@ -173,5 +187,33 @@ describe.each(targetKinds())("fuzzing every route from /doc [%s]", (kind) => {
     }
     expect(failures.slice(0, 40)).toEqual([])
     expect(socket.opened()).toBe(1)
+  })
+  // Found by the fuzzer: these made the pending revert final (dropping the reverted messages) before refusing.
+  test("a prompt or summary refused after a revert keeps the reverted messages and the revert", async () => {
+    const directory = uniqueDirectory("refused-after-revert")
+    const client = sdk(target(), directory)
+    const session = (await client.session.create({ body: {} })).data!
+    const first = (await client.session.prompt({ path: { id: session.id }, body: { parts: [text("one")], noReply: true } })).data!
+    const second = (await client.session.prompt({ path: { id: session.id }, body: { parts: [text("two")], noReply: true } })).data!
+    const reverted = await api(target(), "POST", `/session/${session.id}/revert`, { directory, body: { messageID: second.info.id } })
+    expect(reverted.status, reverted.text).toBe(200)
+    const stored = async () => ({
+      messages: (await api(target(), "GET", `/session/${session.id}/message`, { directory })).json.map((entry: any) => entry.info.id),
+      revert: (await api(target(), "GET", `/session/${session.id}`, { directory })).json.revert,
+    })
+    const before = await stored()
+    expect(before).toEqual({ messages: [first.info.id, second.info.id], revert: { messageID: second.info.id } })
+    const unknownModel = { providerID: "no-such-provider", modelID: "no-such-model" }
+    const refused: [string, string, unknown][] = [
+      ["a message id already taken", "message", { parts: [text("three")], noReply: true, messageID: first.info.id }],
+      ["an unknown agent", "message", { parts: [text("three")], noReply: true, agent: "no-such-agent" }],
+      ["an unknown model", "message", { parts: [text("three")], model: unknownModel }],
+      ["a summary with an unknown model", "summarize", unknownModel],
+    ]
+    for (const [what, route, body] of refused) {
+      const response = await api(target(), "POST", `/session/${session.id}/${route}`, { directory, body })
+      expect({ what, status: response.status >= 400 && response.status < 500 }, response.text).toEqual({ what, status: true })
+      expect({ what, ...(await stored()) }).toEqual({ what, ...before })
+    }
   })
 })

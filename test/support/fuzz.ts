@@ -55,6 +55,8 @@ export interface FuzzRequest {
   path: string
   headers: Record<string, string>
   body?: string
+  /** The variant names another directory than the fixture's (or none) and no fixture id: what it stores lands elsewhere. */
+  elsewhere: boolean
 }
 
 export interface FuzzFixture {
@@ -478,6 +480,8 @@ function buildRequest(tools: SchemaTools, fixture: FuzzFixture, method: string, 
     path: path + (query.length ? `?${query.join("&")}` : ""),
     headers,
     ...(body !== undefined ? { body } : {}),
+    // a session's routes act in the session's own directory whatever the request names
+    elsewhere: variant.directory !== undefined && !Object.values(fixture.ids).some((id) => path.includes(id) || body?.includes(id)),
   }
 }
 

@@ -6,7 +6,7 @@ import { api, sdk, text, useTarget } from "../support/http.ts"
 import { REPO_ROOT, targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
 const SEED = Number(process.env.FUZZ_SEED ?? 14)
-const BUDGET = Number(process.env.FUZZ_BUDGET ?? 1500)
+const BUDGET = Number(process.env.FUZZ_BUDGET ?? 1200)
 
 /** Streams, a WebSocket and long polls: they hold the request open by design. */
 const STREAMING = new Set([

@@ -43,6 +43,8 @@ function rgText(value: RgText | undefined): string {
  * repository, as the built-in search does), sorted by path; stops after `limit` hits.
  */
 export async function ripgrepSearch(rg: string, root: string, pattern: string, limit = MAX_TEXT_MATCHES): Promise<TextMatch[]> {
+  // no process takes a NUL in its arguments (spawn would throw)
+  if (pattern.includes("\0")) throw new BadRequestError({ message: "pattern must not contain NUL", kind: "Query" })
   const child = spawn(
     rg,
     ["--json", "--hidden", "--no-require-git", "--glob", "!.git", "--sort", "path", "--no-config", "--regexp", pattern],

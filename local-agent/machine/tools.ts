@@ -186,6 +186,8 @@ function countOccurrences(text: string, search: string): number {
 
 /** Runs `bash -c` in its own process group; on timeout the whole group is killed. */
 function runBash(cwd: string, command: string, timeoutMs: number, context: RunContext): Promise<{ output: string; exit: number | null; signal: string | null; timedOut: boolean; truncated: boolean }> {
+  // no process takes a NUL in its arguments (spawn would throw)
+  if (command.includes("\0")) return Promise.reject(new BadRequestError({ message: "command must not contain NUL", kind: "Body" }))
   return new Promise((resolve, reject) => {
     const child = spawn("bash", ["-c", command], { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: process.env })
     if (child.pid !== undefined) context.running.add(child.pid)

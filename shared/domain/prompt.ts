@@ -27,14 +27,14 @@ export namespace Prompt {
    */
   export async function accept(ports: Ports, sessionID: string, input: PromptInput): Promise<Accepted> {
     const stored = await Sessions.get(ports, sessionID)
-    // A prompt after a revert drops the reverted messages first, as upstream.
-    const session = stored.revert ? await SessionRevert.cleanup(ports, stored) : stored
     if (input.messageID && (await ports.sessions.message(sessionID, input.messageID))) {
       throw new ConflictError({ message: `Message ${input.messageID} already exists in session ${sessionID}` })
     }
-    const config = await Configs.get(ports, session.directory)
-    const agent = Agents.pick(config, input.agent ?? session.agent)
-    const model = await chooseModel(ports, session, config, input.model ?? agent.model, !input.noReply)
+    const config = await Configs.get(ports, stored.directory)
+    const agent = Agents.pick(config, input.agent ?? stored.agent)
+    const model = await chooseModel(ports, stored, config, input.model ?? agent.model, !input.noReply)
+    // A prompt after a revert drops the reverted messages first, as upstream; only once it is accepted, so a refused one keeps them.
+    const session = stored.revert ? await SessionRevert.cleanup(ports, stored) : stored
     return storeUserMessage(ports, session, input, agent.name, model)
   }
 

@@ -18,7 +18,9 @@ export const ProviderAuthOauthMissing = defineError(
  * A plugin that brings a flow turns this into a lookup that can succeed.
  */
 export async function oauthMethod(ports: Ports, directory: string, providerID: string, index: number): Promise<never> {
-  const methods = (await Providers.authMethods(ports, directory))[providerID]
+  const known = await Providers.authMethods(ports, directory)
+  // own keys only: `constructor` or `__proto__` is no provider
+  const methods = Object.hasOwn(known, providerID) ? known[providerID] : undefined
   if (!methods) throw new NotFoundError({ message: `Unknown provider: ${providerID}` })
   const offered = methods.map((method, i) => `${i}: ${method.type}`).join(", ")
   throw new ProviderAuthOauthMissing({

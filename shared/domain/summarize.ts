@@ -13,10 +13,12 @@ import { Sessions } from "./session.ts"
  * a summary; resolves once the loop is done. A busy session takes it after its turn.
  */
 export async function summarizeSession(ports: Ports, sessionID: string, input: SummarizeInput): Promise<void> {
-  const session = await SessionRevert.cleanup(ports, await Sessions.get(ports, sessionID))
-  const config = await Configs.get(ports, session.directory)
+  const stored = await Sessions.get(ports, sessionID)
+  const config = await Configs.get(ports, stored.directory)
   const model = { providerID: input.providerID, modelID: input.modelID }
-  await Providers.model(ports, session.directory, model, config)
+  await Providers.model(ports, stored.directory, model, config)
+  // only once the model is known: a refused summary keeps the pending revert
+  const session = await SessionRevert.cleanup(ports, stored)
   const lastPrompt = (await ports.sessions.messages(sessionID, {})).findLast((entry) => entry.info.role === "user")
   const agent = lastPrompt?.info.role === "user" ? lastPrompt.info.agent : Agents.pick(config, undefined).name
   const compaction = await Compaction.request(ports, session, { agent, model, auto: input.auto ?? false })

@@ -256,6 +256,10 @@ describe.each(targetKinds())("config, providers and auth [%s]", (kind) => {
         expect(missing.json.data.providerID).toBe("keyonly")
       }
       expectNamedError(await api(target(), "POST", path("never-configured"), { body: good }), 404, "NotFoundError")
+      // names every object has are no provider either (found by the fuzzer: they answered 500)
+      for (const inherited of ["constructor", "__proto__", "toString"]) {
+        expectNamedError(await api(target(), "POST", path(inherited), { body: good }), 404, "NotFoundError")
+      }
       for (const body of [bad, {}, { method: "0" }, { method: -1 }, { method: 0.5 }]) {
         expectNamedError(await api(target(), "POST", path("keyonly"), { body }), 400, "BadRequest")
       }

@@ -34,6 +34,8 @@ const INVALID: [string, string][] = [
   ["file.list without path", "/file"],
   ["file.read without path", "/file/content"],
   ["find.text without pattern", "/find"],
+  // no process takes a NUL in its arguments (found by the fuzzer: it answered 500)
+  ["find.text with a NUL in the pattern", "/find?pattern=a%00b"],
   ["find.files with a bad limit", "/find/file?query=x&limit=-1"],
   ["vcs.diff without mode", "/vcs/diff"],
   ["vcs.diff with an unknown mode", "/vcs/diff?mode=stash"],

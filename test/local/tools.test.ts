@@ -199,6 +199,8 @@ describe("local agent: built-in tools", () => {
     expectNamedError(wrongType, 400, "BadRequest")
     expect(wrongType.json.data.issues[0].path).toEqual(["timeout"])
     expectNamedError(await run("bash", { command: "true", timeout: 10_000_000 }), 400, "BadRequest")
+    // no process takes a NUL in its arguments (found by the fuzzer: it answered 500)
+    expectNamedError(await run("bash", { command: "echo a\u0000b" }), 400, "BadRequest")
     expectNamedError(await api(target(), "POST", "/tool/read/execute", { raw: "[1,2]", directory: project }), 400, "BadRequest")
   })
 

@@ -41,13 +41,15 @@ interface Fixture {
   olderCursor: string
 }
 
-async function request(target: Target, method: string, path: string, body?: unknown) {
+async function request(target: Target, method: string, path: string, body?: unknown, attempt = 1): Promise<{ response: Response; text: string }> {
   const response = await fetch(target.url + path, {
     method,
     headers: body === undefined ? {} : { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await response.text()
+  // wrangler dev now and then restarts its workerd under load and says so; the request is simply sent again.
+  if (response.status === 503 && text.includes("restarted mid-request") && attempt < 5) return request(target, method, path, body, attempt + 1)
   if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`)
   return { response, text }
 }

@@ -1,4 +1,5 @@
-import type { KeyValueStore, ProjectStore, SessionStore } from "../../shared/ports.ts"
+import { passesFilter, titleMatches } from "../../shared/domain/session-filter.ts"
+import type { KeyValueStore, ProjectStore, SessionFilter, SessionStore } from "../../shared/ports.ts"
 import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
 import type { Project } from "../../shared/schema/project.ts"
 import type { Session, SessionStatus } from "../../shared/schema/session.ts"
@@ -19,11 +20,18 @@ interface StoredMessage {
   parts: Map<string, Part>
 }
 
+/** A session's messages by id, and their ids in ascending order, so a page is a slice rather than a sort. */
+interface SessionMessages {
+  byID: Map<string, StoredMessage>
+  order: string[]
+}
+
 /** The local agent's state in memory. Reads are synchronous; every change goes through `apply`. */
 export class State {
   readonly sessions = new Map<string, Session>()
-  private readonly byDirectory = new Map<string, Set<string>>()
-  private readonly messagesBySession = new Map<string, Map<string, StoredMessage>>()
+  /** Each directory's session ids in ascending order (newest first: session ids descend). */
+  private readonly byDirectory = new Map<string, string[]>()
+  private readonly messagesBySession = new Map<string, SessionMessages>()
   private readonly messageSession = new Map<string, string>()
   readonly projects = new Map<string, Project>()
   readonly records = new Map<string, unknown>()
@@ -35,36 +43,42 @@ export class State {
       case "session.put": {
         const { session } = mutation
         const previous = this.sessions.get(session.id)
-        if (previous && previous.directory !== session.directory) this.byDirectory.get(previous.directory)?.delete(session.id)
+        if (previous && previous.directory !== session.directory) removeSorted(this.byDirectory.get(previous.directory), session.id)
         this.sessions.set(session.id, session)
-        getOrCreate(this.byDirectory, session.directory, () => new Set()).add(session.id)
+        insertSorted(getOrCreate(this.byDirectory, session.directory, () => []), session.id)
         return
       }
       case "session.remove": {
         const session = this.sessions.get(mutation.sessionID)
         if (!session) return
         this.sessions.delete(session.id)
-        this.byDirectory.get(session.directory)?.delete(session.id)
-        for (const messageID of this.messagesBySession.get(session.id)?.keys() ?? []) this.messageSession.delete(messageID)
+        removeSorted(this.byDirectory.get(session.directory), session.id)
+        for (const messageID of this.messagesBySession.get(session.id)?.order ?? []) this.messageSession.delete(messageID)
         this.messagesBySession.delete(session.id)
         this.statuses.get(session.directory)?.delete(session.id)
         return
       }
       case "message.put": {
         const { message, parts } = mutation
-        const messages = getOrCreate(this.messagesBySession, message.sessionID, () => new Map())
-        const stored = getOrCreate(messages, message.id, () => ({ info: message, parts: new Map() }))
+        const messages = getOrCreate(this.messagesBySession, message.sessionID, () => ({ byID: new Map(), order: [] }))
+        const stored = getOrCreate(messages.byID, message.id, () => {
+          insertSorted(messages.order, message.id)
+          return { info: message, parts: new Map() }
+        })
         stored.info = message
         for (const part of parts) stored.parts.set(part.id, part)
         this.messageSession.set(message.id, message.sessionID)
         return
       }
       case "message.remove": {
-        if (this.messagesBySession.get(mutation.sessionID)?.delete(mutation.messageID)) this.messageSession.delete(mutation.messageID)
+        const messages = this.messagesBySession.get(mutation.sessionID)
+        if (!messages?.byID.delete(mutation.messageID)) return
+        removeSorted(messages.order, mutation.messageID)
+        this.messageSession.delete(mutation.messageID)
         return
       }
       case "part.remove":
-        this.messagesBySession.get(mutation.sessionID)?.get(mutation.messageID)?.parts.delete(mutation.partID)
+        this.messagesBySession.get(mutation.sessionID)?.byID.get(mutation.messageID)?.parts.delete(mutation.partID)
         return
       case "project.put":
         this.projects.set(mutation.project.worktree, mutation.project)
@@ -84,30 +98,36 @@ export class State {
     for (const [key, value] of this.records) yield { op: "record.put", key, value }
     for (const session of this.sessions.values()) yield { op: "session.put", session }
     for (const messages of this.messagesBySession.values()) {
-      for (const { info, parts } of messages.values()) yield { op: "message.put", message: info, parts: [...parts.values()] }
+      for (const { info, parts } of messages.byID.values()) yield { op: "message.put", message: info, parts: [...parts.values()] }
     }
   }
 
   sessionDirectories(): string[] {
-    return [...this.byDirectory.keys()].filter((directory) => this.byDirectory.get(directory)!.size > 0)
+    return [...this.byDirectory.keys()].filter((directory) => this.byDirectory.get(directory)!.length > 0)
   }
 
-  sessionList(directory: string): Session[] {
-    const ids = [...(this.byDirectory.get(directory) ?? [])].sort()
-    return ids.map((id) => this.sessions.get(id)!)
+  /** Newest first, reading only as far as the filter's limit needs. */
+  sessionList(directory: string, filter: SessionFilter): Session[] {
+    const found: Session[] = []
+    if (filter.limit === 0) return found
+    for (const id of this.byDirectory.get(directory) ?? []) {
+      const session = this.sessions.get(id)!
+      if (!passesFilter(session, filter) || !titleMatches(session.title, filter.search)) continue
+      if (found.push(session) === filter.limit) break
+    }
+    return found
   }
 
   messageList(sessionID: string, query: { limit?: number; before?: string }): MessageWithParts[] {
     const messages = this.messagesBySession.get(sessionID)
     if (!messages) return []
-    let ids = [...messages.keys()].sort()
-    if (query.before !== undefined) ids = ids.filter((id) => id < query.before!)
-    if (query.limit !== undefined) ids = ids.slice(-query.limit)
-    return ids.map((id) => toMessage(messages.get(id)!))
+    const end = query.before === undefined ? messages.order.length : lowerBound(messages.order, query.before)
+    const start = query.limit === undefined ? 0 : Math.max(0, end - query.limit)
+    return messages.order.slice(start, end).map((id) => toMessage(messages.byID.get(id)!))
   }
 
   message(sessionID: string, messageID: string): MessageWithParts | undefined {
-    const stored = this.messagesBySession.get(sessionID)?.get(messageID)
+    const stored = this.messagesBySession.get(sessionID)?.byID.get(messageID)
     return stored && toMessage(stored)
   }
 
@@ -130,6 +150,30 @@ function toMessage(stored: StoredMessage): MessageWithParts {
   return { info: stored.info, parts: [...stored.parts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) }
 }
 
+/** The index of the first element of the ascending `sorted` that is not below `value`. */
+function lowerBound(sorted: string[], value: string): number {
+  let low = 0
+  let high = sorted.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (sorted[middle]! < value) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+/** Adds `value` to the ascending `sorted` unless it is there (new ids land at one end, so this is cheap). */
+function insertSorted(sorted: string[], value: string): void {
+  const index = lowerBound(sorted, value)
+  if (sorted[index] !== value) sorted.splice(index, 0, value)
+}
+
+function removeSorted(sorted: string[] | undefined, value: string): void {
+  if (!sorted) return
+  const index = lowerBound(sorted, value)
+  if (sorted[index] === value) sorted.splice(index, 1)
+}
+
 function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   let value = map.get(key)
   if (value === undefined) {
@@ -145,8 +189,8 @@ export function storePorts(state: State, commit: (mutation: Mutation) => Promise
     async get(sessionID) {
       return state.sessions.get(sessionID)
     },
-    async list(directory) {
-      return state.sessionList(directory)
+    async list(directory, filter = {}) {
+      return state.sessionList(directory, filter)
     },
     async directories() {
       return state.sessionDirectories()

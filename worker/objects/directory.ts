@@ -1,3 +1,5 @@
+import { titleMatches } from "../../shared/domain/session-filter.ts"
+import type { SessionFilter } from "../../shared/ports.ts"
 import type { Project } from "../../shared/schema/project.ts"
 import type { Session, SessionStatus } from "../../shared/schema/session.ts"
 import { StreamObject } from "./stream-object.ts"
@@ -12,12 +14,27 @@ export class DirectoryObject extends StreamObject {
     `)
   }
 
-  /** Newest first: session ids are descending. */
-  listSessions(): Session[] {
-    return this.sql
-      .exec<{ data: string }>("SELECT data FROM session_index ORDER BY id")
-      .toArray()
-      .map((row) => JSON.parse(row.data) as Session)
+  /**
+   * Newest first (session ids are descending), in id order so SQLite stops at the limit. Parent and update time are
+   * tested in SQL and the title against the search in JS (any case, as the local store does); only the sessions
+   * kept are parsed and sent back.
+   */
+  listSessions(filter: SessionFilter = {}): Session[] {
+    const found: Session[] = []
+    if (filter.limit === 0) return found
+    const rows = this.sql.exec<{ title: string; data: string }>(
+      `SELECT json_extract(data, '$.title') AS title, data FROM session_index
+       WHERE (?1 = 0 OR json_extract(data, '$.parentID') IS NULL) AND (?2 IS NULL OR json_extract(data, '$.time.updated') >= ?2)
+       ORDER BY id LIMIT ?3`,
+      filter.roots ? 1 : 0,
+      filter.start ?? null,
+      filter.search ? -1 : (filter.limit ?? -1),
+    )
+    for (const row of rows) {
+      if (!titleMatches(row.title, filter.search)) continue
+      if (found.push(JSON.parse(row.data) as Session) === filter.limit) break
+    }
+    return found
   }
 
   /** True when the session is new to the directory. */

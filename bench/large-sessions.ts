@@ -157,6 +157,7 @@ async function timed(action: () => Promise<unknown>) {
 async function replayAndCompact(logPath: string) {
   const copy = join(tempDir("oc-bench-log-"), "state.log")
   copyFileSync(logPath, copy)
+  const logged = statSync(copy).size
   const state = new State()
   let log!: DurableLog<Mutation>
   const replay = await timed(async () => {
@@ -165,7 +166,7 @@ async function replayAndCompact(logPath: string) {
   const compact = await timed(() => log.compact())
   const bytes = statSync(copy).size
   await log.close()
-  return { replay, compact, bytes }
+  return { replay, compact, logged, bytes }
 }
 
 async function localState(target: Target, empty: Target) {
@@ -176,8 +177,8 @@ async function localState(target: Target, empty: Target) {
   const small = await replayAndCompact(join(empty.stateDir, "state.log"))
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
   log(`  start-up (restart until healthy): ${restartLarge.toFixed(0)} ms with the large state vs ${restartEmpty.toFixed(0)} ms with the small one (${(restartLarge / restartEmpty).toFixed(2)}×)`)
-  log(`  log replay: ${large.replay.toFixed(0)} ms (${mb(large.bytes)} compacted) vs ${small.replay.toFixed(1)} ms (${mb(small.bytes)})`)
-  log(`  log compaction: ${large.compact.toFixed(0)} ms vs ${small.compact.toFixed(1)} ms`)
+  log(`  log replay: ${large.replay.toFixed(0)} ms (${mb(large.logged)}) vs ${small.replay.toFixed(1)} ms (${mb(small.logged)})`)
+  log(`  log compaction: ${large.compact.toFixed(0)} ms (to ${mb(large.bytes)}) vs ${small.compact.toFixed(1)} ms (to ${mb(small.bytes)})`)
 }
 
 async function run(kind: TargetKind) {

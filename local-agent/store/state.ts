@@ -1,4 +1,5 @@
 import { passesFilter, titleMatches } from "../../shared/domain/session-filter.ts"
+import { OrderedIds } from "./ordered-ids.ts"
 import type { KeyValueStore, ProjectStore, SessionFilter, SessionStore } from "../../shared/ports.ts"
 import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
 import type { Project } from "../../shared/schema/project.ts"
@@ -23,14 +24,14 @@ interface StoredMessage {
 /** A session's messages by id, and their ids in ascending order, so a page is a slice rather than a sort. */
 interface SessionMessages {
   byID: Map<string, StoredMessage>
-  order: string[]
+  order: OrderedIds
 }
 
 /** The local agent's state in memory. Reads are synchronous; every change goes through `apply`. */
 export class State {
   readonly sessions = new Map<string, Session>()
-  /** Each directory's session ids in ascending order (newest first: session ids descend). */
-  private readonly byDirectory = new Map<string, string[]>()
+  /** Each directory's session ids, newest last (session ids descend, so this is descending id order). */
+  private readonly byDirectory = new Map<string, OrderedIds>()
   private readonly messagesBySession = new Map<string, SessionMessages>()
   private readonly messageSession = new Map<string, string>()
   readonly projects = new Map<string, Project>()
@@ -43,26 +44,26 @@ export class State {
       case "session.put": {
         const { session } = mutation
         const previous = this.sessions.get(session.id)
-        if (previous && previous.directory !== session.directory) removeSorted(this.byDirectory.get(previous.directory), session.id)
+        if (previous && previous.directory !== session.directory) this.byDirectory.get(previous.directory)?.delete(session.id)
         this.sessions.set(session.id, session)
-        insertSorted(getOrCreate(this.byDirectory, session.directory, () => []), session.id)
+        getOrCreate(this.byDirectory, session.directory, () => new OrderedIds(true)).add(session.id)
         return
       }
       case "session.remove": {
         const session = this.sessions.get(mutation.sessionID)
         if (!session) return
         this.sessions.delete(session.id)
-        removeSorted(this.byDirectory.get(session.directory), session.id)
-        for (const messageID of this.messagesBySession.get(session.id)?.order ?? []) this.messageSession.delete(messageID)
+        this.byDirectory.get(session.directory)?.delete(session.id)
+        for (const messageID of this.messagesBySession.get(session.id)?.order.ids ?? []) this.messageSession.delete(messageID)
         this.messagesBySession.delete(session.id)
         this.statuses.get(session.directory)?.delete(session.id)
         return
       }
       case "message.put": {
         const { message, parts } = mutation
-        const messages = getOrCreate(this.messagesBySession, message.sessionID, () => ({ byID: new Map(), order: [] }))
+        const messages = getOrCreate(this.messagesBySession, message.sessionID, () => ({ byID: new Map(), order: new OrderedIds(false) }))
         const stored = getOrCreate(messages.byID, message.id, () => {
-          insertSorted(messages.order, message.id)
+          messages.order.add(message.id)
           return { info: message, parts: new Map() }
         })
         stored.info = message
@@ -73,7 +74,7 @@ export class State {
       case "message.remove": {
         const messages = this.messagesBySession.get(mutation.sessionID)
         if (!messages?.byID.delete(mutation.messageID)) return
-        removeSorted(messages.order, mutation.messageID)
+        messages.order.delete(mutation.messageID)
         this.messageSession.delete(mutation.messageID)
         return
       }
@@ -103,15 +104,16 @@ export class State {
   }
 
   sessionDirectories(): string[] {
-    return [...this.byDirectory.keys()].filter((directory) => this.byDirectory.get(directory)!.length > 0)
+    return [...this.byDirectory.keys()].filter((directory) => this.byDirectory.get(directory)!.ids.length > 0)
   }
 
   /** Newest first, reading only as far as the filter's limit needs. */
   sessionList(directory: string, filter: SessionFilter): Session[] {
     const found: Session[] = []
     if (filter.limit === 0) return found
-    for (const id of this.byDirectory.get(directory) ?? []) {
-      const session = this.sessions.get(id)!
+    const ids = this.byDirectory.get(directory)?.ids ?? []
+    for (let index = ids.length - 1; index >= 0; index--) {
+      const session = this.sessions.get(ids[index]!)!
       if (!passesFilter(session, filter) || !titleMatches(session.title, filter.search)) continue
       if (found.push(session) === filter.limit) break
     }
@@ -121,9 +123,9 @@ export class State {
   messageList(sessionID: string, query: { limit?: number; before?: string }): MessageWithParts[] {
     const messages = this.messagesBySession.get(sessionID)
     if (!messages) return []
-    const end = query.before === undefined ? messages.order.length : lowerBound(messages.order, query.before)
+    const end = query.before === undefined ? messages.order.ids.length : messages.order.position(query.before)
     const start = query.limit === undefined ? 0 : Math.max(0, end - query.limit)
-    return messages.order.slice(start, end).map((id) => toMessage(messages.byID.get(id)!))
+    return messages.order.ids.slice(start, end).map((id) => toMessage(messages.byID.get(id)!))
   }
 
   message(sessionID: string, messageID: string): MessageWithParts | undefined {
@@ -148,30 +150,6 @@ export class State {
 
 function toMessage(stored: StoredMessage): MessageWithParts {
   return { info: stored.info, parts: [...stored.parts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) }
-}
-
-/** The index of the first element of the ascending `sorted` that is not below `value`. */
-function lowerBound(sorted: string[], value: string): number {
-  let low = 0
-  let high = sorted.length
-  while (low < high) {
-    const middle = (low + high) >>> 1
-    if (sorted[middle]! < value) low = middle + 1
-    else high = middle
-  }
-  return low
-}
-
-/** Adds `value` to the ascending `sorted` unless it is there (new ids land at one end, so this is cheap). */
-function insertSorted(sorted: string[], value: string): void {
-  const index = lowerBound(sorted, value)
-  if (sorted[index] !== value) sorted.splice(index, 0, value)
-}
-
-function removeSorted(sorted: string[] | undefined, value: string): void {
-  if (!sorted) return
-  const index = lowerBound(sorted, value)
-  if (sorted[index] === value) sorted.splice(index, 1)
 }
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {

@@ -37,19 +37,27 @@ const PAGE = 50
 interface Fixture {
   directory: string
   sessionID: string
-  /** A message id about halfway through the session's messages (an older page starts before it). */
+  /** The id of the session's middle message: an older page ends before it (a message id is a valid `before`). */
   olderCursor: string
 }
 
 async function request(target: Target, method: string, path: string, body?: unknown, attempt = 1): Promise<{ response: Response; text: string }> {
-  const response = await fetch(target.url + path, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
+  // wrangler dev now and then restarts its workerd under load (a 503 that says so, or a closed socket); the
+  // request is simply sent again.
+  const again = () => request(target, method, path, body, attempt + 1)
+  let response: Response
+  try {
+    response = await fetch(target.url + path, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  } catch (error) {
+    if (attempt < 5) return again()
+    throw error
+  }
   const text = await response.text()
-  // wrangler dev now and then restarts its workerd under load and says so; the request is simply sent again.
-  if (response.status === 503 && text.includes("restarted mid-request") && attempt < 5) return request(target, method, path, body, attempt + 1)
+  if (response.status === 503 && text.includes("restarted mid-request") && attempt < 5) return again()
   if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 300)}`)
   return { response, text }
 }
@@ -90,14 +98,7 @@ async function seed(target: Target, sessions: number, messages: number): Promise
   })
   const messageRate = messages / ((performance.now() - started) / 1000)
   const sorted = ids.sort()
-  return { directory, sessionID, olderCursor: await olderCursor(target, sessionID, q, sorted), rates: { sessions: sessionRate, messages: messageRate } }
-}
-
-/** The `before` of a page about halfway back: the server's `x-next-cursor` when it gives one, else the message id. */
-async function olderCursor(target: Target, sessionID: string, q: string, ids: string[]): Promise<string> {
-  const middle = ids[Math.floor(ids.length / 2)]!
-  const { response } = await request(target, "GET", `/session/${sessionID}/message${q}&limit=${ids.length - Math.floor(ids.length / 2)}`)
-  return response.headers.get("x-next-cursor") ?? middle
+  return { directory, sessionID, olderCursor: sorted[Math.floor(sorted.length / 2)]!, rates: { sessions: sessionRate, messages: messageRate } }
 }
 
 function percentile(sorted: number[], p: number) {

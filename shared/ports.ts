@@ -23,7 +23,11 @@ export interface SessionFilter {
   start?: number
   /** Only sessions whose title contains this, lower-cased (see `titleMatches`). */
   search?: string
-  /** At most this many, the newest. */
+  /** Order by update time instead of id: "desc" most recently updated first (ties: older id first), "asc" the reverse. */
+  byUpdate?: "asc" | "desc"
+  /** Skip this many of those that pass, in that order. */
+  offset?: number
+  /** At most this many (the newest, unless `byUpdate` orders otherwise). */
   limit?: number
 }
 

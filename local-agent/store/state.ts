@@ -1,4 +1,4 @@
-import { passesFilter, titleMatches } from "../../shared/domain/session-filter.ts"
+import { newestFirst, passesFilter, titleMatches } from "../../shared/domain/session-filter.ts"
 import { OrderedIds } from "./ordered-ids.ts"
 import type { KeyValueStore, ProjectStore, SessionFilter, SessionStore } from "../../shared/ports.ts"
 import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
@@ -107,15 +107,23 @@ export class State {
     return [...this.byDirectory.keys()].filter((directory) => this.byDirectory.get(directory)!.ids.length > 0)
   }
 
-  /** Newest first, reading only as far as the filter's limit needs. */
+  /** Newest first, reading only as far as the filter's limit needs; by update time, every match is sorted. */
   sessionList(directory: string, filter: SessionFilter): Session[] {
+    if (filter.byUpdate) {
+      const matching = this.sessionList(directory, { ...filter, byUpdate: undefined, offset: undefined, limit: undefined })
+      matching.sort(filter.byUpdate === "desc" ? newestFirst : (a, b) => newestFirst(b, a))
+      const offset = filter.offset ?? 0
+      return matching.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit)
+    }
     const found: Session[] = []
     if (filter.limit === 0) return found
+    let skip = filter.offset ?? 0
     const ids = this.byDirectory.get(directory)?.ids ?? []
     for (let index = ids.length - 1; index >= 0; index--) {
       const session = this.sessions.get(ids[index]!)!
       if (!passesFilter(session, filter) || !titleMatches(session.title, filter.search)) continue
-      if (found.push(session) === filter.limit) break
+      if (skip > 0) skip--
+      else if (found.push(session) === filter.limit) break
     }
     return found
   }

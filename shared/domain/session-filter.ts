@@ -10,3 +10,6 @@ export function passesFilter(session: Pick<Session, "parentID" | "time">, filter
 export function titleMatches(title: string, search: string | undefined): boolean {
   return !search || title.toLowerCase().includes(search)
 }
+
+/** Most recently updated first; session ids descend with time, so a tie in `updated` keeps creation order too. */
+export const newestFirst = (a: Session, b: Session) => b.time.updated - a.time.updated || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)

@@ -8,7 +8,7 @@
  * beside them a directory with 10 sessions and a session with 10 messages. Each operation is timed on the large
  * and the small one alternately (same run, same process) and reported as p50/p99 with the ratio large/small:
  * listing a page of sessions, search, roots only, the v2 list, a session's latest page of messages and an older
- * page (by the `x-next-cursor` of the page before), and loading one session. Locally it also times the server's
+ * page (before the middle message), and loading one session. Locally it also times the server's
  * start-up on that state against an empty one, and the log's replay and compaction against a log of the small set.
  */
 import { copyFileSync, statSync } from "node:fs"

@@ -5,8 +5,8 @@ import { targetKinds, uniqueDirectory } from "../support/targets.ts"
 type Listed = { id: string; title: string; parentID?: string; time: { updated: number } }
 type WithParts = { info: { id: string }; parts: { messageID: string }[] }
 
-const SESSIONS = 120
-const MESSAGES = 300
+const SESSIONS = 80
+const MESSAGES = 150
 
 /** Runs `count` calls of `task`, a few at a time (seeding through the API: it has no bulk path). */
 async function inParallel<T>(count: number, task: (index: number) => Promise<T>): Promise<T[]> {

@@ -33,6 +33,8 @@ export class State {
   /** Each directory's session ids, newest last (session ids descend, so this is descending id order). */
   private readonly byDirectory = new Map<string, OrderedIds>()
   private readonly messagesBySession = new Map<string, SessionMessages>()
+  /** Each directory's sessions by update time, for the v2 list; dropped when a session of the directory changes. */
+  private readonly byUpdateCache = new Map<string, Session[]>()
   private readonly messageSession = new Map<string, string>()
   readonly projects = new Map<string, Project>()
   readonly records = new Map<string, unknown>()
@@ -45,6 +47,8 @@ export class State {
         const { session } = mutation
         const previous = this.sessions.get(session.id)
         if (previous && previous.directory !== session.directory) this.byDirectory.get(previous.directory)?.delete(session.id)
+        if (previous) this.byUpdateCache.delete(previous.directory)
+        this.byUpdateCache.delete(session.directory)
         this.sessions.set(session.id, session)
         getOrCreate(this.byDirectory, session.directory, () => new OrderedIds(true)).add(session.id)
         return
@@ -54,6 +58,7 @@ export class State {
         if (!session) return
         this.sessions.delete(session.id)
         this.byDirectory.get(session.directory)?.delete(session.id)
+        this.byUpdateCache.delete(session.directory)
         for (const messageID of this.messagesBySession.get(session.id)?.order.ids ?? []) this.messageSession.delete(messageID)
         this.messagesBySession.delete(session.id)
         this.statuses.get(session.directory)?.delete(session.id)
@@ -107,25 +112,26 @@ export class State {
     return [...this.byDirectory.keys()].filter((directory) => this.byDirectory.get(directory)!.ids.length > 0)
   }
 
-  /** Newest first, reading only as far as the filter's limit needs; by update time, every match is sorted. */
+  /** Newest first (or by update time), reading only as far as the filter's offset and limit need. */
   sessionList(directory: string, filter: SessionFilter): Session[] {
-    if (filter.byUpdate) {
-      const matching = this.sessionList(directory, { ...filter, byUpdate: undefined, offset: undefined, limit: undefined })
-      matching.sort(filter.byUpdate === "desc" ? newestFirst : (a, b) => newestFirst(b, a))
-      const offset = filter.offset ?? 0
-      return matching.slice(offset, filter.limit === undefined ? undefined : offset + filter.limit)
-    }
     const found: Session[] = []
     if (filter.limit === 0) return found
     let skip = filter.offset ?? 0
+    const ordered = filter.byUpdate ? this.byUpdate(directory) : undefined
     const ids = this.byDirectory.get(directory)?.ids ?? []
-    for (let index = ids.length - 1; index >= 0; index--) {
-      const session = this.sessions.get(ids[index]!)!
+    const count = ordered?.length ?? ids.length
+    for (let step = 0; step < count; step++) {
+      const session = ordered ? ordered[filter.byUpdate === "desc" ? step : count - 1 - step]! : this.sessions.get(ids[count - 1 - step]!)!
       if (!passesFilter(session, filter) || !titleMatches(session.title, filter.search)) continue
       if (skip > 0) skip--
       else if (found.push(session) === filter.limit) break
     }
     return found
+  }
+
+  /** The directory's sessions most recently updated first, sorted again only after one of them changed. */
+  private byUpdate(directory: string): Session[] {
+    return getOrCreate(this.byUpdateCache, directory, () => (this.byDirectory.get(directory)?.ids ?? []).map((id) => this.sessions.get(id)!).sort(newestFirst))
   }
 
   messageList(sessionID: string, query: { limit?: number; before?: string }): MessageWithParts[] {

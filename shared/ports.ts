@@ -15,10 +15,26 @@ import type { McpService } from "./mcp/service.ts"
  * Durable Objects, `local-agent/` with a durable log on disk; the routes in `shared/` see only these.
  */
 
+/** Which of a directory's sessions a list keeps; the store applies it so a page never reads the whole directory. */
+export interface SessionFilter {
+  /** Only sessions without a parent. */
+  roots?: boolean
+  /** Only sessions updated at or after this time (ms). */
+  start?: number
+  /** Only sessions whose title contains this, lower-cased (see `titleMatches`). */
+  search?: string
+  /** Order by update time instead of id: "desc" most recently updated first (ties: older id first), "asc" the reverse. */
+  byUpdate?: "asc" | "desc"
+  /** Skip this many of those that pass, in that order. */
+  offset?: number
+  /** At most this many (the newest, unless `byUpdate` orders otherwise). */
+  limit?: number
+}
+
 export interface SessionStore {
   get(sessionID: string): Promise<Session | undefined>
-  /** Sessions whose directory is `directory`, newest first. */
-  list(directory: string): Promise<Session[]>
+  /** Sessions whose directory is `directory` that pass `filter`, newest first. */
+  list(directory: string, filter?: SessionFilter): Promise<Session[]>
   /** Directories that have held a session (lists across projects read each of them). */
   directories(): Promise<string[]>
   /** Creates or replaces the session record and its entry in the directory's index. */

@@ -7,7 +7,7 @@ import type { Objects } from "./objects.ts"
 export function durableSessionStore(objects: Objects): SessionStore {
   return {
     get: async (sessionID) => (await objects.session(sessionID).getSession()) ?? undefined,
-    list: (directory) => objects.directory(directory).listSessions(),
+    list: (directory, filter) => objects.directory(directory).listSessions(filter),
     directories: () => objects.global().listSessionDirectories(),
     async put(session) {
       await objects.session(session.id).putSession(session)

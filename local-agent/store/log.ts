@@ -123,7 +123,8 @@ export class DurableLog<T> {
     }
   }
 
-  private async compact(): Promise<void> {
+  /** Rewrites the log as the snapshot of the current state (also done on its own once the log has grown). */
+  async compact(): Promise<void> {
     const temporary = `${this.path}.compact`
     const out = await open(temporary, "w")
     let size = 0

@@ -1,4 +1,6 @@
-import type { KeyValueStore, ProjectStore, SessionStore } from "../../shared/ports.ts"
+import { newestFirst, passesFilter, titleMatches } from "../../shared/domain/session-filter.ts"
+import { OrderedIds } from "./ordered-ids.ts"
+import type { KeyValueStore, ProjectStore, SessionFilter, SessionStore } from "../../shared/ports.ts"
 import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
 import type { Project } from "../../shared/schema/project.ts"
 import type { Session, SessionStatus } from "../../shared/schema/session.ts"
@@ -19,11 +21,20 @@ interface StoredMessage {
   parts: Map<string, Part>
 }
 
+/** A session's messages by id, and their ids in ascending order, so a page is a slice rather than a sort. */
+interface SessionMessages {
+  byID: Map<string, StoredMessage>
+  order: OrderedIds
+}
+
 /** The local agent's state in memory. Reads are synchronous; every change goes through `apply`. */
 export class State {
   readonly sessions = new Map<string, Session>()
-  private readonly byDirectory = new Map<string, Set<string>>()
-  private readonly messagesBySession = new Map<string, Map<string, StoredMessage>>()
+  /** Each directory's session ids, newest last (session ids descend, so this is descending id order). */
+  private readonly byDirectory = new Map<string, OrderedIds>()
+  private readonly messagesBySession = new Map<string, SessionMessages>()
+  /** Each directory's sessions by update time, for the v2 list; dropped when a session of the directory changes. */
+  private readonly byUpdateCache = new Map<string, Session[]>()
   private readonly messageSession = new Map<string, string>()
   readonly projects = new Map<string, Project>()
   readonly records = new Map<string, unknown>()
@@ -36,8 +47,10 @@ export class State {
         const { session } = mutation
         const previous = this.sessions.get(session.id)
         if (previous && previous.directory !== session.directory) this.byDirectory.get(previous.directory)?.delete(session.id)
+        if (previous) this.byUpdateCache.delete(previous.directory)
+        this.byUpdateCache.delete(session.directory)
         this.sessions.set(session.id, session)
-        getOrCreate(this.byDirectory, session.directory, () => new Set()).add(session.id)
+        getOrCreate(this.byDirectory, session.directory, () => new OrderedIds(true)).add(session.id)
         return
       }
       case "session.remove": {
@@ -45,26 +58,33 @@ export class State {
         if (!session) return
         this.sessions.delete(session.id)
         this.byDirectory.get(session.directory)?.delete(session.id)
-        for (const messageID of this.messagesBySession.get(session.id)?.keys() ?? []) this.messageSession.delete(messageID)
+        this.byUpdateCache.delete(session.directory)
+        for (const messageID of this.messagesBySession.get(session.id)?.order.ids ?? []) this.messageSession.delete(messageID)
         this.messagesBySession.delete(session.id)
         this.statuses.get(session.directory)?.delete(session.id)
         return
       }
       case "message.put": {
         const { message, parts } = mutation
-        const messages = getOrCreate(this.messagesBySession, message.sessionID, () => new Map())
-        const stored = getOrCreate(messages, message.id, () => ({ info: message, parts: new Map() }))
+        const messages = getOrCreate(this.messagesBySession, message.sessionID, () => ({ byID: new Map(), order: new OrderedIds(false) }))
+        const stored = getOrCreate(messages.byID, message.id, () => {
+          messages.order.add(message.id)
+          return { info: message, parts: new Map() }
+        })
         stored.info = message
         for (const part of parts) stored.parts.set(part.id, part)
         this.messageSession.set(message.id, message.sessionID)
         return
       }
       case "message.remove": {
-        if (this.messagesBySession.get(mutation.sessionID)?.delete(mutation.messageID)) this.messageSession.delete(mutation.messageID)
+        const messages = this.messagesBySession.get(mutation.sessionID)
+        if (!messages?.byID.delete(mutation.messageID)) return
+        messages.order.delete(mutation.messageID)
+        this.messageSession.delete(mutation.messageID)
         return
       }
       case "part.remove":
-        this.messagesBySession.get(mutation.sessionID)?.get(mutation.messageID)?.parts.delete(mutation.partID)
+        this.messagesBySession.get(mutation.sessionID)?.byID.get(mutation.messageID)?.parts.delete(mutation.partID)
         return
       case "project.put":
         this.projects.set(mutation.project.worktree, mutation.project)
@@ -84,30 +104,46 @@ export class State {
     for (const [key, value] of this.records) yield { op: "record.put", key, value }
     for (const session of this.sessions.values()) yield { op: "session.put", session }
     for (const messages of this.messagesBySession.values()) {
-      for (const { info, parts } of messages.values()) yield { op: "message.put", message: info, parts: [...parts.values()] }
+      for (const { info, parts } of messages.byID.values()) yield { op: "message.put", message: info, parts: [...parts.values()] }
     }
   }
 
   sessionDirectories(): string[] {
-    return [...this.byDirectory.keys()].filter((directory) => this.byDirectory.get(directory)!.size > 0)
+    return [...this.byDirectory.keys()].filter((directory) => this.byDirectory.get(directory)!.ids.length > 0)
   }
 
-  sessionList(directory: string): Session[] {
-    const ids = [...(this.byDirectory.get(directory) ?? [])].sort()
-    return ids.map((id) => this.sessions.get(id)!)
+  /** Newest first (or by update time), reading only as far as the filter's offset and limit need. */
+  sessionList(directory: string, filter: SessionFilter): Session[] {
+    const found: Session[] = []
+    if (filter.limit === 0) return found
+    let skip = filter.offset ?? 0
+    const ordered = filter.byUpdate ? this.byUpdate(directory) : undefined
+    const ids = this.byDirectory.get(directory)?.ids ?? []
+    const count = ordered?.length ?? ids.length
+    for (let step = 0; step < count; step++) {
+      const session = ordered ? ordered[filter.byUpdate === "desc" ? step : count - 1 - step]! : this.sessions.get(ids[count - 1 - step]!)!
+      if (!passesFilter(session, filter) || !titleMatches(session.title, filter.search)) continue
+      if (skip > 0) skip--
+      else if (found.push(session) === filter.limit) break
+    }
+    return found
+  }
+
+  /** The directory's sessions most recently updated first, sorted again only after one of them changed. */
+  private byUpdate(directory: string): Session[] {
+    return getOrCreate(this.byUpdateCache, directory, () => (this.byDirectory.get(directory)?.ids ?? []).map((id) => this.sessions.get(id)!).sort(newestFirst))
   }
 
   messageList(sessionID: string, query: { limit?: number; before?: string }): MessageWithParts[] {
     const messages = this.messagesBySession.get(sessionID)
     if (!messages) return []
-    let ids = [...messages.keys()].sort()
-    if (query.before !== undefined) ids = ids.filter((id) => id < query.before!)
-    if (query.limit !== undefined) ids = ids.slice(-query.limit)
-    return ids.map((id) => toMessage(messages.get(id)!))
+    const end = query.before === undefined ? messages.order.ids.length : messages.order.position(query.before)
+    const start = query.limit === undefined ? 0 : Math.max(0, end - query.limit)
+    return messages.order.ids.slice(start, end).map((id) => toMessage(messages.byID.get(id)!))
   }
 
   message(sessionID: string, messageID: string): MessageWithParts | undefined {
-    const stored = this.messagesBySession.get(sessionID)?.get(messageID)
+    const stored = this.messagesBySession.get(sessionID)?.byID.get(messageID)
     return stored && toMessage(stored)
   }
 
@@ -145,8 +181,8 @@ export function storePorts(state: State, commit: (mutation: Mutation) => Promise
     async get(sessionID) {
       return state.sessions.get(sessionID)
     },
-    async list(directory) {
-      return state.sessionList(directory)
+    async list(directory, filter = {}) {
+      return state.sessionList(directory, filter)
     },
     async directories() {
       return state.sessionDirectories()

@@ -1,6 +1,7 @@
 import type { Ports } from "../ports.ts"
 import type { GlobalSession, GlobalSessionListQuery, Session } from "../schema/session.ts"
 import { Projects } from "./project.ts"
+import { newestFirst } from "./session-filter.ts"
 import { Sessions } from "./session.ts"
 
 /** Upstream's page size for the list across projects. */
@@ -8,8 +9,6 @@ const DEFAULT_LIMIT = 100
 
 /** Sessions across projects: sessions are kept by directory, so these read every directory this server knows of. */
 export namespace GlobalSessions {
-  /** Most recently updated first; session ids descend with time, so a tie in `updated` keeps creation order too. */
-  export const newestFirst = (a: Session, b: Session) => b.time.updated - a.time.updated || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
   /** The directories that hold sessions, the request's own, and each known project's worktree and sandboxes. */
   export async function directories(ports: Ports, directory: string): Promise<string[]> {

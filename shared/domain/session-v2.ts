@@ -1,7 +1,9 @@
 import { z } from "zod"
 import { BadRequestError } from "../error.ts"
 import { Tokens, type Session } from "../schema/session.ts"
+import type { Ports } from "../ports.ts"
 import { GlobalSessions } from "./session-global.ts"
+import { newestFirst } from "./session-filter.ts"
 
 /** `GET /api/session`'s query (v2 SDK `V2SessionListData`); `workspace`, `project` and `subpath` are accepted and ignored. */
 export const SessionPageQuery = z.object({
@@ -57,16 +59,27 @@ export namespace SessionsV2 {
     }
   }
 
-  export function page(sessions: Session[], query: SessionPageQuery): z.infer<typeof SessionsResponse> {
-    const { newestFirst } = GlobalSessions
-    const ordered = [...sessions].sort((a, b) => (query.order === "asc" ? newestFirst(b, a) : newestFirst(a, b)))
+  /**
+   * A page of a directory's sessions (`directory`), else of every directory this server knows of (`requestDirectory`
+   * among them). Each store orders by update time and stops at the page's end; across directories each gives its
+   * first `offset + limit + 1` and the merge is cut to the page. The extra one tells whether a next page exists.
+   */
+  export async function page(ports: Ports, directory: string | undefined, requestDirectory: string, query: SessionPageQuery): Promise<z.infer<typeof SessionsResponse>> {
     const start = query.cursor === undefined ? 0 : offsetOf(query.cursor)
     const limit = query.limit ?? 50
-    const data = ordered.slice(start, start + limit).map(info)
+    const order = query.order ?? "desc"
+    const filter = { search: query.search?.toLowerCase(), byUpdate: order }
+    let sessions: Session[]
+    if (directory !== undefined) sessions = await ports.sessions.list(directory, { ...filter, offset: start, limit: limit + 1 })
+    else {
+      const directories = await GlobalSessions.directories(ports, requestDirectory)
+      const lists = await Promise.all(directories.map((each) => ports.sessions.list(each, { ...filter, limit: start + limit + 1 })))
+      sessions = lists.flat().sort(order === "desc" ? newestFirst : (a, b) => newestFirst(b, a)).slice(start, start + limit + 1)
+    }
     const cursor: { previous?: string; next?: string } = {}
     if (start > 0) cursor.previous = cursorOf(Math.max(0, start - limit))
-    if (start + limit < ordered.length) cursor.next = cursorOf(start + limit)
-    return { data, cursor }
+    if (sessions.length > limit) cursor.next = cursorOf(start + limit)
+    return { data: sessions.slice(0, limit).map(info), cursor }
   }
 
   const cursorOf = (offset: number) => btoa(`o:${offset}`)

@@ -11,6 +11,7 @@ import type {
   SessionUpdateInput,
 } from "../schema/session.ts"
 import { Bus } from "./bus.ts"
+import { MessageCursor } from "./message-cursor.ts"
 import { Projects } from "./project.ts"
 import { createSlug } from "./slug.ts"
 import { Todos } from "./todo.ts"
@@ -45,14 +46,10 @@ export namespace Sessions {
   }
 
   export async function list(ports: Ports, directory: string, query: SessionListQuery): Promise<Session[]> {
-    const search = query.search?.toLowerCase()
-    const sessions = (await ports.sessions.list(directory)).filter(
-      (session) =>
-        (!query.roots || !session.parentID) &&
-        (query.start === undefined || session.time.updated >= query.start) &&
-        (!search || session.title.toLowerCase().includes(search)) &&
-        (query.path === undefined || isUnderPath(session.path ?? "", query.path)),
-    )
+    const filter = { roots: query.roots, start: query.start, search: query.search?.toLowerCase() }
+    // The store pages by itself; a path filter is tested here, so then the limit is too.
+    if (query.path === undefined) return ports.sessions.list(directory, { ...filter, limit: query.limit })
+    const sessions = (await ports.sessions.list(directory, filter)).filter((session) => isUnderPath(session.path ?? "", query.path!))
     return query.limit === undefined ? sessions : sessions.slice(0, query.limit)
   }
 
@@ -94,10 +91,19 @@ export namespace Sessions {
     await Bus.publish(ports, session.directory, "session.deleted", { sessionID: session.id, info: session })
   }
 
-  export async function messages(ports: Ports, sessionID: string, query: MessageListQuery): Promise<MessageWithParts[]> {
+  /**
+   * A page of messages, oldest first: the newest `limit` (0 or none: all) older than `before`. `next` is the
+   * cursor of the page before this one, when there is one (upstream's x-next-cursor).
+   */
+  export async function messages(ports: Ports, sessionID: string, query: MessageListQuery): Promise<{ messages: MessageWithParts[]; next?: string }> {
     await get(ports, sessionID)
-    const { limit, ...rest } = query
-    return ports.sessions.messages(sessionID, limit ? query : rest)
+    const before = query.before === undefined ? undefined : MessageCursor.decode(query.before)
+    if (!query.limit) return { messages: await ports.sessions.messages(sessionID, { before }) }
+    // One more than asked for tells whether an older page exists.
+    const messages = await ports.sessions.messages(sessionID, { before, limit: query.limit + 1 })
+    if (messages.length <= query.limit) return { messages }
+    const page = messages.slice(1)
+    return { messages: page, next: MessageCursor.encode(page[0]!.info) }
   }
 
   export async function message(ports: Ports, sessionID: string, messageID: string): Promise<MessageWithParts> {

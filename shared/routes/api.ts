@@ -10,10 +10,8 @@ import { AgentV2Info, CommandV2Info } from "../schema/app-info.ts"
 import { ModelV2Info, ProviderV2Info } from "../schema/config.ts"
 import { Providers } from "../provider/provider.ts"
 import { ProviderV2 } from "../domain/provider-v2.ts"
-import { Sessions } from "../domain/session.ts"
 import { Skills } from "../domain/skill.ts"
 import { SkillV2Info } from "../schema/skill.ts"
-import { GlobalSessions } from "../domain/session-global.ts"
 import { SessionPageQuery, SessionsResponse, SessionsV2 } from "../domain/session-v2.ts"
 import { BadRequestError } from "../error.ts"
 import { describeInstanceRoute, errors, json, validate } from "../openapi.ts"
@@ -125,8 +123,7 @@ export function apiRoutes(ports: Ports) {
       const query = c.req.valid("query")
       const named = query.directory && Path.isAbsolute(query.directory) ? Path.normalize(query.directory) : undefined
       // The app's home screen asks for everything: every directory this server knows of.
-      const sessions = named ? await Sessions.list(ports, named, { search: query.search }) : await GlobalSessions.all(ports, c.var.directory, query.search)
-      return c.json(SessionsV2.page(sessions, query))
+      return c.json(await SessionsV2.page(ports, named, c.var.directory, query))
     },
   )
   // Things this server does not have yet: the truthful answer is an empty list.

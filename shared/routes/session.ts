@@ -2,7 +2,7 @@ import { Hono } from "hono"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
-import { ConflictError, NamedError, NotFoundError, PayloadTooLargeError, UnknownError } from "../error.ts"
+import { BadRequestError, ConflictError, NamedError, NotFoundError, PayloadTooLargeError, UnknownError } from "../error.ts"
 import {
   Session,
   SessionCreateInput,
@@ -162,11 +162,23 @@ export function sessionRoutes(ports: Ports) {
       describeInstanceRoute({
         operationId: "session.messages",
         summary: "A session's messages with their parts, oldest first",
-        responses: { 200: json("Messages", z.array(MessageWithParts)), ...errors(NotFoundError) },
+        description: "With `limit`, the newest that many; when older ones remain, `x-next-cursor` (and `Link: rel=next`) gives the `before` that asks for them.",
+        responses: { 200: json("Messages", z.array(MessageWithParts)), ...errors(NotFoundError, BadRequestError) },
       }),
       validate("param", SessionParam),
       validate("query", MessageListQuery),
-      async (c) => c.json(await Sessions.messages(ports, c.req.valid("param").sessionID, c.req.valid("query"))),
+      async (c) => {
+        const query = c.req.valid("query")
+        const { messages, next } = await Sessions.messages(ports, c.req.valid("param").sessionID, query)
+        c.header("Access-Control-Expose-Headers", "Link, X-Next-Cursor")
+        if (next !== undefined) {
+          const url = new URL(c.req.url)
+          url.searchParams.set("before", next)
+          c.header("Link", `<${url.href}>; rel="next"`)
+          c.header("x-next-cursor", next)
+        }
+        return c.json(messages)
+      },
     )
     .post(
       "/:sessionID/prompt_async",

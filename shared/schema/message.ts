@@ -1,3 +1,4 @@
+import { MessageCursor } from "../domain/message-cursor.ts"
 import { z } from "zod"
 import { FileDiff, Tokens } from "./session.ts"
 import {
@@ -231,6 +232,11 @@ export type MessageWithParts = z.infer<typeof MessageWithParts>
 export const MessageListQuery = z.object({
   /** 0, as upstream, means no limit (the web app asks so for a session it opens from the home screen). */
   limit: z.coerce.number().int().nonnegative().max(10_000).optional(),
-  before: z.string().startsWith("msg").optional(),
+  before: z
+    .string()
+    .max(1_000)
+    .refine((before) => MessageCursor.decode(before) !== undefined, "Not a message cursor")
+    .optional()
+    .describe("The x-next-cursor of the page before (a message id works too): only messages older than that one"),
 })
 export type MessageListQuery = z.infer<typeof MessageListQuery>

@@ -1,23 +1,49 @@
+import { titleMatches } from "../../shared/domain/session-filter.ts"
+import type { SessionFilter } from "../../shared/ports.ts"
 import type { Project } from "../../shared/schema/project.ts"
 import type { Session, SessionStatus } from "../../shared/schema/session.ts"
 import { StreamObject } from "./stream-object.ts"
+
+const UPDATED = "json_extract(data, '$.time.updated')"
 
 /** One directory: its session index, session statuses, the project record (when it is a worktree) and its event stream. */
 export class DirectoryObject extends StreamObject {
   protected createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS session_index (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS session_by_update ON session_index (${UPDATED} DESC, id);
       CREATE TABLE IF NOT EXISTS session_status (session_id TEXT PRIMARY KEY, data TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS project (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
     `)
   }
 
-  /** Newest first: session ids are descending. */
-  listSessions(): Session[] {
-    return this.sql
-      .exec<{ data: string }>("SELECT data FROM session_index ORDER BY id")
-      .toArray()
-      .map((row) => JSON.parse(row.data) as Session)
+  /**
+   * Newest first (session ids are descending), in id order so SQLite stops at the limit. Parent and update time are
+   * tested in SQL and the title against the search in JS (any case, as the local store does); only the sessions
+   * kept are parsed and sent back.
+   */
+  listSessions(filter: SessionFilter = {}): Session[] {
+    const found: Session[] = []
+    if (filter.limit === 0) return found
+    // By update time the session_by_update index gives the order: read forwards for "desc", backwards for "asc".
+    const order = !filter.byUpdate ? "id" : filter.byUpdate === "desc" ? `${UPDATED} DESC, id` : `${UPDATED}, id DESC`
+    // Without a search, SQLite skips and stops by itself; with one, the title is tested here first.
+    const rows = this.sql.exec<{ title: string; data: string }>(
+      `SELECT json_extract(data, '$.title') AS title, data FROM session_index
+       WHERE (?1 = 0 OR json_extract(data, '$.parentID') IS NULL) AND (?2 IS NULL OR ${UPDATED} >= ?2)
+       ORDER BY ${order} LIMIT ?3 OFFSET ?4`,
+      filter.roots ? 1 : 0,
+      filter.start ?? null,
+      filter.search ? -1 : (filter.limit ?? -1),
+      filter.search ? 0 : (filter.offset ?? 0),
+    )
+    let skip = filter.search ? (filter.offset ?? 0) : 0
+    for (const row of rows) {
+      if (!titleMatches(row.title, filter.search)) continue
+      if (skip > 0) skip--
+      else if (found.push(JSON.parse(row.data) as Session) === filter.limit) break
+    }
+    return found
   }
 
   /** True when the session is new to the directory. */

@@ -169,10 +169,12 @@ export class SessionObject extends StreamObject {
       .toArray()
     if (rows.length === 0) return []
     const parts = new Map<string, Part[]>()
-    const placeholders = rows.map(() => "?").join(",")
+    // The page is a contiguous range of ids, so its parts are one range of the (message_id, id) index: no IN list,
+    // whose bound values SQLite on the edge caps at 100.
     for (const row of this.sql.exec<{ message_id: string; data: string }>(
-      `SELECT message_id, data FROM part WHERE message_id IN (${placeholders}) ORDER BY id`,
-      ...rows.map((row) => row.id),
+      "SELECT message_id, data FROM part WHERE message_id >= ? AND message_id <= ? ORDER BY message_id, id",
+      rows[0]!.id,
+      rows.at(-1)!.id,
     )) {
       const list = parts.get(row.message_id) ?? []
       list.push(JSON.parse(row.data) as Part)

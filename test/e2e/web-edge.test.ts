@@ -35,6 +35,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
     let browserPairing: ClientPairing
     /** Responses of the edge with status >= 400, and page errors. */
     const failures: string[] = []
+    /** What the edge said in its 5xx answers, with the request's headers: enough to tell which tenant and machine it reached. */
+    const serverErrors: string[] = []
     /** The page's requests to the edge, answered (`STATUS METHOD PATH`, without the query). */
     const answered: string[] = []
 
@@ -62,6 +64,10 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       page.on("response", (response) => {
         if (response.url().startsWith(paired.edge.url) && response.status() >= 400) {
           failures.push(`${response.status()} ${response.request().method()} ${response.url().slice(paired.edge.url.length)}`)
+        }
+        if (response.url().startsWith(paired.edge.url) && response.status() >= 500) {
+          const { authorization: _, cookie: __, ...headers } = response.request().headers()
+          void response.text().then((body) => serverErrors.push(`${response.status()} ${response.url()} ${JSON.stringify(headers)} ${body}`), () => {})
         }
       })
       page.on("response", (response) => {
@@ -317,9 +323,11 @@ describe.skipIf(!existsSync(CHROMIUM) || !targetKinds().includes("worker") || !t
       expect(answered.filter((line) => line.includes(" POST ") && line.endsWith("/command"))).toEqual([expect.stringMatching(/^200 /)])
       const messages = (await asClient("GET", `/session/${session!.id}/message`)).json as any[]
       expect(messages.at(-2).parts.map((part: { text?: string }) => part.text)).toEqual(["Greet Ada warmly, then the cake"])
-      // Known open issue, not this scenario's: the terminal tab an earlier step opened reconnects after the page load
-      // and the edge answers its /pty calls 503.
-      expect(failures.filter((failure) => !/^503 \w+ \/pty\//.test(failure))).toEqual([])
+      // Known open issue, not reproduced yet: the terminal tab an earlier step opened reconnects after the page load and
+      // the edge has answered its PUT /pty/:id and POST /pty/:id/connect-token 503. The same request shape (cookie only,
+      // URI-encoded x-opencode-directory) is answered 200 in test/edge/tunnel.test.ts; serverErrors shows what the edge said.
+      expect(failures.filter((failure) => !/^503 \w+ \/pty\//.test(failure)), serverErrors.join("\n")).toEqual([])
+      if (serverErrors.length) console.warn(`the edge answered 5xx:\n${serverErrors.join("\n")}`)
     }, 240_000)
 
     test("with its token revoked, the app's next load is the page that says to pair again, and how", async () => {

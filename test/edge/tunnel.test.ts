@@ -334,6 +334,37 @@ describe.skipIf(!targetKinds().includes("worker") || !targetKinds().includes("lo
     await asClient("DELETE", `/pty/${pty.id}`)
   })
 
+  test("a reloaded web app's terminal reconnect through the edge: its cookie and URI-encoded directory header reach the machine", async () => {
+    const pty = (await asClient("POST", "/pty", { command: "bash", args: ["--noprofile", "--norc"] })).json
+    // The request shape the official app sends after a reload (logged from Chromium): no Authorization header,
+    // the pairing cookie of a same-origin page, the directory URI-encoded in a header (and in the query for the ticket).
+    const asReloadedApp = (method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; directory?: string } = {}) =>
+      api(edge(), method, path, {
+        noAuth: true,
+        ...options,
+        headers: {
+          Cookie: `opencode_edge_token=${token}`,
+          "Sec-Fetch-Site": "same-origin",
+          Origin: edge().url,
+          "x-opencode-directory": encodeURIComponent(project),
+          ...options.headers,
+        },
+      })
+    const resized = await asReloadedApp("PUT", `/pty/${pty.id}`, { body: { size: { cols: 100, rows: 30 } } })
+    expect(resized.status, resized.text).toBe(200)
+    const minted = await asReloadedApp("POST", `/pty/${pty.id}/connect-token`, { directory: project, headers: { "x-opencode-ticket": "1" } })
+    expect(minted.status, minted.text).toBe(200)
+    tickets.push(minted.json.ticket)
+    const terminal = new WebSocket(`${edge().url.replace(/^http/, "ws")}/pty/${pty.id}/connect?cursor=-1&directory=${encodeURIComponent(project)}&ticket=${minted.json.ticket}`)
+    let shown = ""
+    terminal.on("message", (data, isBinary) => void (isBinary || (shown += data.toString())))
+    await new Promise((resolve, reject) => terminal.once("open", resolve).once("error", reject))
+    terminal.send("echo reconnected-$((40+2))\r")
+    await until(() => (shown.includes("reconnected-42") ? true : undefined), { what: "output on the reconnected terminal" })
+    terminal.close()
+    await asClient("DELETE", `/pty/${pty.id}`)
+  })
+
   test("the newest connection of a machine wins, and the replaced agent does not fight back", async () => {
     const second = new TunnelProcess(state, machineServer().url)
     await second.start()

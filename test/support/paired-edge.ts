@@ -15,6 +15,8 @@ import { REPO_ROOT, startTarget, type Target, type TargetOptions } from "./targe
 const run = promisify(execFile)
 const TSX = join(REPO_ROOT, "node_modules", ".bin", "tsx")
 const CLI = join(REPO_ROOT, "local-agent", "cli.ts")
+/** A tsx process may take this long to start on a busy 2-core machine (other suites run beside it). */
+const PROCESS_START_MS = 90_000
 
 /** What `agent pair` printed: the code and the link a browser opens to pair. */
 export interface PairingLink {
@@ -84,7 +86,7 @@ export class TunnelProcess {
     }
     child.stdout!.on("data", record)
     child.stderr!.on("data", record)
-    await until(() => (this.output.includes("tunnel connected") ? true : undefined), { what: `the tunnel (${this.output})` })
+    await until(() => (this.output.includes("tunnel connected") ? true : undefined), { what: `the tunnel (${this.output})`, timeoutMs: PROCESS_START_MS })
   }
 
   /** SIGSTOP: the process keeps its socket open but answers nothing, as a half-open connection does. */

@@ -4,7 +4,6 @@ import type { Project } from "./schema/project.ts"
 import type { Event } from "./schema/event.ts"
 import type { StreamSink } from "./event/stream.ts"
 import type { SseTransport } from "./event/sse.ts"
-import type { ControlWrap } from "./event/control.ts"
 import type { Machine } from "./machine.ts"
 import type { UpgradeWebSocket } from "hono/ws"
 import type { TuiRequest } from "./schema/tui.ts"
@@ -111,11 +110,6 @@ export interface EventHub {
   publish(directory: string, event: Event): Promise<void>
   /** Attaches `sink` to a stream, replaying after `lastEventId`; resolves to the detach function. */
   subscribe(key: StreamKey, lastEventId: string | undefined, sink: StreamSink): Promise<() => void>
-  /**
-   * Where present, the SSE response of a stream, served where the stream lives (the edge: its Durable Object
-   * writes every frame once per subscriber, with no relay per frame); `signal` aborts when the client leaves.
-   */
-  respond?(key: StreamKey, lastEventId: string | undefined, wrap: ControlWrap, signal: AbortSignal): Promise<Response>
 }
 
 /**

@@ -53,5 +53,3 @@ export function numberVar(value: string | undefined, fallback: number): number {
 }
 
 export const replayWindow = (env: Env) => numberVar(env.OPENCODE_REPLAY_WINDOW, 1000)
-export const heartbeatMs = (env: Env) => numberVar(env.OPENCODE_HEARTBEAT_MS, 30_000)
-export const subscriberBufferBytes = (env: Env) => numberVar(env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024)

@@ -1,6 +1,5 @@
 import { eventFrames } from "../shared/event/routing.ts"
 import type { StreamSink } from "../shared/event/stream.ts"
-import type { ControlWrap } from "../shared/event/control.ts"
 import type { EventHub, StreamKey } from "../shared/ports.ts"
 import type { Event } from "../shared/schema/event.ts"
 import type { Objects } from "./objects.ts"
@@ -24,15 +23,6 @@ export class DurableObjectHub implements EventHub {
       appends.push(event.type === "session.deleted" ? session.appendFinal(frames.local) : session.append(frames.local))
     }
     await Promise.all(appends)
-  }
-
-  async respond(key: StreamKey, lastEventId: string | undefined, wrap: ControlWrap, signal: AbortSignal): Promise<Response> {
-    const url = new URL("https://stream/sse")
-    if (lastEventId) url.searchParams.set("after", lastEventId)
-    url.searchParams.set("wrap", wrap)
-    const response = await this.objects.stream(key).fetch(new Request(url, { signal }))
-    // Passed through as is (its body never enters JS here); a copy, since middleware adds headers to it.
-    return new Response(response.body, response)
   }
 
   subscribe(key: StreamKey, lastEventId: string | undefined, sink: StreamSink): Promise<() => void> {

@@ -20,18 +20,13 @@ export interface SseChannel {
 }
 
 /** Opens the response of an event stream; `onGone` runs once if the client leaves first. */
-export interface SseTransport<C = Context> {
-  open(c: C, onGone: () => void): { channel: SseChannel; response: Response }
+export interface SseTransport {
+  open(c: Context, onGone: () => void): { channel: SseChannel; response: Response }
 }
 
 /** The web-standard transport: a ReadableStream body. Used on Workers, and anywhere a Response body is all there is. */
 export const webStreamTransport: SseTransport = {
-  open: (c, onGone) => requestStreamTransport.open(c.req.raw, onGone),
-}
-
-/** The web-standard transport for a bare Request (a Durable Object that serves the stream itself). */
-export const requestStreamTransport: SseTransport<Request> = {
-  open(request, onGone) {
+  open(c, onGone) {
     let controller!: ReadableStreamDefaultController<Uint8Array>
     const body = new ReadableStream<Uint8Array>(
       {
@@ -42,7 +37,7 @@ export const requestStreamTransport: SseTransport<Request> = {
       new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
     )
     // On Workers only request.signal reports a disconnect; the stream's cancel does not.
-    const signal = request.signal
+    const signal = c.req.raw.signal
     signal.addEventListener("abort", onGone, { once: true })
     const close = (ending: () => void) => {
       signal.removeEventListener("abort", onGone)
@@ -90,7 +85,7 @@ function encodeFrame(id: string, data: string): Uint8Array {
  * resume from what it holds. Writes never wait on the client, and a client whose queue passes
  * `maxBufferedBytes` is dropped instead of slowing anyone else down.
  */
-export function sseResponse<C>(c: C, transport: SseTransport<C>, options: SseOptions): Response {
+export function sseResponse(c: Context, transport: SseTransport, options: SseOptions): Response {
   let lastId = ""
   let closed = false
   let detach: (() => void) | undefined
@@ -111,12 +106,7 @@ export function sseResponse<C>(c: C, transport: SseTransport<C>, options: SseOpt
     if (closed) return
     if (replayRemaining > 0) replayRemaining--
     else if (channel.buffered() > options.maxBufferedBytes) return finish(() => channel.destroy())
-    try {
-      channel.write(encodeFrame(id, data))
-    } catch {
-      // the client's stream is gone (cancelled) though no disconnect was reported
-      return finish(() => {})
-    }
+    channel.write(encodeFrame(id, data))
     lastId = id
   }
 

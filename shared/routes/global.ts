@@ -51,7 +51,7 @@ export function globalRoutes(ports: Ports) {
         summary: "Events of every directory, as SSE",
         responses: { 200: sse("Event stream", GlobalEvent) },
       }),
-      (c) => eventStream(ports, c, { kind: "global" }, "payload"),
+      (c) => eventStream(ports, c, { kind: "global" }, (payload) => `{"payload":${payload}}`),
     )
     .post(
       "/dispose",

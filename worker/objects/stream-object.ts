@@ -1,22 +1,16 @@
 import { DurableObject } from "cloudflare:workers"
-import { controlFrame, type ControlWrap } from "../../shared/event/control.ts"
-import { requestStreamTransport, sseResponse } from "../../shared/event/sse.ts"
-import { EventWindow, type StreamSink } from "../../shared/event/stream.ts"
-import { heartbeatMs, replayWindow, subscriberBufferBytes, type Env } from "../env.ts"
+import { EventWindow } from "../../shared/event/stream.ts"
+import { replayWindow, type Env } from "../env.ts"
 import { Wire } from "./wire.ts"
 
 /**
  * A Durable Object that owns one event stream: the replay window lives in SQLite (so ids survive eviction
  * and restarts), and subscribers are hibernatable WebSockets from the Workers that hold the SSE responses.
  * A Worker closes its socket the moment its SSE client goes away, so a dead subscriber is dropped at once.
- * SSE clients are served here directly (`/sse`): the Worker passes the response through untouched, so a frame
- * costs one write per subscriber instead of a WebSocket message and a relay per subscriber.
  */
 export abstract class StreamObject extends DurableObject<Env> {
   protected readonly sql: SqlStorage
   private window: EventWindow
-  /** The SSE responses this object writes itself; in memory, as the responses are. */
-  private readonly sseSinks = new Set<StreamSink>()
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -49,9 +43,7 @@ export abstract class StreamObject extends DurableObject<Env> {
     const entry = this.window.append(data)
     this.sql.exec("INSERT INTO stream_event (seq, data) VALUES (?, ?)", entry.seq, data)
     this.sql.exec("DELETE FROM stream_event WHERE seq <= ?", entry.seq - this.window.capacity)
-    const id = this.window.idOf(entry.seq)
-    for (const sink of this.sseSinks) sink.event(id, data)
-    const frame = Wire.event(id, data)
+    const frame = Wire.event(this.window.idOf(entry.seq), data)
     for (const socket of this.ctx.getWebSockets()) {
       try {
         socket.send(frame)
@@ -69,44 +61,22 @@ export abstract class StreamObject extends DurableObject<Env> {
   /** Drops all of this object's state (and its stream), after ending every subscription. */
   protected async wipe(): Promise<void> {
     for (const socket of this.ctx.getWebSockets()) socket.close(1000, "deleted")
-    for (const sink of [...this.sseSinks]) sink.close()
     await this.ctx.storage.deleteAll()
     this.window = this.initialize()
   }
 
-  /**
-   * `GET /sse?after=<lastEventId>&wrap=<ControlWrap>`: the SSE response itself.
-   * `GET /subscribe?after=<lastEventId>` with `Upgrade: websocket`: replay, then live frames.
-   */
+  /** `GET /subscribe?after=<lastEventId>` with `Upgrade: websocket`: replay, then live frames. */
   override async fetch(request: Request): Promise<Response> {
-    const url = new URL(request.url)
-    if (url.pathname === "/sse") return this.serveSse(request, url.searchParams)
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return new Response("Expected a WebSocket upgrade", { status: 426 })
     }
-    const after = url.searchParams.get("after") ?? undefined
+    const after = new URL(request.url).searchParams.get("after") ?? undefined
     const { 0: client, 1: server } = new WebSocketPair()
     this.ctx.acceptWebSocket(server)
     const resume = this.window.resume(after)
     server.send(Wire.open(resume.status, resume.id, resume.entries.length))
     for (const entry of resume.entries) server.send(Wire.event(entry.id, entry.data))
     return new Response(null, { status: 101, webSocket: client })
-  }
-
-  private serveSse(request: Request, params: URLSearchParams): Response {
-    const wrap: ControlWrap = params.get("wrap") === "payload" ? "payload" : "bare"
-    return sseResponse(request, requestStreamTransport, {
-      heartbeatMs: heartbeatMs(this.env),
-      maxBufferedBytes: subscriberBufferBytes(this.env),
-      attach: async (sink) => {
-        const resume = this.window.resume(params.get("after") ?? undefined)
-        sink.open(resume.status, resume.id, resume.entries.length)
-        for (const entry of resume.entries) sink.event(entry.id, entry.data)
-        this.sseSinks.add(sink)
-        return () => this.sseSinks.delete(sink)
-      },
-      controlFrame: (type, properties) => controlFrame(wrap, type, properties),
-    })
   }
 
   override webSocketMessage(): void {

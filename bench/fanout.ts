@@ -386,6 +386,7 @@ async function runTarget(target: Target, N: number, K: number, opts: { timeoutMs
       }
     }
     const sendMs = performance.now() - firstSend
+    if (failedSends) log(`[${target.name}] server's stderr, last lines:\n${child.stderr.slice(-1500)}`)
     const expected = N * K
     log(`[${target.name}] ${K} updates sent in ${sendMs.toFixed(0)} ms; waiting for deliveries (max ${opts.timeoutMs / 1000} s)`)
 

@@ -10,8 +10,11 @@ export function durableSessionStore(objects: Objects): SessionStore {
     list: (directory, filter) => objects.directory(directory).listSessions(filter),
     directories: () => objects.global().listSessionDirectories(),
     async put(session) {
-      await objects.session(session.id).putSession(session)
-      const first = await objects.directory(session.directory).indexSession(session)
+      // The record and the index live in different objects and do not depend on each other: one round trip, not two.
+      const [, first] = await Promise.all([
+        objects.session(session.id).putSession(session),
+        objects.directory(session.directory).indexSession(session),
+      ])
       if (first) await objects.global().registerSessionDirectory(session.directory)
     },
     async remove(session) {

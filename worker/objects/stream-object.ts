@@ -3,6 +3,9 @@ import { EventWindow } from "../../shared/event/stream.ts"
 import { replayWindow, type Env } from "../env.ts"
 import { Wire } from "./wire.ts"
 
+/** Appends between two trims of the stored stream. */
+const TRIM_EVERY = 64
+
 /**
  * A Durable Object that owns one event stream: the replay window lives in SQLite (so ids survive eviction
  * and restarts), and subscribers are hibernatable WebSockets from the Workers that hold the SSE responses.
@@ -42,7 +45,8 @@ export abstract class StreamObject extends DurableObject<Env> {
   append(data: string): void {
     const entry = this.window.append(data)
     this.sql.exec("INSERT INTO stream_event (seq, data) VALUES (?, ?)", entry.seq, data)
-    this.sql.exec("DELETE FROM stream_event WHERE seq <= ?", entry.seq - this.window.capacity)
+    // Rows past the window are never read (a restart loads only the newest `capacity`): trimmed now and then, not per frame.
+    if (entry.seq % TRIM_EVERY === 0) this.sql.exec("DELETE FROM stream_event WHERE seq <= ?", entry.seq - this.window.capacity)
     const frame = Wire.event(this.window.idOf(entry.seq), data)
     for (const socket of this.ctx.getWebSockets()) {
       try {

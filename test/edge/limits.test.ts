@@ -1,12 +1,17 @@
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until, useTarget, type ApiResponse } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { SseStream } from "../support/sse.ts"
-import { targetKinds } from "../support/targets.ts"
+import { agentPair, pairClient, TunnelProcess } from "../support/paired-edge.ts"
+import { startTarget, targetKinds, type Target } from "../support/targets.ts"
 
 const RPS = 20
 const STREAMS = 2
 const TURNS = 1
+const TERMINALS = 1
 const STORED_BYTES = 1_000_000
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
@@ -29,6 +34,7 @@ describe.skipIf(!targetKinds().includes("worker"))("per-tenant limits on the edg
       OPENCODE_TENANT_RPS: String(RPS),
       OPENCODE_TENANT_STREAMS: String(STREAMS),
       OPENCODE_TENANT_TURNS: String(TURNS),
+      OPENCODE_TENANT_TERMINALS: String(TERMINALS),
       OPENCODE_TENANT_STORED_BYTES: String(STORED_BYTES),
     },
   })
@@ -154,5 +160,41 @@ describe.skipIf(!targetKinds().includes("worker"))("per-tenant limits on the edg
     expect((await other.as("POST", "/session", {})).status).toBe(200)
     expect((await owner.as("GET", `/session/${session.id}`)).status).toBe(200)
     expect((await owner.as("DELETE", `/session/${session.id}`)).status).toBe(200)
+  })
+
+  describe("terminals, on a paired machine", () => {
+    let machine: Target | undefined
+    let tunnel: TunnelProcess | undefined
+    let token: string
+    const state = mkdtempSync(join(tmpdir(), "oc-limits-agent-"))
+    beforeAll(async () => {
+      machine = await startTarget("local")
+      token = (await pairClient(target(), (await agentPair(target(), state)).code)).token
+      tunnel = new TunnelProcess(state, machine.url)
+      await tunnel.start()
+    }, 120_000)
+    afterAll(async () => {
+      tunnel?.kill9()
+      await machine?.stop()
+      rmSync(state, { recursive: true, force: true })
+    })
+
+    test("a terminal past the limit answers 429 TooManyTerminalsError; removing one frees its place", async () => {
+      // A directory the machine has (the edge's default is one only the edge knows).
+      const as = (method: string, path: string, body?: unknown) =>
+        api(target(), method, path, { noAuth: true, directory: tmpdir(), headers: bearer(token), ...(body !== undefined ? { body } : {}) })
+      const shell = { command: "bash", args: ["--noprofile", "--norc"] }
+
+      const first = await as("POST", "/pty", shell)
+      expect(first.status, first.text).toBe(200)
+      expectLimit(await as("POST", "/pty", shell), 429, "TooManyTerminalsError", TERMINALS, false)
+      // The refused terminal was never started on the machine.
+      expect((await as("GET", "/pty")).json.map((pty: { id: string }) => pty.id)).toEqual([first.json.id])
+
+      expect((await as("DELETE", `/pty/${first.json.id}`)).status).toBe(200)
+      const second = await as("POST", "/pty", shell)
+      expect(second.status, second.text).toBe(200)
+      await as("DELETE", `/pty/${second.json.id}`)
+    })
   })
 })

@@ -74,16 +74,18 @@ export default {
     // Share links are public: the link's id names the one session it reaches, whatever the caller's token.
     if (SHARE_PATH.test(pathname)) return (shares ??= shareRoutes(env)).fetch(request, env, ctx)
 
-    // A paired tenant's requests pass its limits (worker/limits/) before its app.
+    // The web app's files are public (they are the same for everyone); its pages need a paired browser.
+    const appFile = WebApp.claims(request) && WebApp.isFile(pathname)
+    // A paired tenant's requests pass its limits (worker/limits/) before its app; the app's files (cached,
+    // dozens at a page load) do not count.
     const tenant = await tenancy.clientTenant(request)
+    if (tenant && appFile) return appFor(env, tenant, true).fetch(request, env, ctx)
     if (tenant) return gate.serve(request, tenant, ctx, async () => appFor(env, tenant, true).fetch(request, env, ctx))
     // A browser's PTY connect with a single-use ticket: the ticket names its tenant, whose route checks it.
     const ticketed = PTY_CONNECT_PATH.test(pathname) ? ticketTenant(new URL(request.url).searchParams.get("ticket")) : undefined
     if (ticketed) return gate.serve(request, ticketed, ctx, async () => appFor(env, ticketed, true).fetch(request, env, ctx))
     // Preflights, health and the API document reveal nothing of any tenant.
     const open = env.OPENCODE_OPEN_TENANT
-    // The web app's files are public (they are the same for everyone); its pages need a paired browser.
-    const appFile = WebApp.claims(request) && WebApp.isFile(pathname)
     const anonymous = request.method === "OPTIONS" || pathname === "/global/health" || pathname === "/doc" || appFile
     if (open || anonymous) return appFor(env, open || DEFAULT_TENANT, false).fetch(request, env, ctx)
     if (WebApp.claims(request)) return unpairedPage(request)

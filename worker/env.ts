@@ -39,6 +39,15 @@ export interface Env {
   OPENCODE_TUNNEL_MAX_FRAME_BYTES?: string
   /** How long an agent may go without a ping before its connection is taken for half-open (default 45 s). */
   OPENCODE_TUNNEL_SILENCE_MS?: string
+  /**
+   * Per-tenant limits (worker/limits/): requests per second, open event streams, terminals, sessions running a
+   * turn, and stored bytes. Defaults in worker/limits/config.ts.
+   */
+  OPENCODE_TENANT_RPS?: string
+  OPENCODE_TENANT_STREAMS?: string
+  OPENCODE_TENANT_TERMINALS?: string
+  OPENCODE_TENANT_TURNS?: string
+  OPENCODE_TENANT_STORED_BYTES?: string
   /** Secret (`wrangler secret put`) from which credentials' encryption keys are derived; unset, none are stored. */
   OPENCODE_SECRETS_KEY?: string
 }

@@ -11,6 +11,7 @@ import { ticketTenant } from "./remote-machine.ts"
 import { PTY_CONNECT_PATH } from "../shared/routes/pty.ts"
 import { SHARE_PATH, shareRoutes } from "./share-routes.ts"
 import { SHARE_API_PATH, shareApiRoutes } from "./share-api.ts"
+import { LimitGate } from "./limits/gate.ts"
 
 export { SessionObject } from "./objects/session.ts"
 export { DirectoryObject } from "./objects/directory.ts"
@@ -25,6 +26,7 @@ const apps = new Map<string, App>()
 let tenancy: Tenancy | undefined
 let shares: ReturnType<typeof shareRoutes> | undefined
 let shareApi: ReturnType<typeof shareApiRoutes> | undefined
+let limits: LimitGate | undefined
 
 /**
  * A tenant's app. A tenant reached through a client token is already authenticated; the open tenant
@@ -35,7 +37,8 @@ function appFor(env: Env, tenant: string, viaToken: boolean): App {
   let app = apps.get(key)
   if (!app) {
     if (apps.size >= MAX_CACHED_APPS) apps.delete(apps.keys().next().value!)
-    app = createApp(createWorkerPorts(env, tenant, { passwordAuth: !viaToken }))
+    // The open tenant is a developer's own edge (`npm run dev`), like the local server: it has no limits.
+    app = createApp(createWorkerPorts(env, tenant, { passwordAuth: !viaToken, unlimited: !viaToken }))
     apps.set(key, app)
   }
   return app
@@ -62,6 +65,8 @@ function unpairedPage(request: Request): Response {
 export default {
   async fetch(request, env, ctx) {
     tenancy ??= createTenancy(env)
+    limits ??= new LimitGate(env)
+    const gate = limits
     const { pathname } = new URL(request.url)
     if (pathname === "/edge/tunnel") return acceptTunnel(request, env, tenancy)
     if (SHARE_API_PATH.test(pathname)) return (shareApi ??= shareApiRoutes(env, tenancy)).fetch(request, env, ctx)
@@ -69,15 +74,18 @@ export default {
     // Share links are public: the link's id names the one session it reaches, whatever the caller's token.
     if (SHARE_PATH.test(pathname)) return (shares ??= shareRoutes(env)).fetch(request, env, ctx)
 
-    const tenant = await tenancy.clientTenant(request)
-    if (tenant) return appFor(env, tenant, true).fetch(request, env, ctx)
-    // A browser's PTY connect with a single-use ticket: the ticket names its tenant, whose route checks it.
-    const ticketed = PTY_CONNECT_PATH.test(pathname) ? ticketTenant(new URL(request.url).searchParams.get("ticket")) : undefined
-    if (ticketed) return appFor(env, ticketed, true).fetch(request, env, ctx)
-    // Preflights, health and the API document reveal nothing of any tenant.
-    const open = env.OPENCODE_OPEN_TENANT
     // The web app's files are public (they are the same for everyone); its pages need a paired browser.
     const appFile = WebApp.claims(request) && WebApp.isFile(pathname)
+    // A paired tenant's requests pass its limits (worker/limits/) before its app; the app's files (cached,
+    // dozens at a page load) do not count.
+    const tenant = await tenancy.clientTenant(request)
+    if (tenant && appFile) return appFor(env, tenant, true).fetch(request, env, ctx)
+    if (tenant) return gate.serve(request, tenant, ctx, async () => appFor(env, tenant, true).fetch(request, env, ctx))
+    // A browser's PTY connect with a single-use ticket: the ticket names its tenant, whose route checks it.
+    const ticketed = PTY_CONNECT_PATH.test(pathname) ? ticketTenant(new URL(request.url).searchParams.get("ticket")) : undefined
+    if (ticketed) return gate.serve(request, ticketed, ctx, async () => appFor(env, ticketed, true).fetch(request, env, ctx))
+    // Preflights, health and the API document reveal nothing of any tenant.
+    const open = env.OPENCODE_OPEN_TENANT
     const anonymous = request.method === "OPTIONS" || pathname === "/global/health" || pathname === "/doc" || appFile
     if (open || anonymous) return appFor(env, open || DEFAULT_TENANT, false).fetch(request, env, ctx)
     if (WebApp.claims(request)) return unpairedPage(request)

@@ -15,3 +15,9 @@ export function objectName(tenant: string, key: StreamKey): string {
 export function machineObjectName(tenant: string): string {
   return `${tenant}/machine`
 }
+
+/** The tenant of an object named by objectName (tenants hold no `/`). */
+export function tenantOfObject(name: string): string | undefined {
+  const slash = name.indexOf("/")
+  return slash > 0 ? name.slice(0, slash) : undefined
+}

@@ -11,7 +11,9 @@ import { corsOrigins, numberVar, type Env } from "./env.ts"
 import { edgeShareLinks } from "./share-links.ts"
 import { DurableObjectHub } from "./hub.ts"
 import { Objects, type HostSession } from "./objects.ts"
-import { machineObjectName } from "./names.ts"
+import { machineObjectName, objectName } from "./names.ts"
+import { limitTerminals } from "./limits/terminals.ts"
+import { tenantLimits } from "./limits/config.ts"
 import { rememberedProjectResolver } from "./project.ts"
 import { createRemoteMachine } from "./remote-machine.ts"
 import { McpPool } from "../shared/mcp/pool.ts"
@@ -30,11 +32,18 @@ export const log: Logger = {
  * The edge's ports for one tenant. Its machine is the one paired with the tenant, reached through the tunnel
  * (503 MachineUnavailable while none is connected), which also names the directories' projects.
  */
-export function createWorkerPorts(env: Env, tenant: string, options: { passwordAuth: boolean; host?: HostSession }): Ports {
+export function createWorkerPorts(
+  env: Env,
+  tenant: string,
+  options: { passwordAuth: boolean; host?: HostSession; unlimited?: boolean },
+): Ports {
   const objects = new Objects(env, tenant, options.host)
   const password = env.OPENCODE_SERVER_PASSWORD
   const records = durableRecordStore(objects)
-  const machine = createRemoteMachine(tenant, () => env.MACHINES.getByName(machineObjectName(tenant)))
+  const remote = createRemoteMachine(tenant, () => env.MACHINES.getByName(machineObjectName(tenant)))
+  const machine = options.unlimited
+    ? remote
+    : limitTerminals(remote, () => env.GLOBAL.getByName(objectName(tenant, { kind: "global" })), tenantLimits(env).terminals)
   const fetch = relayingFetch(machine)
   const sealer = webCryptoSealer(env.OPENCODE_SECRETS_KEY, tenant)
   const credentials = { records, sealer }

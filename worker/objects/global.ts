@@ -3,6 +3,8 @@ import { StreamObject } from "./stream-object.ts"
 import { MemoryControlQueue } from "../../shared/domain/tui-control.ts"
 import { TooManyRequestsError } from "../../shared/error.ts"
 import type { TuiRequest } from "../../shared/schema/tui.ts"
+import { Leases, type LeaseKind, type LeaseResult } from "./leases.ts"
+import { StoredSizes } from "./stored-size.ts"
 
 /**
  * One per tenant: the project registry, the directories that hold sessions, the message-id index, the tenant's
@@ -39,8 +41,43 @@ export class GlobalObject extends StreamObject {
       CREATE TABLE IF NOT EXISTS message_index (message_id TEXT PRIMARY KEY, session_id TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS session_directory (directory TEXT PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS record (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      ${Leases.TABLE}
+      ${StoredSizes.TABLE}
     `)
   }
+
+  /** The tenant's limits on the edge: leases of its streams, turns and terminals (worker/limits/). */
+  private get leases(): Leases {
+    return new Leases(this.sql)
+  }
+
+  acquireLease(kind: LeaseKind, id: string, limit: number, ttlMs?: number): LeaseResult {
+    return this.leases.acquire(kind, id, limit, ttlMs)
+  }
+
+  renewLease(kind: LeaseKind, id: string, ttlMs?: number): void {
+    this.leases.renew(kind, id, ttlMs)
+  }
+
+  releaseLease(kind: LeaseKind, id: string): void {
+    this.leases.release(kind, id)
+  }
+
+  heldLeases(kind: LeaseKind): string[] {
+    return this.leases.held(kind)
+  }
+
+  recordStoredBytes(object: string, bytes: number): void {
+    new StoredSizes(this.sql).record(object, bytes)
+  }
+
+  /** What the tenant stores: its other objects as they last reported, and this one as it is. */
+  storedBytes(): number {
+    return new StoredSizes(this.sql).total() + this.ctx.storage.sql.databaseSize
+  }
+
+  /** This object's size is read live by storedBytes. */
+  protected override storedSizeChanged(): void {}
 
   listProjects(): Project[] {
     return this.sql

@@ -6,6 +6,8 @@ import type { Ports } from "../../shared/ports.ts"
 import { shareData } from "../../shared/share/view.ts"
 import type { ShareObject } from "./share.ts"
 import { StreamObject } from "./stream-object.ts"
+import { objectName } from "../names.ts"
+import { TURN_LEASE_MS } from "../limits/config.ts"
 
 /** While a turn runs, an alarm comes this often: it keeps the object alive and, after a restart, closes the turn. */
 const TURN_WATCHDOG_MS = 15_000
@@ -94,7 +96,25 @@ export class SessionObject extends StreamObject {
   async runTurn(tenant: string, sessionID: string, userID: string): Promise<MessageWithParts> {
     this.sql.exec("INSERT OR REPLACE INTO turn_owner (id, tenant) VALUES (1, ?)", tenant)
     await this.ctx.storage.setAlarm(Date.now() + TURN_WATCHDOG_MS)
-    return AgentLoop.run(this.portsFor(tenant, sessionID), sessionID, userID)
+    await this.renewTurnLease(tenant, sessionID)
+    try {
+      return await AgentLoop.run(this.portsFor(tenant, sessionID), sessionID, userID)
+    } finally {
+      // The loop lets go of the session just after it answers its last prompt: look once that has happened.
+      await new Promise((resolve) => setTimeout(resolve, 0))
+      if (!AgentLoop.running(sessionID)) await this.tenantGlobal(tenant).releaseLease("turn", sessionID).catch(() => {})
+    }
+  }
+
+  private tenantGlobal(tenant: string) {
+    return this.env.GLOBAL.getByName(objectName(tenant, { kind: "global" }))
+  }
+
+  /** The tenant's count of running turns (worker/limits/) holds this session while its turn runs. */
+  private renewTurnLease(tenant: string, sessionID: string): Promise<void> {
+    return this.tenantGlobal(tenant)
+      .renewLease("turn", sessionID, TURN_LEASE_MS)
+      .catch(() => {})
   }
 
   abortTurn(sessionID: string): boolean {
@@ -108,9 +128,11 @@ export class SessionObject extends StreamObject {
     if (!tenant || !session) return
     if (AgentLoop.running(session.id)) {
       await this.ctx.storage.setAlarm(Date.now() + TURN_WATCHDOG_MS)
+      await this.renewTurnLease(tenant, session.id)
       return
     }
     await AgentLoop.recover(this.portsFor(tenant, session.id), session.id)
+    await this.tenantGlobal(tenant).releaseLease("turn", session.id).catch(() => {})
   }
 
   /**

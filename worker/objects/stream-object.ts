@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers"
 import { EventWindow } from "../../shared/event/stream.ts"
 import { replayWindow, type Env } from "../env.ts"
+import { objectName, tenantOfObject } from "../names.ts"
 import { Wire } from "./wire.ts"
 
 /** Appends between two trims of the stored stream. */
@@ -55,6 +56,26 @@ export abstract class StreamObject extends DurableObject<Env> {
         // a socket that is closing; its close handler cleans up
       }
     }
+    this.storedSizeChanged()
+  }
+
+  private sizeReport: ReturnType<typeof setTimeout> | undefined
+
+  /**
+   * Every write is followed by an event, so this runs after writes: the object's SQLite size goes to its tenant's
+   * GlobalObject (the stored-bytes limit) within a second, once for all the writes of that second.
+   */
+  protected storedSizeChanged(): void {
+    const name = this.ctx.id.name
+    const tenant = name && tenantOfObject(name)
+    if (!name || tenant === undefined || this.sizeReport) return
+    this.sizeReport = setTimeout(() => {
+      this.sizeReport = undefined
+      const bytes = this.ctx.storage.sql.databaseSize
+      this.env.GLOBAL.getByName(objectName(tenant, { kind: "global" }))
+        .recordStoredBytes(name, bytes)
+        .catch((error) => console.error(JSON.stringify({ level: "error", message: "stored size report failed", error: String(error) })))
+    }, 1000)
   }
 
   /** The id of the stream's newest frame. */

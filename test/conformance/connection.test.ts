@@ -1,6 +1,7 @@
-import { Agent, request as httpRequest } from "node:http"
+import { request as httpRequest } from "node:http"
 import { afterEach, describe, expect, test } from "vitest"
 import { useTarget } from "../support/http.ts"
+import { oneSocketAgent } from "../support/keep-alive.ts"
 import { targetKinds, type Target } from "../support/targets.ts"
 
 /** Large enough to outlast the socket's buffers, under the default body limit. */
@@ -8,13 +9,7 @@ const UNREAD_BODY = "x".repeat(1024 * 1024)
 
 /** One keep-alive socket at a time, as `fetch` and the SDK reuse theirs; counts the sockets it had to open. */
 function oneSocketClient(target: Target) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  let opened = 0
-  const createConnection = agent.createConnection.bind(agent)
-  agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
-    opened++
-    return createConnection(...args)
-  }) as typeof agent.createConnection
+  const { agent, opened } = oneSocketAgent()
   const send = (method: string, path: string, body?: string) =>
     new Promise<number>((resolve, reject) => {
       const request = httpRequest(target.url + path, {
@@ -34,7 +29,7 @@ function oneSocketClient(target: Target) {
       request.on("error", reject)
       request.end(body)
     })
-  return { send, opened: () => opened, close: () => agent.destroy() }
+  return { send, opened, close: () => agent.destroy() }
 }
 
 describe.each(targetKinds())("keep-alive connections [%s]", (kind) => {

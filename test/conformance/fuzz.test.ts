@@ -1,8 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises"
-import { Agent, request as httpRequest } from "node:http"
+import { request as httpRequest } from "node:http"
 import { describe, expect, test } from "vitest"
 import { declaredServerErrors, describeRequest, planFuzz, type FuzzRequest, type OpenApiDoc } from "../support/fuzz.ts"
 import { api, sdk, text, useTarget } from "../support/http.ts"
+import { oneSocketAgent } from "../support/keep-alive.ts"
 import { REPO_ROOT, targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
 const SEED = Number(process.env.FUZZ_SEED ?? 14)
@@ -34,16 +35,10 @@ interface Answer {
 
 /** All fuzz requests over one keep-alive socket, as `fetch` and the SDK reuse theirs. */
 function oneSocketClient(target: Target) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  let opened = 0
-  const createConnection = agent.createConnection.bind(agent)
-  agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
-    opened++
-    return createConnection(...args)
-  }) as typeof agent.createConnection
+  const { agent, opened } = oneSocketAgent()
   const send = (request: FuzzRequest) =>
     new Promise<Answer>((resolve, reject) => {
-      const before = opened
+      const before = opened()
       const outgoing = httpRequest(target.url + request.path, {
         method: request.method,
         agent,
@@ -60,14 +55,14 @@ function oneSocketClient(target: Target) {
         const chunks: Buffer[] = []
         response.on("data", (chunk: Buffer) => chunks.push(chunk))
         response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString(), newSocket: opened > before && before > 0 }),
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString(), newSocket: opened() > before && before > 0 }),
         )
         response.on("error", reject)
       })
       outgoing.on("error", reject)
       outgoing.end(request.body)
     })
-  return { send, opened: () => opened, close: () => agent.destroy() }
+  return { send, opened, close: () => agent.destroy() }
 }
 
 /** What a rejected request must leave as it was: the fixture's sessions, messages and config. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until, useTarget, type ApiResponse } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { SseStream } from "../support/sse.ts"
-import { agentPair, pairClient, TunnelProcess } from "../support/paired-edge.ts"
+import { agentPair, pairClient, registeredTenant, TunnelProcess } from "../support/paired-edge.ts"
 import { startTarget, targetKinds, type Target } from "../support/targets.ts"
 
 const RPS = 20
@@ -39,19 +39,10 @@ describe.skipIf(!targetKinds().includes("worker"))("per-tenant limits on the edg
     },
   })
 
-  /** A tenant with one client token: a registered machine (not connected; sessions need none) and a pairing. */
+  /** A tenant with one client token, and its event streams. */
   async function tenant() {
-    const machine = await api(target(), "POST", "/edge/machine/register", { noAuth: true })
-    expect(machine.status, machine.text).toBe(200)
-    const paired = await api(target(), "POST", "/edge/pair", { noAuth: true, body: { code: machine.json.pairingCode } })
-    expect(paired.status, paired.text).toBe(200)
-    const token = paired.json.token as string
-    return {
-      token,
-      as: (method: string, path: string, body?: unknown) =>
-        api(target(), method, path, { noAuth: true, headers: bearer(token), ...(body !== undefined ? { body } : {}) }),
-      stream: (path: string) => SseStream.open(`${target().url}${path}`, { headers: bearer(token) }),
-    }
+    const registered = await registeredTenant(target())
+    return { ...registered, stream: (path: string) => SseStream.open(`${target().url}${path}`, { headers: registered.headers }) }
   }
 
   test("requests past the tenant's rate answer 429 RateLimitedError with retry-after; other tenants and later requests pass", async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until, useTarget, type ApiResponse } from "../support/http.ts"
 import { fakeProviderConfig, startModelServer, type ModelServer } from "../support/model-server.ts"
 import { connect, SseStream } from "../support/sse.ts"
+import { registeredTenant } from "../support/paired-edge.ts"
 import { targetKinds, uniqueDirectory, type Target } from "../support/targets.ts"
 
 /** A share id is 16 random bytes in base64url: 22 characters. */
@@ -28,19 +29,7 @@ function readShare(target: Target, url: string): Promise<ApiResponse> {
 describe.skipIf(!targetKinds().includes("worker"))("share links on a paired-only edge", () => {
   const target = useTarget("worker", { pairedOnly: true })
 
-  /** A tenant with one client token: a registered machine (not connected; sessions need none) and a pairing. */
-  async function tenant(): Promise<{ token: string; as: (method: string, path: string, body?: unknown) => Promise<ApiResponse> }> {
-    const machine = await api(target(), "POST", "/edge/machine/register", { noAuth: true })
-    expect(machine.status, machine.text).toBe(200)
-    const paired = await api(target(), "POST", "/edge/pair", { noAuth: true, body: { code: machine.json.pairingCode } })
-    expect(paired.status, paired.text).toBe(200)
-    const token = paired.json.token as string
-    return {
-      token,
-      as: (method, path, body) =>
-        api(target(), method, path, { noAuth: true, headers: bearer(token), ...(body !== undefined ? { body } : {}) }),
-    }
-  }
+  const tenant = () => registeredTenant(target())
 
   test("sharing gives the session a link on the edge's origin and publishes session.updated", async () => {
     const owner = await tenant()

@@ -56,6 +56,21 @@ export async function pairMachine(edge: Target, state: string): Promise<string> 
   return (await pairClient(edge, (await agentPair(edge, state)).code)).token
 }
 
+/** A tenant with one client token: a machine registered over HTTP (not connected; sessions need none) and a pairing. */
+export async function registeredTenant(edge: Target) {
+  const machine = await api(edge, "POST", "/edge/machine/register", { noAuth: true })
+  expect(machine.status, machine.text).toBe(200)
+  const paired = await api(edge, "POST", "/edge/pair", { noAuth: true, body: { code: machine.json.pairingCode } })
+  expect(paired.status, paired.text).toBe(200)
+  const token = paired.json.token as string
+  const headers = { Authorization: `Bearer ${token}` }
+  return {
+    token,
+    headers,
+    as: (method: string, path: string, body?: unknown) => api(edge, method, path, { noAuth: true, headers, ...(body !== undefined ? { body } : {}) }),
+  }
+}
+
 /** `agent connect --local`: only the tunnel, in its own process group, so killing it leaves the machine's server up. */
 export class TunnelProcess {
   private child: ChildProcess | undefined

@@ -134,6 +134,18 @@ async function editThenUndoRedo(tui: Tui, notes: string, session: () => Promise<
   tui.capture("redone")
 }
 
+
+/** The `/greet` command (template "Greet $1 warmly, then $2") run as a user does; the caller scripts the reply "Hello, Ada!". */
+async function greetAda(tui: Tui) {
+  // "/gre" lists the command; Enter completes it, then the arguments and Enter run it.
+  await tui.type("/gre")
+  await tui.waitFor("/greet", "command-listed")
+  await tui.keys("Enter")
+  await tui.type("Ada the cake")
+  await tui.keys("Enter")
+  await tui.waitUntil("the filled template and the reply", (screen) => screen.includes("Greet Ada warmly, then the cake") && screen.includes("Hello, Ada!"), "command-ran")
+}
+
 describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the official OpenCode TUI attaches [%s]", (kind) => {
   const target = useTarget(kind)
   let model: ModelServer
@@ -341,13 +353,7 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE)).each(targetKinds())("the offi
 
       tui = Tui.start(target().url, directory, screens("command"))
       await tui.waitUntil('"Ask anything" with the model "Fake 1"', (screen) => screen.includes("Ask anything") && screen.includes("Fake 1"), "home")
-      // "/gre" lists the command; Enter completes it, then the arguments and Enter run it.
-      await tui.type("/gre")
-      await tui.waitFor("/greet", "command-listed")
-      await tui.keys("Enter")
-      await tui.type("Ada the cake")
-      await tui.keys("Enter")
-      await tui.waitUntil("the filled template and the reply", (screen) => screen.includes("Greet Ada warmly, then the cake") && screen.includes("Hello, Ada!"), "command-ran")
+      await greetAda(tui)
 
       const [session] = (await api(target(), "GET", "/session", { directory })).json as any[]
       const messages = (await api(target(), "GET", `/session/${session.id}/message`, { directory })).json as any[]
@@ -439,12 +445,7 @@ describe.skipIf(!hasTmux || !existsSync(OPENCODE) || !targetKinds().includes("wo
         const [session] = (await asClient("GET", "/session")).json as any[]
 
         model.script({ text: "Hello, Ada!" })
-        await tui.type("/gre")
-        await tui.waitFor("/greet", "command-listed")
-        await tui.keys("Enter")
-        await tui.type("Ada the cake")
-        await tui.keys("Enter")
-        await tui.waitUntil("the filled template and the reply", (screen) => screen.includes("Greet Ada warmly, then the cake") && screen.includes("Hello, Ada!"), "command-ran")
+        await greetAda(tui)
         const greeted = (await messagesOf(session.id)).filter((message) => message.info.role === "user").at(-1)
         expect(greeted.parts.map((part: any) => part.text)).toEqual(["Greet Ada warmly, then the cake"])
 

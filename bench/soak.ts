@@ -83,7 +83,9 @@ function residentKiB(pid: number | undefined): number {
 async function startEdge(): Promise<Server> {
   const port = await freePort()
   const wrangler = wranglerDev(port, await freePort(), tempDir("bench-soak-wrangler-"))
-  wrangler.args.push("--var", `OPENCODE_TUNNEL_SILENCE_MS:${SILENCE_MS}`)
+  // Under wrangler dev a stream's end is seen at its next write: a 1 s heartbeat frees churned streams' slots
+  // (deployed, the disconnect is reported at once).
+  wrangler.args.push("--var", `OPENCODE_TUNNEL_SILENCE_MS:${SILENCE_MS}`, "--var", "OPENCODE_HEARTBEAT_MS:1000")
   const child = startChild("wrangler", wrangler.command, wrangler.args, cleanEnv(wrangler.env))
   const edge: Server = { name: "edge", base: `http://127.0.0.1:${port}`, directory: "", headers: {}, runsTools: true, children: [child] }
   await waitHealthy(child, edge.base, 120_000)
@@ -286,7 +288,13 @@ async function main() {
     )
   }
   log(`errors: ${errors.length}, lost events: ${lost}`)
-  for (const error of errors.slice(0, 20)) log(`  ${error}`)
+  // grouped by what they say, numbers and times aside
+  const kinds = new Map<string, number>()
+  for (const error of errors) {
+    const kind = error.replace(/^\S+ /, "").replace(/\d+/g, "N")
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
+  }
+  for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 20)) log(`  ${count}× ${kind}`)
   process.exitCode = errors.length > 0 || lost > 0 ? 1 : 0
 }
 

@@ -11,6 +11,7 @@ import { Prompt } from "./prompt.ts"
 import { assertSessionIdle } from "./session-busy.ts"
 import { Sessions } from "./session.ts"
 import { newAssistantMessage } from "../turn/assistant-message.ts"
+import { newUserMessage } from "../turn/user-message.ts"
 
 type ToolPart = Extract<Part, { type: "tool" }>
 
@@ -40,7 +41,7 @@ export namespace ShellRun {
     await Sessions.setStatus(ports, session, { type: "busy" })
     try {
       const created = ports.clock.now()
-      const user: UserMessage = { id: input.messageID ?? Identifier.ascending("message", created), sessionID, role: "user", time: { created }, agent: agent.name, model }
+      const user = newUserMessage(sessionID, created, { agent: agent.name, model }, input.messageID)
       const text: Part = { id: Identifier.ascending("part", created), sessionID, messageID: user.id, type: "text", text: SHELL_USER_TEXT, synthetic: true }
       await ports.sessions.putMessage(user, [text])
       await Bus.publish(ports, directory, "message.updated", { sessionID, info: user })

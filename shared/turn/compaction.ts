@@ -16,6 +16,7 @@ import { newAssistantMessage } from "./assistant-message.ts"
 import { StepParts } from "./parts.ts"
 import { runStep } from "./step.ts"
 import { NO_TOKENS, type Tokens } from "./usage.ts"
+import { newUserMessage } from "./user-message.ts"
 
 type CompactionPart = Extract<Part, { type: "compaction" }>
 type ToolPart = Extract<Part, { type: "tool" }>
@@ -144,7 +145,7 @@ export namespace Compaction {
     input: { agent: string; model: UserMessage["model"]; auto: boolean; overflow?: boolean },
   ): Promise<MessageWithParts> {
     const now = ports.clock.now()
-    const info: UserMessage = { id: Identifier.ascending("message", now), sessionID: session.id, role: "user", time: { created: now }, agent: input.agent, model: input.model }
+    const info = newUserMessage(session.id, now, input)
     const part: CompactionPart = {
       id: Identifier.ascending("part", now),
       sessionID: session.id,
@@ -359,7 +360,7 @@ export namespace Compaction {
 
   async function askToContinue(ports: Ports, session: Session, compaction: UserMessage, overflow: boolean): Promise<void> {
     const now = ports.clock.now()
-    const info: UserMessage = { id: Identifier.ascending("message", now), sessionID: session.id, role: "user", time: { created: now }, agent: compaction.agent, model: compaction.model }
+    const info = newUserMessage(session.id, now, compaction)
     const part: Part = {
       id: Identifier.ascending("part", now),
       sessionID: session.id,

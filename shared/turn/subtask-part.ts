@@ -6,6 +6,7 @@ import type { Ports } from "../ports.ts"
 import type { AssistantMessage, MessageWithParts, Part, UserMessage } from "../schema/message.ts"
 import type { Session } from "../schema/session.ts"
 import { newAssistantMessage } from "./assistant-message.ts"
+import { newUserMessage } from "./user-message.ts"
 
 type SubtaskPart = Extract<Part, { type: "subtask" }>
 type ToolPart = Extract<Part, { type: "tool" }>
@@ -64,7 +65,7 @@ export async function runSubtaskPart(ports: Ports, session: Session, user: Messa
   if (task.command === undefined || signal.aborted) return { info: finished, parts: [part] }
 
   const later = ports.clock.now()
-  const followUp: UserMessage = { id: Identifier.ascending("message", later), sessionID: session.id, role: "user", time: { created: later }, agent: asked.agent, model: asked.model }
+  const followUp = newUserMessage(session.id, later, asked)
   const text: Part = { id: Identifier.ascending("part", later), sessionID: session.id, messageID: followUp.id, type: "text", text: CONTINUE_AFTER_TASK, synthetic: true }
   await ports.sessions.putMessage(followUp, [text])
   await Bus.publish(ports, directory, "message.updated", { sessionID: session.id, info: followUp })

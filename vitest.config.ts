@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["./test/support/global-setup.ts"],
     // Every file starts real server processes (and wrangler dev for the worker); on a 2-core machine
     // two files at a time keep the machine busy without starving the servers under test.
     maxWorkers: 2,

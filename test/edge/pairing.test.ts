@@ -1,14 +1,12 @@
-import { execFile } from "node:child_process"
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { promisify } from "node:util"
 import { describe, expect, test } from "vitest"
 import { api, expectNamedError, text, until, useTarget, type ApiResponse } from "../support/http.ts"
 import { SseStream } from "../support/sse.ts"
-import { basicAuthHeader, REPO_ROOT, targetKinds, uniqueDirectory } from "../support/targets.ts"
+import { agentPair } from "../support/paired-edge.ts"
+import { basicAuthHeader, targetKinds, uniqueDirectory } from "../support/targets.ts"
 
-const run = promisify(execFile)
 
 /** A paired-only edge: no open tenant, every API request needs a client token. */
 describe.skipIf(!targetKinds().includes("worker"))("pairing and tenants on a paired-only edge", () => {
@@ -272,14 +270,10 @@ describe.skipIf(!targetKinds().includes("worker"))("pairing and tenants on a pai
     const state = await mkdtemp(join(tmpdir(), "oc-pair-state-"))
     try {
       const cli = async () => {
-        const { stdout } = await run(join(REPO_ROOT, "node_modules", ".bin", "tsx"), ["local-agent/cli.ts", "pair", "--edge", target().url, "--state", state], {
-          cwd: REPO_ROOT,
-          timeout: 60_000,
-        })
-        const code = stdout.match(/Pairing code: (\S+)/)?.[1]
-        expect(code, stdout).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/)
-        expect(stdout).toContain(`${target().url}/edge/pair?code=${code}`)
-        return code!
+        const { code, link } = await agentPair(target(), state)
+        expect(code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/)
+        expect(link).toBe(`${target().url}/edge/pair?code=${code}`)
+        return code
       }
       const firstCode = await cli()
       const file = join(state, "machine.json")

@@ -10,12 +10,11 @@ import { join } from "node:path"
 import { promisify } from "node:util"
 import { expect } from "vitest"
 import { api, until } from "./http.ts"
-import { REPO_ROOT, startTarget, type Target, type TargetOptions } from "./targets.ts"
+import { AGENT_CLI, REPO_ROOT, startTarget, type Target, type TargetOptions } from "./targets.ts"
 
 const run = promisify(execFile)
-const TSX = join(REPO_ROOT, "node_modules", ".bin", "tsx")
-const CLI = join(REPO_ROOT, "local-agent", "cli.ts")
-/** A tsx process may take this long to start on a busy 2-core machine (other suites run beside it). */
+const [NODE, AGENT] = AGENT_CLI
+/** An agent process may take this long to start on a busy 2-core machine (other suites run beside it). */
 const PROCESS_START_MS = 90_000
 
 /** What `agent pair` printed: the code and the link a browser opens to pair. */
@@ -27,7 +26,7 @@ export interface PairingLink {
 
 /** `agent pair --edge`: registers the machine (its secret kept in `state`) once, and prints a new code each time. */
 export async function agentPair(edge: Target, state: string): Promise<PairingLink> {
-  const { stdout } = await run(TSX, [CLI, "pair", "--edge", edge.url, "--state", state], { cwd: REPO_ROOT, timeout: 60_000 })
+  const { stdout } = await run(NODE, [AGENT, "pair", "--edge", edge.url, "--state", state], { cwd: REPO_ROOT, timeout: 60_000 })
   const code = stdout.match(/Pairing code: (\S+)/)?.[1]
   const link = stdout.match(/Pair a browser: (\S+)/)?.[1]
   expect(code, stdout).toBeDefined()
@@ -88,7 +87,7 @@ export class TunnelProcess {
 
   async start(): Promise<void> {
     this.output = ""
-    const child = spawn(TSX, [CLI, "connect", "--local", this.local, "--state", this.state, "--log-level", this.logLevel], {
+    const child = spawn(NODE, [AGENT, "connect", "--local", this.local, "--state", this.state, "--log-level", this.logLevel], {
       cwd: REPO_ROOT,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],

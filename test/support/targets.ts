@@ -1,7 +1,8 @@
 /**
  * Runtimes under test, each started as a real child process on 127.0.0.1 with a fresh state directory.
  *
- * - `local`: the Node local agent (`tsx local-agent/cli.ts serve`), configured through its environment and flags.
+ * - `local`: the Node local agent (`node dist/agent.mjs serve`, the bundle `npm start` runs, built once per test run by
+ *   test/support/global-setup.ts), configured through its environment and flags.
  *   Its HOME (and XDG_CONFIG_HOME, HOME/.config) is a fresh folder, so it never reads the developer's own config.
  * - `worker`: the Worker under `wrangler dev`, configured through `--var NAME:VALUE`.
  *
@@ -15,6 +16,7 @@ import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { AGENT_BUNDLE } from "../../local-agent/build.ts"
 
 export type TargetKind = "local" | "worker"
 
@@ -73,6 +75,8 @@ export interface Target {
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)))
 const BIN = join(REPO_ROOT, "node_modules", ".bin")
+/** The local agent's command line (`agent <command> [options]`): its bundle, run by this Node. */
+export const AGENT_CLI = [process.execPath, AGENT_BUNDLE] as const
 const START_TIMEOUT_MS = Number(process.env.TEST_TARGET_START_TIMEOUT_MS ?? 90_000)
 
 /**
@@ -304,12 +308,12 @@ function localLaunch(stateDir: string, directory: string, home: string, options:
   Object.assign(env, options.env)
   // A restart listens on a new random port too (read `url` again): reusing the old one could race another process.
   return async (): Promise<Launch> => {
-    const args = ["local-agent/cli.ts", "serve", "--port", "0", "--state", stateDir, "--log-level", options.logLevel ?? "warn"]
+    const args = [AGENT_BUNDLE, "serve", "--port", "0", "--state", stateDir, "--log-level", options.logLevel ?? "warn"]
     args.push("--directory", directory)
     for (const origin of options.cors ?? []) args.push("--cors", origin)
     args.push(...(options.extraArgs ?? []))
     return {
-      command: join(BIN, "tsx"),
+      command: AGENT_CLI[0],
       args,
       env,
       async url(stdout, waiting) {

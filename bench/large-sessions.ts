@@ -14,6 +14,7 @@
 import { copyFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
+import { buildAgent } from "../local-agent/build.ts"
 import { DurableLog } from "../local-agent/store/log.ts"
 import { State, type Mutation } from "../local-agent/store/state.ts"
 import { startTarget, uniqueDirectory, type Target, type TargetKind } from "../test/support/targets.ts"
@@ -200,5 +201,7 @@ async function run(kind: TargetKind) {
   }
 }
 
+// The local target runs the agent bundle `npm start` runs, built from the current source.
+await buildAgent()
 for (const kind of values.runtimes!.split(",") as TargetKind[]) await run(kind)
 process.exit(0)

@@ -28,7 +28,8 @@ function expectLimit(response: ApiResponse, status: number, name: string, limit:
 describe.skipIf(!targetKinds().includes("worker"))("per-tenant limits on the edge", () => {
   const target = useTarget("worker", {
     pairedOnly: true,
-    // The edge learns that an SSE client left when it next writes to it: heartbeats make that soon.
+    // Under wrangler dev the edge learns that an SSE client left at a later write, or by the heartbeats it
+    // leaves untaken: short heartbeats make that soon.
     heartbeatMs: 500,
     vars: {
       OPENCODE_TENANT_RPS: String(RPS),

@@ -83,8 +83,8 @@ function residentKiB(pid: number | undefined): number {
 async function startEdge(): Promise<Server> {
   const port = await freePort()
   const wrangler = wranglerDev(port, await freePort(), tempDir("bench-soak-wrangler-"))
-  // Under wrangler dev a stream's end is seen at its next write: a 1 s heartbeat frees churned streams' slots
-  // (deployed, the disconnect is reported at once).
+  // Under wrangler dev a client that left may show only by the heartbeats it leaves untaken (three): a 1 s
+  // heartbeat frees churned streams' places within seconds (deployed, the disconnect is reported at once).
   wrangler.args.push("--var", `OPENCODE_TUNNEL_SILENCE_MS:${SILENCE_MS}`, "--var", "OPENCODE_HEARTBEAT_MS:1000")
   const child = startChild("wrangler", wrangler.command, wrangler.args, cleanEnv(wrangler.env))
   const edge: Server = { name: "edge", base: `http://127.0.0.1:${port}`, directory: "", headers: {}, runsTools: true, children: [child] }

@@ -62,3 +62,6 @@ export function numberVar(value: string | undefined, fallback: number): number {
 }
 
 export const replayWindow = (env: Env) => numberVar(env.OPENCODE_REPLAY_WINDOW, 1000)
+
+/** How often an event stream writes `server.heartbeat` when nothing else happens. */
+export const heartbeatMs = (env: Env) => numberVar(env.OPENCODE_HEARTBEAT_MS, 30_000)

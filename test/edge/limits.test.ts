@@ -28,7 +28,8 @@ function expectLimit(response: ApiResponse, status: number, name: string, limit:
 describe.skipIf(!targetKinds().includes("worker"))("per-tenant limits on the edge", () => {
   const target = useTarget("worker", {
     pairedOnly: true,
-    // The edge learns that an SSE client left when it next writes to it: heartbeats make that soon.
+    // Under wrangler dev the edge learns that an SSE client left at a later write, or by the heartbeats it
+    // leaves untaken: short heartbeats make that soon.
     heartbeatMs: 500,
     vars: {
       OPENCODE_TENANT_RPS: String(RPS),
@@ -83,6 +84,36 @@ describe.skipIf(!targetKinds().includes("worker"))("per-tenant limits on the edg
         { intervalMs: 250, what: "the closed stream's place to be free" },
       )
       open.push(reopened)
+    } finally {
+      for (const stream of open) stream.close()
+    }
+  })
+
+  test("streams whose clients went away free their places; a live stream keeps its place past the heartbeats", async () => {
+    const owner = await tenant()
+    const session = (await owner.as("POST", "/session", {})).json
+    const gone = [await owner.stream("/event"), await owner.stream(`/session/${session.id}/event`)]
+    expect(gone.map((stream) => stream.status)).toEqual([200, 200])
+    await Promise.all(gone.map((stream) => stream.waitFor(() => true, { what: "server.connected" })))
+    for (const stream of gone) stream.close()
+
+    const live = await until(
+      async () => {
+        const stream = await owner.stream("/event")
+        if (stream.status === 200) return stream
+        expect(stream.status).toBe(429)
+      },
+      { intervalMs: 250, what: "the places of the streams whose clients went away" },
+    )
+    const open = [live]
+    try {
+      // More heartbeats than a client may leave untaken: one that takes them keeps its place.
+      const heartbeats = () => live.frames.filter((frame) => frame.payload?.type === "server.heartbeat").length
+      await live.waitFor(() => heartbeats() > 4, { what: "five heartbeats" })
+      open.push(await owner.stream("/global/event"))
+      expect(open[1]!.status).toBe(200)
+      expectLimit(await owner.as("GET", "/event"), 429, "TooManyStreamsError", STREAMS, true)
+      expect(live.ended).toBe(false)
     } finally {
       for (const stream of open) stream.close()
     }

@@ -32,6 +32,8 @@ export function tenantLimits(env: Env): TenantLimits {
   }
 }
 
+/** A client that leaves this many heartbeats of its event stream untaken has left (see clientStream). */
+export const STALLED_AFTER_HEARTBEATS = 3
 /** A stream's lease lapses this long after its Worker last renewed it (it renews at a third of this). */
 export const STREAM_LEASE_MS = 60_000
 /** A turn's lease lapses this long after its session object last renewed it (its watchdog renews every 15 s). */

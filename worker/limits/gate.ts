@@ -1,6 +1,7 @@
-import type { Env } from "../env.ts"
+import { heartbeatMs, type Env } from "../env.ts"
 import { objectName } from "../names.ts"
-import { STREAM_LEASE_MS, TURN_LEASE_MS, tenantLimits, type TenantLimits } from "./config.ts"
+import { clientStream } from "./client-stream.ts"
+import { STALLED_AFTER_HEARTBEATS, STREAM_LEASE_MS, TURN_LEASE_MS, tenantLimits, type TenantLimits } from "./config.ts"
 import { limitResponse, RateLimitedError, StorageLimitError, TooManyStreamsError, TooManyTurnsError } from "./errors.ts"
 import { RateBuckets } from "./rate.ts"
 
@@ -59,7 +60,11 @@ export class LimitGate {
     return bytes
   }
 
-  /** An event stream holds its lease while its body flows: renewed meanwhile, released when it ends either way. */
+  /**
+   * An event stream holds its lease while its client takes it: renewed meanwhile, released when it ends, when its
+   * client disconnects, or when its client leaves its heartbeats untaken (how a client that left shows under
+   * `wrangler dev`).
+   */
   private async stream(request: Request, tenant: string, ctx: ExecutionContext, app: () => Promise<Response>): Promise<Response> {
     const { streams } = this.limits
     const global = this.global(tenant)
@@ -88,10 +93,8 @@ export class LimitGate {
       release()
       return response
     }
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>()
-    response.body.pipeTo(writable).then(release, release)
-    request.signal.addEventListener("abort", release, { once: true })
-    return new Response(readable, response)
+    const stalledAfterMs = STALLED_AFTER_HEARTBEATS * heartbeatMs(this.env)
+    return new Response(clientStream(response.body, { signal: request.signal, stalledAfterMs, onEnd: release }), response)
   }
 
   /**

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os"
 import { parseArgs } from "node:util"
 import * as nodePty from "node-pty"
 import WebSocket from "ws"
-import { removeTempDirs, sleep, startChild, stopChild, tempDir, TSX, waitForOutput, withTimeout, type Child } from "./support.ts"
+import { agentBundle, type Child, removeTempDirs, sleep, startChild, stopChild, tempDir, waitForOutput, withTimeout } from "./support.ts"
 
 const { values } = parseArgs({ options: { megabytes: { type: "string", default: "50" }, rounds: { type: "string", default: "3" } } })
 const BYTES = Number(values.megabytes) * 1024 * 1024
@@ -42,7 +42,7 @@ async function direct(): Promise<number> {
 }
 
 async function startServer(state: string): Promise<{ url: string; child: Child }> {
-  const child = startChild("server", TSX, ["local-agent/cli.ts", "serve", "--port", "0", "--state", state, "--log-level", "warn"])
+  const child = startChild("server", process.execPath, [await agentBundle(), "serve", "--port", "0", "--state", state, "--log-level", "warn"])
   const [, url] = await waitForOutput(child, /listening on (http:\/\/\S+)/, 60_000)
   return { url: url!, child }
 }

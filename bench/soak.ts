@@ -20,7 +20,7 @@ import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
 import WebSocket from "ws"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
-import { log, sleep, startChild, stopChild, tempDir, TSX, waitFor, type Child } from "./support.ts"
+import { agentBundle, type Child, log, sleep, startChild, stopChild, tempDir, waitFor } from "./support.ts"
 import {
   api,
   benchConfig,
@@ -94,7 +94,7 @@ async function startEdge(): Promise<Server> {
 
 /** `pair`, then the client token for the edge; the machine's secret stays in `state`. */
 async function pairAgent(edge: Server, state: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const pair = startChild("pair", TSX, ["local-agent/cli.ts", "pair", "--edge", edge.base, "--state", state], env)
+  const pair = startChild("pair", process.execPath, [await agentBundle(), "pair", "--edge", edge.base, "--state", state], env)
   await waitFor(pair, "pair to exit", () => pair.exited, 60_000)
   const code = pair.stdout.match(/Pairing code: (\S+)/)?.[1]
   if (!code) throw new Error(`pair: no pairing code\n${pair.stdout}\n${pair.stderr}`)
@@ -248,7 +248,7 @@ async function main() {
   const token = await pairAgent(edge, agentState, env)
   edge.headers = { Authorization: `Bearer ${token}` }
   edge.directory = makeProject("bench-soak-edge-")
-  const agent = startChild("agent", process.execPath, ["--import", "tsx", "local-agent/cli.ts", "connect", "--local", local.base, "--state", agentState, "--log-level", "warn"], env)
+  const agent = startChild("agent", process.execPath, [await agentBundle(), "connect", "--local", local.base, "--state", agentState, "--log-level", "warn"], env)
   edge.children.unshift(agent)
   await waitFor(agent, "tunnel connected", () => agent.stdout.includes("tunnel connected"), 60_000)
   const configured = await api(edge, "PATCH", `/config?directory=${encodeURIComponent(edge.directory)}`, benchConfig(model))
@@ -286,6 +286,11 @@ async function main() {
       `${name === "local" ? "local server" : "agent (tunnel)"} RSS: ${mib(warm[name])} MiB at ${(warm.at / 1000).toFixed(0)} s, ${mib(end[name])} MiB at the end ` +
         `(${growth >= 0 ? "+" : ""}${mib(growth)} MiB, ${((growth / warm[name]) * 100).toFixed(1)}%), max ${mib(max)} MiB`,
     )
+  }
+  // The minute-by-minute series tells a plateau (a store that grows with what it holds) from a steady climb.
+  for (const name of ["local", "agent"] as const) {
+    const perMinute = samples.filter((sample, index) => index === samples.length - 1 || Math.floor(sample.at / 60_000) !== Math.floor((samples[index + 1]?.at ?? 0) / 60_000))
+    log(`  ${name} RSS at each minute's end (MiB): ${perMinute.map((sample) => mib(sample[name])).join(", ")}`)
   }
   log(`errors: ${errors.length}, lost events: ${lost}`)
   // grouped by what they say, numbers and times aside

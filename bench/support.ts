@@ -11,11 +11,18 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
+import { buildAgent } from "../local-agent/build.ts"
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 export const TSX = join(ROOT, "node_modules", ".bin", "tsx")
 
 const TAIL = 20_000
+
+let agentBuild: Promise<string> | undefined
+/** The local agent as `npm start` runs it: its bundle (`local-agent/build.ts`), built once per bench run from the current source. */
+export function agentBundle(): Promise<string> {
+  return (agentBuild ??= buildAgent())
+}
 
 export interface Child {
   name: string

@@ -6,9 +6,9 @@
  *
  * Setup (all children on 127.0.0.1, each in its own process group, stopped at the end):
  * - `wrangler dev` (no OPENCODE_OPEN_TENANT: a paired-only edge), fresh persist dir, until `GET /global/health`.
- * - `tsx local-agent/cli.ts pair --edge <edge> --state <tmp>` → pairing code → `POST /edge/pair` → client token,
+ * - `node dist/agent.mjs pair --edge <edge> --state <tmp>` → pairing code → `POST /edge/pair` → client token,
  *   sent as `Authorization: Bearer <token>` on every edge request (HTTP and WebSocket upgrade).
- * - `tsx local-agent/cli.ts connect --port 0 --state <tmp>`: waits for "listening on" and "tunnel connected".
+ * - `node dist/agent.mjs connect --port 0 --state <tmp>`: waits for "listening on" and "tunnel connected".
  *
  * Per round, direct (local agent URL) then edge (edge URL):
  * - PTY throughput: as bench/pty.ts. `POST /pty` with a command that waits for a line on stdin, then writes
@@ -26,7 +26,7 @@ import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import WebSocket from "ws"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
-import { children, log, sleep, startChild, stopChild, tempDir, TSX, waitFor, withTimeout, type Child } from "./support.ts"
+import { agentBundle, type Child, children, log, sleep, startChild, stopChild, tempDir, waitFor, withTimeout } from "./support.ts"
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +71,7 @@ async function startEdge(): Promise<{ edge: string; child: Child }> {
 }
 
 async function pairAgent(edge: string, state: string): Promise<string> {
-  const child = startChild("pair", TSX, ["local-agent/cli.ts", "pair", "--edge", edge, "--state", state])
+  const child = startChild("pair", process.execPath, [await agentBundle(), "pair", "--edge", edge, "--state", state])
   await waitFor(child, "exit", () => child.exited, 60_000)
   const code = child.stdout.match(/Pairing code: (\S+)/)?.[1]
   children.delete(child)
@@ -87,15 +87,10 @@ async function pairAgent(edge: string, state: string): Promise<string> {
 }
 
 async function startAgent(state: string): Promise<{ url: string; child: Child }> {
-  const args = ["local-agent/cli.ts", "connect", "--port", "0", "--state", state, "--log-level", "warn"]
-  let child: Child
-  if (values.profile) {
-    // --cpu-prof is not allowed in NODE_OPTIONS: run node itself with tsx as a loader.
-    mkdirSync(resolve(values.profile), { recursive: true })
-    child = startChild("agent", process.execPath, ["--cpu-prof", "--cpu-prof-dir", resolve(values.profile), "--import", "tsx", ...args])
-  } else {
-    child = startChild("agent", TSX, args)
-  }
+  const args = [await agentBundle(), "connect", "--port", "0", "--state", state, "--log-level", "warn"]
+  if (values.profile) mkdirSync(resolve(values.profile), { recursive: true })
+  const profile = values.profile ? ["--cpu-prof", "--cpu-prof-dir", resolve(values.profile)] : []
+  const child = startChild("agent", process.execPath, [...profile, ...args])
   await waitFor(child, "listening", () => /listening on (http:\/\/\S+)/.test(child.stdout), 60_000)
   const url = child.stdout.match(/listening on (http:\/\/\S+)/)![1]!
   await waitFor(child, "tunnel connected", () => child.stdout.includes("tunnel connected"), 60_000)

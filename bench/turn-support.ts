@@ -10,7 +10,7 @@ import http from "node:http"
 import { join } from "node:path"
 import { startModelServer, type ModelServer, type ScriptedReply, fakeProviderConfig } from "../test/support/model-server.ts"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
-import { children, ROOT, startChild, stopChild, tempDir, TSX, waitFor, type Child } from "./support.ts"
+import { agentBundle, type Child, children, ROOT, startChild, stopChild, tempDir, waitFor } from "./support.ts"
 
 export const UPSTREAM_BIN = join(ROOT, "node_modules", ".bin", "opencode")
 
@@ -278,8 +278,8 @@ export async function api(server: Pick<Server, "base" | "headers">, method: stri
 const LISTENING = /listening on (http:\/\/\S+)/
 
 /**
- * Our local agent: `tsx local-agent/cli.ts serve` with a fresh state dir and HOME, configured with PATCH /config.
- * `nodeArgs` go to node before the tsx loader (e.g. `--cpu-prof --cpu-prof-dir <dir>`, written when it exits on SIGTERM);
+ * Our local agent: its bundle (`node dist/agent.mjs serve`, as `npm start` runs it) with a fresh state dir and HOME, configured with PATCH /config.
+ * `nodeArgs` go to node before the script (e.g. `--cpu-prof --cpu-prof-dir <dir>`, written when it exits on SIGTERM);
  * `env` adds to its environment (e.g. OPENCODE_APP_URL).
  */
 export async function startLocal(model: BenchModel, git = true, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<Server> {
@@ -287,7 +287,7 @@ export async function startLocal(model: BenchModel, git = true, nodeArgs: string
   const child = startChild(
     "local",
     process.execPath,
-    [...nodeArgs, "--import", "tsx", "local-agent/cli.ts", "serve", "--port", "0", "--state", tempDir("bench-turn-state-"), "--log-level", "warn", "--directory", directory],
+    [...nodeArgs, await agentBundle(), "serve", "--port", "0", "--state", tempDir("bench-turn-state-"), "--log-level", "warn", "--directory", directory],
     cleanEnv({ ...isolatedHome("bench-turn-home-"), ...env }),
   )
   const server: Server = { name: "local", base: "", directory, headers: {}, runsTools: true, children: [child] }
@@ -343,14 +343,14 @@ export async function startWorker(model: BenchModel, options: { withMachine: boo
   try {
     const state = tempDir("bench-turn-agent-")
     const env = cleanEnv(isolatedHome("bench-turn-agent-home-"))
-    const pair = startChild("pair", TSX, ["local-agent/cli.ts", "pair", "--edge", base, "--state", state], env)
+    const pair = startChild("pair", process.execPath, [await agentBundle(), "pair", "--edge", base, "--state", state], env)
     await waitFor(pair, "pair to exit", () => pair.exited, 60_000)
     children.delete(pair)
     const code = pair.stdout.match(/Pairing code: (\S+)/)?.[1]
     if (!code) throw new Error(`pair: no pairing code\n${pair.stdout}\n${pair.stderr}`)
     const paired = await api({ base, headers: {} }, "POST", "/edge/pair", { code })
     if (!paired.json?.token) throw new Error(`POST /edge/pair: ${paired.status} ${paired.text}`)
-    const agent = startChild("agent", process.execPath, ["--import", "tsx", "local-agent/cli.ts", "connect", "--port", "0", "--state", state, "--log-level", "warn"], env)
+    const agent = startChild("agent", process.execPath, [await agentBundle(), "connect", "--port", "0", "--state", state, "--log-level", "warn"], env)
     worker.children.push(agent) // stopped before wrangler (children stop in reverse)
     await waitFor(agent, "tunnel connected", () => agent.stdout.includes("tunnel connected"), 60_000)
     const machine: Server = {

@@ -140,7 +140,7 @@ export class State {
     const candidates = filter.search ? this.titleIndexes.get(directory)?.candidates(filter.search) : undefined
     // A few candidates are sorted; many are met on the ordered walk, which stops at the page's end.
     if (candidates && candidates.size * FEW_CANDIDATES < ids.length) {
-      const order = !filter.byUpdate ? byIdDescending : filter.byUpdate === "desc" ? newestFirst : (a: Session, b: Session) => newestFirst(b, a)
+      const order = !filter.byUpdate ? newestIdFirst : filter.byUpdate === "desc" ? newestFirst : (a: Session, b: Session) => newestFirst(b, a)
       yield* [...candidates].map((id) => this.sessions.get(id)!).sort(order)
       return
     }
@@ -188,7 +188,8 @@ export class State {
 /** Below one in this many of a directory's sessions, a search's candidates are sorted rather than walked in order. */
 const FEW_CANDIDATES = 8
 
-const byIdDescending = (a: Session, b: Session) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+/** Session ids descend with time: the newest is the smallest. */
+const newestIdFirst = (a: Session, b: Session) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
 function toMessage(stored: StoredMessage): MessageWithParts {
   return { info: stored.info, parts: [...stored.parts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) }

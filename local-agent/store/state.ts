@@ -134,12 +134,14 @@ export class State {
     return found
   }
 
-  /** The directory's sessions in the filter's order; with a search, only those whose titles hold its trigrams. */
+  /**
+   * The directory's sessions in the filter's order. A search that few titles can match reads just those, sorted;
+   * one that many can is met on the ordered walk, which stops at the page's end.
+   */
   private *inListOrder(directory: string, filter: SessionFilter): Generator<Session> {
     const ids = this.byDirectory.get(directory)?.ids ?? []
-    const candidates = filter.search ? this.titleIndexes.get(directory)?.candidates(filter.search) : undefined
-    // A few candidates are sorted; many are met on the ordered walk, which stops at the page's end.
-    if (candidates && candidates.size * FEW_CANDIDATES < ids.length) {
+    const candidates = filter.search ? this.titleIndexes.get(directory)?.candidates(filter.search, ids.length / FEW_CANDIDATES) : undefined
+    if (candidates) {
       const order = !filter.byUpdate ? newestIdFirst : filter.byUpdate === "desc" ? newestFirst : (a: Session, b: Session) => newestFirst(b, a)
       yield* [...candidates].map((id) => this.sessions.get(id)!).sort(order)
       return
@@ -147,8 +149,7 @@ export class State {
     const ordered = filter.byUpdate ? this.byUpdate(directory) : undefined
     const count = ordered?.length ?? ids.length
     for (let step = 0; step < count; step++) {
-      const session = ordered ? ordered[filter.byUpdate === "desc" ? step : count - 1 - step]! : this.sessions.get(ids[count - 1 - step]!)!
-      if (!candidates || candidates.has(session.id)) yield session
+      yield ordered ? ordered[filter.byUpdate === "desc" ? step : count - 1 - step]! : this.sessions.get(ids[count - 1 - step]!)!
     }
   }
 
@@ -185,7 +186,7 @@ export class State {
   }
 }
 
-/** Below one in this many of a directory's sessions, a search's candidates are sorted rather than walked in order. */
+/** A search's candidates are sorted when they are at most one in this many of the directory's sessions, else walked in order. */
 const FEW_CANDIDATES = 8
 
 /** Session ids descend with time: the newest is the smallest. */

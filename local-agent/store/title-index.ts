@@ -34,15 +34,17 @@ export class TitleIndex {
   }
 
   /**
-   * The sessions whose titles hold every trigram of `search`: a superset of its matches. Undefined when the search
-   * has no run of three characters without a wildcard, so every title is a candidate.
+   * The sessions whose titles hold every trigram of `search`: a superset of its matches, when there are at most
+   * `atMost` of them. Undefined when there may be more, or when the search has no run of three characters without
+   * a wildcard (every title is then a candidate).
    */
-  candidates(search: string): Set<string> | undefined {
+  candidates(search: string, atMost: number): Set<string> | undefined {
     const sets: Set<string>[] = []
     for (const trigram of searchTrigrams(search)) sets.push(this.byTrigram.get(trigram) ?? new Set())
     if (sets.length === 0) return undefined
     sets.sort((a, b) => a.size - b.size)
     const [smallest, ...rest] = sets
+    if (smallest!.size > atMost) return undefined
     const found = new Set<string>()
     for (const id of smallest!) if (rest.every((ids) => ids.has(id))) found.add(id)
     return found

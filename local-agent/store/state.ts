@@ -34,6 +34,7 @@ export class State {
   readonly sessions = new Map<string, Session>()
   /** Each directory's session ids, newest last (session ids descend, so this is descending id order). */
   private readonly byDirectory = new Map<string, OrderedIds>()
+  /** Each searched directory's titles by trigram: made by its first search (not at start-up), then kept in step. */
   private readonly titleIndexes = new Map<string, TitleIndex>()
   private readonly messagesBySession = new Map<string, SessionMessages>()
   /** Each directory's sessions by update time, for the v2 list; dropped when a session of the directory changes. */
@@ -57,7 +58,7 @@ export class State {
         this.byUpdateCache.delete(session.directory)
         this.sessions.set(session.id, session)
         getOrCreate(this.byDirectory, session.directory, () => new OrderedIds(true)).add(session.id)
-        getOrCreate(this.titleIndexes, session.directory, () => new TitleIndex()).set(session.id, session.title)
+        this.titleIndexes.get(session.directory)?.set(session.id, session.title)
         return
       }
       case "session.remove": {
@@ -140,7 +141,7 @@ export class State {
    */
   private *inListOrder(directory: string, filter: SessionFilter): Generator<Session> {
     const ids = this.byDirectory.get(directory)?.ids ?? []
-    const candidates = filter.search ? this.titleIndexes.get(directory)?.candidates(filter.search, ids.length / FEW_CANDIDATES) : undefined
+    const candidates = filter.search ? this.titleIndex(directory).candidates(filter.search, ids.length / FEW_CANDIDATES) : undefined
     if (candidates) {
       const order = !filter.byUpdate ? newestIdFirst : filter.byUpdate === "desc" ? newestFirst : (a: Session, b: Session) => newestFirst(b, a)
       yield* [...candidates].map((id) => this.sessions.get(id)!).sort(order)
@@ -151,6 +152,14 @@ export class State {
     for (let step = 0; step < count; step++) {
       yield ordered ? ordered[filter.byUpdate === "desc" ? step : count - 1 - step]! : this.sessions.get(ids[count - 1 - step]!)!
     }
+  }
+
+  private titleIndex(directory: string): TitleIndex {
+    return getOrCreate(this.titleIndexes, directory, () => {
+      const index = new TitleIndex()
+      for (const id of this.byDirectory.get(directory)?.ids ?? []) index.set(id, this.sessions.get(id)!.title)
+      return index
+    })
   }
 
   /** The directory's sessions most recently updated first, sorted again only after one of them changed. */

@@ -22,8 +22,14 @@ export function titleLike(search: string): (title: string) => boolean {
 
 /** The distinct runs of three code points in `text` (ASCII-folded), which index a title. */
 export function trigramsOf(text: string): Set<string> {
-  const characters = [...foldAscii(text)]
+  const folded = foldAscii(text)
   const trigrams = new Set<string>()
+  if (!/[\uD800-\uDFFF]/.test(folded)) {
+    // Without surrogate pairs each code point is one UTF-16 unit: slicing the string is enough.
+    for (let index = 0; index + 3 <= folded.length; index++) trigrams.add(folded.slice(index, index + 3))
+    return trigrams
+  }
+  const characters = [...folded]
   for (let index = 0; index + 3 <= characters.length; index++) trigrams.add(characters.slice(index, index + 3).join(""))
   return trigrams
 }

@@ -1,5 +1,6 @@
 import { Hono } from "hono"
 import { openAPIRouteHandler } from "hono-openapi"
+import { VALIDATION_ERROR_RESPONSE } from "./openapi.ts"
 import type { AppEnv } from "./env.ts"
 import type { Ports } from "./ports.ts"
 import { NotFoundError } from "./error.ts"
@@ -82,6 +83,7 @@ export function createApp(ports: Ports) {
     .route("/", toolRoutes(ports))
 
   const describeApp = openAPIRouteHandler(app, {
+    defaultValidationErrorResponse: VALIDATION_ERROR_RESPONSE,
     documentation: {
       openapi: "3.1.1",
       info: {

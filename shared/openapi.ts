@@ -27,6 +27,16 @@ export function json(description: string, schema: z.ZodType) {
   return { description, content: { "application/json": { schema: resolver(schema) } } }
 }
 
+/**
+ * The 400 that /doc gives a validated route which declares none (the agent-only /machine/* routes): what
+ * `validate` really answers, a BadRequestError, rather than hono-openapi's own `{success, error, data}`. A $ref,
+ * as the options are cloned and cannot hold a resolver; every `errors()` puts BadRequestError in the components.
+ */
+export const VALIDATION_ERROR_RESPONSE = {
+  description: BadRequestError.errorName,
+  content: { "application/json": { schema: { $ref: `#/components/schemas/${BadRequestError.errorName}` } } },
+}
+
 /** An SSE response whose `data:` lines carry `schema`. */
 export function sse(description: string, schema: z.ZodType) {
   return { description, content: { "text/event-stream": { schema: resolver(schema) } } }

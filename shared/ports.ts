@@ -21,7 +21,7 @@ export interface SessionFilter {
   roots?: boolean
   /** Only sessions updated at or after this time (ms). */
   start?: number
-  /** Only sessions whose title contains this, lower-cased (see `titleMatches`). */
+  /** Only sessions whose title is `LIKE '%' || search || '%'`, as upstream's SQLite tests it (see title-search.ts). */
   search?: string
   /** Order by update time instead of id: "desc" most recently updated first (ties: older id first), "asc" the reverse. */
   byUpdate?: "asc" | "desc"

@@ -1,5 +1,7 @@
-import { newestFirst, passesFilter, titleMatches } from "../../shared/domain/session-filter.ts"
+import { newestFirst, passesFilter } from "../../shared/domain/session-filter.ts"
+import { titleLike } from "../../shared/domain/title-search.ts"
 import { OrderedIds } from "./ordered-ids.ts"
+import { TitleIndex } from "./title-index.ts"
 import type { KeyValueStore, ProjectStore, SessionFilter, SessionStore } from "../../shared/ports.ts"
 import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
 import type { Project } from "../../shared/schema/project.ts"
@@ -32,6 +34,8 @@ export class State {
   readonly sessions = new Map<string, Session>()
   /** Each directory's session ids, newest last (session ids descend, so this is descending id order). */
   private readonly byDirectory = new Map<string, OrderedIds>()
+  /** Each searched directory's titles by trigram: made by its first search (not at start-up), then kept in step. */
+  private readonly titleIndexes = new Map<string, TitleIndex>()
   private readonly messagesBySession = new Map<string, SessionMessages>()
   /** Each directory's sessions by update time, for the v2 list; dropped when a session of the directory changes. */
   private readonly byUpdateCache = new Map<string, Session[]>()
@@ -46,11 +50,15 @@ export class State {
       case "session.put": {
         const { session } = mutation
         const previous = this.sessions.get(session.id)
-        if (previous && previous.directory !== session.directory) this.byDirectory.get(previous.directory)?.delete(session.id)
+        if (previous && previous.directory !== session.directory) {
+          this.byDirectory.get(previous.directory)?.delete(session.id)
+          this.titleIndexes.get(previous.directory)?.delete(session.id)
+        }
         if (previous) this.byUpdateCache.delete(previous.directory)
         this.byUpdateCache.delete(session.directory)
         this.sessions.set(session.id, session)
         getOrCreate(this.byDirectory, session.directory, () => new OrderedIds(true)).add(session.id)
+        this.titleIndexes.get(session.directory)?.set(session.id, session.title)
         return
       }
       case "session.remove": {
@@ -58,6 +66,7 @@ export class State {
         if (!session) return
         this.sessions.delete(session.id)
         this.byDirectory.get(session.directory)?.delete(session.id)
+        this.titleIndexes.get(session.directory)?.delete(session.id)
         this.byUpdateCache.delete(session.directory)
         for (const messageID of this.messagesBySession.get(session.id)?.order.ids ?? []) this.messageSession.delete(messageID)
         this.messagesBySession.delete(session.id)
@@ -116,17 +125,41 @@ export class State {
   sessionList(directory: string, filter: SessionFilter): Session[] {
     const found: Session[] = []
     if (filter.limit === 0) return found
+    const matches = filter.search ? titleLike(filter.search) : undefined
     let skip = filter.offset ?? 0
-    const ordered = filter.byUpdate ? this.byUpdate(directory) : undefined
-    const ids = this.byDirectory.get(directory)?.ids ?? []
-    const count = ordered?.length ?? ids.length
-    for (let step = 0; step < count; step++) {
-      const session = ordered ? ordered[filter.byUpdate === "desc" ? step : count - 1 - step]! : this.sessions.get(ids[count - 1 - step]!)!
-      if (!passesFilter(session, filter) || !titleMatches(session.title, filter.search)) continue
+    for (const session of this.inListOrder(directory, filter)) {
+      if (!passesFilter(session, filter) || (matches && !matches(session.title))) continue
       if (skip > 0) skip--
       else if (found.push(session) === filter.limit) break
     }
     return found
+  }
+
+  /**
+   * The directory's sessions in the filter's order. A search that few titles can match reads just those, sorted;
+   * one that many can is met on the ordered walk, which stops at the page's end.
+   */
+  private *inListOrder(directory: string, filter: SessionFilter): Generator<Session> {
+    const ids = this.byDirectory.get(directory)?.ids ?? []
+    const candidates = filter.search ? this.titleIndex(directory).candidates(filter.search, ids.length / FEW_CANDIDATES) : undefined
+    if (candidates) {
+      const order = !filter.byUpdate ? newestIdFirst : filter.byUpdate === "desc" ? newestFirst : (a: Session, b: Session) => newestFirst(b, a)
+      yield* [...candidates].map((id) => this.sessions.get(id)!).sort(order)
+      return
+    }
+    const ordered = filter.byUpdate ? this.byUpdate(directory) : undefined
+    const count = ordered?.length ?? ids.length
+    for (let step = 0; step < count; step++) {
+      yield ordered ? ordered[filter.byUpdate === "desc" ? step : count - 1 - step]! : this.sessions.get(ids[count - 1 - step]!)!
+    }
+  }
+
+  private titleIndex(directory: string): TitleIndex {
+    return getOrCreate(this.titleIndexes, directory, () => {
+      const index = new TitleIndex()
+      for (const id of this.byDirectory.get(directory)?.ids ?? []) index.set(id, this.sessions.get(id)!.title)
+      return index
+    })
   }
 
   /** The directory's sessions most recently updated first, sorted again only after one of them changed. */
@@ -161,6 +194,12 @@ export class State {
     else statuses.set(sessionID, status)
   }
 }
+
+/** A search's candidates are sorted when they are at most one in this many of the directory's sessions, else walked in order. */
+const FEW_CANDIDATES = 8
+
+/** Session ids descend with time: the newest is the smallest. */
+const newestIdFirst = (a: Session, b: Session) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
 function toMessage(stored: StoredMessage): MessageWithParts {
   return { info: stored.info, parts: [...stored.parts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) }

@@ -68,7 +68,7 @@ export namespace SessionsV2 {
     const start = query.cursor === undefined ? 0 : offsetOf(query.cursor)
     const limit = query.limit ?? 50
     const order = query.order ?? "desc"
-    const filter = { search: query.search?.toLowerCase(), byUpdate: order }
+    const filter = { search: query.search, byUpdate: order }
     let sessions: Session[]
     if (directory !== undefined) sessions = await ports.sessions.list(directory, { ...filter, offset: start, limit: limit + 1 })
     else {

@@ -46,7 +46,7 @@ export namespace Sessions {
   }
 
   export async function list(ports: Ports, directory: string, query: SessionListQuery): Promise<Session[]> {
-    const filter = { roots: query.roots, start: query.start, search: query.search?.toLowerCase() }
+    const filter = { roots: query.roots, start: query.start, search: query.search }
     // The store pages by itself; a path filter is tested here, so then the limit is too.
     if (query.path === undefined) return ports.sessions.list(directory, { ...filter, limit: query.limit })
     const sessions = (await ports.sessions.list(directory, filter)).filter((session) => isUnderPath(session.path ?? "", query.path!))

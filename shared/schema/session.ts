@@ -100,10 +100,13 @@ export type SessionUpdateInput = z.infer<typeof SessionUpdateInput>
 
 const BooleanQuery = z.enum(["true", "false"]).transform((value) => value === "true")
 
+/** Upstream's `title LIKE '%' || search || '%'` (see shared/domain/title-search.ts). */
+const TITLE_SEARCH = "Only sessions whose title contains this (ASCII letters in any case; % stands for any run of characters, _ for one)"
+
 export const SessionListQuery = z.object({
   roots: BooleanQuery.optional(),
   start: z.coerce.number().int().nonnegative().optional(),
-  search: z.string().optional(),
+  search: z.string().optional().describe(TITLE_SEARCH),
   limit: z.coerce.number().int().positive().max(10_000).optional(),
   path: z.string().optional(),
   scope: z.enum(["project"]).optional(),
@@ -119,7 +122,7 @@ export const GlobalSessionListQuery = z.object({
   roots: BooleanQuery.optional().describe("Only sessions without a parent"),
   start: z.coerce.number().int().nonnegative().optional().describe("Only sessions updated at or after this time (ms)"),
   cursor: z.coerce.number().int().nonnegative().optional().describe("Only sessions updated before this time (ms): x-next-cursor of the page before"),
-  search: z.string().optional().describe("Only sessions whose title contains this, in any case"),
+  search: z.string().optional().describe(TITLE_SEARCH),
   limit: z.coerce.number().int().positive().max(10_000).optional().describe("At most this many (default 100)"),
   archived: BooleanQuery.optional().describe("Include archived sessions (default false)"),
 })

@@ -82,6 +82,23 @@ describe.each(targetKinds())("OpenAPI document [%s]", (kind) => {
     const schemas = Object.keys(doc.components?.schemas ?? {})
     expect(schemas).toEqual(expect.arrayContaining(["Session", "UserMessage", "AssistantMessage", "Part", "Event", "Project"]))
   })
+  test("every declared 400 is the BadRequest NamedError that validation answers, agent-only /machine routes included", async () => {
+    const doc = (await api(target(), "GET", "/doc")).json as { paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> }
+    const wrong: string[] = []
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const declared = operation.responses?.["400"]
+        if (declared && !JSON.stringify(declared).includes('"#/components/schemas/BadRequest"')) wrong.push(`${method.toUpperCase()} ${path}`)
+      }
+    }
+    expect(wrong).toEqual([])
+    if (kind !== "local") return
+    // Only the local agent serves /machine/*; what it declares is what an invalid body gets.
+    expect(Object.keys(doc.paths["/machine/shell/run"] ?? {})).toEqual(["post"])
+    const invalid = await api(target(), "POST", "/machine/shell/run", { body: {} })
+    expect(invalid.status).toBe(400)
+    expect(invalid.json).toMatchObject({ name: "BadRequest", data: { kind: "Body", issues: expect.any(Array) } })
+  })
   test("a client generated from /doc with @hey-api/openapi-ts type-checks and talks to the server", { timeout: 120_000 }, async () => {
     const folder = resolve("test-output", "generated-client", kind)
     await rm(folder, { recursive: true, force: true })

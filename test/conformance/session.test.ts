@@ -80,6 +80,35 @@ describe.each(targetKinds())("session life cycle [%s]", (kind) => {
     expectNamedError(bad, 400, "BadRequest")
   })
 
+
+  test("search matches titles as upstream's SQLite LIKE: ASCII letters in any case, % and _ as wildcards, a renamed session by its new title", async () => {
+    const directory = uniqueDirectory("search")
+    const client = sdk(target(), directory)
+    for (const title of ["Weekly Report", "ÉCOLE straße", "100% done", "a_b file", "axb file", "İstanbul", "renamed-old"]) {
+      await client.session.create({ body: { title } })
+    }
+    const renamed = (await list(directory, { search: "renamed-old" }))[0]!
+    expect((await client.session.update({ path: { id: renamed.id }, body: { title: "brand new" } })).response.status).toBe(200)
+    const titles = async (search: string, query: Record<string, string> = {}) => (await list(directory, { search, ...query })).map((s) => s.title)
+
+    // What upstream opencode serve 1.18.33 answered for the same titles and searches.
+    expect(await titles("REPORT")).toEqual(["Weekly Report"])
+    expect(await titles("ÉCOLE")).toEqual(["ÉCOLE straße"])
+    expect(await titles("école")).toEqual([])
+    expect(await titles("STRAßE")).toEqual(["ÉCOLE straße"])
+    expect(await titles("STRASSE")).toEqual([])
+    expect(await titles("İSTANBUL")).toEqual(["İstanbul"])
+    expect(await titles("istanbul")).toEqual([])
+    expect(await titles("100%")).toEqual(["100% done"])
+    expect(await titles("a_b")).toEqual(["İstanbul", "axb file", "a_b file"])
+    expect(await titles("%")).toEqual(["brand new", "İstanbul", "axb file", "a_b file", "100% done", "ÉCOLE straße", "Weekly Report"])
+    expect(await titles(" ")).toEqual(["brand new", "axb file", "a_b file", "100% done", "ÉCOLE straße", "Weekly Report"])
+    expect(await titles("old")).toEqual([])
+    expect(await titles("NEW")).toEqual(["brand new"])
+    expect(await titles("file", { limit: "1" })).toEqual(["axb file"])
+    const page = await api(target(), "GET", `/api/session?search=${encodeURIComponent("FILE")}`, { directory })
+    expect(page.json.data.map((s: Session) => s.title)).toEqual(["axb file", "a_b file"])
+  })
   test("update title, children, abort", async () => {
     const directory = uniqueDirectory("update")
     const client = sdk(target(), directory)

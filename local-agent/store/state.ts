@@ -1,5 +1,6 @@
 import { newestFirst, passesFilter, titleMatches } from "../../shared/domain/session-filter.ts"
 import { OrderedIds } from "./ordered-ids.ts"
+import { FrozenJson } from "../../shared/frozen-json.ts"
 import type { KeyValueStore, ProjectStore, SessionFilter, SessionStore } from "../../shared/ports.ts"
 import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
 import type { Project } from "../../shared/schema/project.ts"
@@ -49,7 +50,8 @@ export class State {
         if (previous && previous.directory !== session.directory) this.byDirectory.get(previous.directory)?.delete(session.id)
         if (previous) this.byUpdateCache.delete(previous.directory)
         this.byUpdateCache.delete(session.directory)
-        this.sessions.set(session.id, session)
+        // Stored sessions are values (a change stores a new object), so their JSON text is made once.
+        this.sessions.set(session.id, FrozenJson.freeze(session))
         getOrCreate(this.byDirectory, session.directory, () => new OrderedIds(true)).add(session.id)
         return
       }

@@ -6,7 +6,7 @@ import type { ConfigSource, InstructionFile } from "../../shared/config/source.t
 import { ConfigJsonError } from "../../shared/config/errors.ts"
 import { findRepository } from "./git.ts"
 import { substitute } from "./config-substitute.ts"
-import { createPathWatch } from "./config-watch.ts"
+import { createPathWatch } from "./path-watch.ts"
 
 /** Whose config is read: the environment (`OPENCODE_CONFIG*`, `XDG_CONFIG_HOME`, `{env:}`) and the home folder. */
 export interface ConfigEnvironment {
@@ -28,7 +28,7 @@ const truthy = (value: string | undefined) => value === "1" || value?.toLowerCas
 /**
  * The user's config files on this machine, found as upstream finds them (see ConfigFileService.sources). A
  * directory's sources are kept until a file or folder they came from (or might come from) changes: every path
- * looked at is watched first (config-watch.ts), so an edit is seen by the next request while repeat calls
+ * looked at is watched first (path-watch.ts), so an edit is seen by the next request while repeat calls
  * touch no file (about 15 file system calls each otherwise, most of them for files that are not there). Once
  * dropped, the candidates are stat'ed again and a file is read again only when its mtime, size or inode changed
  * (or it changed moments ago).

@@ -115,6 +115,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
     async close() {
       closed = true
       config.close()
+      vcs.close()
       pty.closeAll()
       tools.closeAll()
       shell.closeAll()

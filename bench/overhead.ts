@@ -12,10 +12,13 @@
  * Routes: GET /session/:id, GET /session (20 sessions), POST /session (creates one per request), GET /doc.
  * After a one-second warm-up of every route on every server, autocannon drives each route against each server
  * for the same time with the same connections; the ratios printed are requests/s of ours (and hono) over bare,
- * measured in this run.
+ * measured in this run. On a machine others load too, requests/s swing with whatever else runs; each server's
+ * own CPU time per request (user + system, from /proc, Linux only) does much less, so it is printed too, with
+ * bare's over ours: the ratio of requests/s the two would reach each with a core of its own.
  */
-import { readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import http from "node:http"
+import { loadavg } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
@@ -110,7 +113,19 @@ async function requestJSON(url: string, method: string, body?: string): Promise<
   return response.text()
 }
 
-async function drive(url: string, route: Route, connections: number, seconds: number) {
+/** The process's CPU time so far in ms (user + system), when /proc tells it. */
+function cpuMs(pid: number | undefined): number | undefined {
+  const file = `/proc/${pid}/stat`
+  if (pid === undefined || !existsSync(file)) return undefined
+  // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime is 14th, stime 15th.
+  const fields = readFileSync(file, "utf8").split(") ")[1]!.split(" ")
+  // in clock ticks, 100 a second on Linux
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+async function drive(server: { url: string; child: Child }, route: Route, connections: number, seconds: number) {
+  const url = server.url
+  const cpuBefore = cpuMs(server.child.proc.pid)
   const result = await autocannon({
     url: url + route.path,
     method: route.method,
@@ -118,8 +133,10 @@ async function drive(url: string, route: Route, connections: number, seconds: nu
     duration: seconds,
     ...(route.body !== undefined ? { body: route.body, headers: { "Content-Type": "application/json" } } : {}),
   })
+  const cpuAfter = cpuMs(server.child.proc.pid)
   const failures = result.errors + result.timeouts + result.non2xx
-  return { rps: result.requests.average, p99: result.latency.p99, failures }
+  const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / result.requests.total : undefined
+  return { rps: result.requests.average, p99: result.latency.p99, failures, cpuPerRequest }
 }
 
 async function main() {
@@ -154,21 +171,24 @@ async function main() {
   const elsewhere = `?directory=${encodeURIComponent(tempDir("bench-overhead-warmup-"))}`
   for (const route of routes) {
     const warmup = route.method === "POST" ? { ...route, path: route.path + elsewhere } : route
-    for (const server of [bare, hono, ours]) await drive(server.url, warmup, connections, 1)
+    for (const server of [bare, hono, ours]) await drive(server, warmup, connections, 1)
   }
-  log(`${connections} connections, ${seconds} s per route and server (autocannon), req/s and p99 ms`)
-  log("route                  bare            hono (×bare)           ours (×bare)")
+  log(`${connections} connections, ${seconds} s per route and server (autocannon), req/s and p99 ms; load average ${loadavg().map((n) => n.toFixed(2)).join(" ")}`)
+  log("route                  bare            hono (×bare)           ours (×bare)           CPU µs/request: bare  hono  ours (bare/ours)")
   try {
     for (const route of routes) {
       const measured = {
-        bare: await drive(bare.url, route, connections, seconds),
-        hono: await drive(hono.url, route, connections, seconds),
-        ours: await drive(ours.url, route, connections, seconds),
+        bare: await drive(bare, route, connections, seconds),
+        hono: await drive(hono, route, connections, seconds),
+        ours: await drive(ours, route, connections, seconds),
       }
+      const cpu = (m: { cpuPerRequest?: number }) => (m.cpuPerRequest === undefined ? "   ?" : m.cpuPerRequest.toFixed(0).padStart(4))
+      const cpuRatio =
+        measured.bare.cpuPerRequest && measured.ours.cpuPerRequest ? ` (${(measured.bare.cpuPerRequest / measured.ours.cpuPerRequest).toFixed(2)}×)` : ""
       const cell = (m: { rps: number; p99: number; failures: number }, ratio?: number) =>
         `${m.rps.toFixed(0).padStart(6)}/s p99 ${String(m.p99).padStart(4)}${ratio !== undefined ? ` (${ratio.toFixed(2)}×)` : ""}${m.failures ? ` ${m.failures} failed` : ""}`
       log(
-        `${`${route.method} ${route.name === "get" ? "/session/:id" : route.path}`.padEnd(22)} ${cell(measured.bare)}   ${cell(measured.hono, measured.hono.rps / measured.bare.rps)}   ${cell(measured.ours, measured.ours.rps / measured.bare.rps)}`,
+        `${`${route.method} ${route.name === "get" ? "/session/:id" : route.path}`.padEnd(22)} ${cell(measured.bare)}   ${cell(measured.hono, measured.hono.rps / measured.bare.rps)}   ${cell(measured.ours, measured.ours.rps / measured.bare.rps)}   ${cpu(measured.bare)}  ${cpu(measured.hono)}  ${cpu(measured.ours)}${cpuRatio}`,
       )
     }
   } finally {

@@ -6,9 +6,25 @@ export type LogLevel = keyof typeof LEVELS
 
 function format(extra?: Record<string, unknown>): string {
   if (!extra) return ""
-  return Object.entries(extra)
-    .map(([key, value]) => ` ${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
-    .join("")
+  let text = ""
+  for (const key of Object.keys(extra)) {
+    const value = extra[key]
+    text += ` ${key}=${typeof value === "string" ? value : JSON.stringify(value)}`
+  }
+  return text
+}
+
+/** Many lines share a millisecond under load: its ISO text is made once. */
+let stampedAt = -1
+let stamp = ""
+
+function timestamp(): string {
+  const now = Date.now()
+  if (now !== stampedAt) {
+    stampedAt = now
+    stamp = new Date(now).toISOString()
+  }
+  return stamp
 }
 
 /**
@@ -37,9 +53,12 @@ process.on("exit", () => {
 /** Log lines on stderr, so stdout carries only what clients parse (the listening line). */
 export function createLogger(level: LogLevel): Logger {
   const at = LEVELS[level]
-  const write = (name: Exclude<LogLevel, "silent">) => (message: string, extra?: Record<string, unknown>) => {
-    if (LEVELS[name] < at) return
-    queue(`${name.toUpperCase().padEnd(5)} ${new Date().toISOString()} ${message}${format(extra)}\n`)
+  const write = (name: Exclude<LogLevel, "silent">) => {
+    const label = name.toUpperCase().padEnd(5)
+    return (message: string, extra?: Record<string, unknown>) => {
+      if (LEVELS[name] < at) return
+      queue(`${label} ${timestamp()} ${message}${format(extra)}\n`)
+    }
   }
   return { info: write("info"), warn: write("warn"), error: write("error") }
 }

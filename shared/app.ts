@@ -93,11 +93,11 @@ export function createApp(ports: Ports) {
       },
     },
   })
-  // The document never changes while the app runs: made and serialized once, then served as text.
-  let doc: Promise<string> | undefined
+  // The document never changes while the app runs: made, serialized and encoded once, then served as bytes.
+  let doc: Promise<Uint8Array<ArrayBuffer>> | undefined
   app.get("/doc", async (c, next) => {
     doc ??= Promise.resolve(describeApp(c, next))
-      .then((response) => (response as Response).text())
+      .then(async (response) => new Uint8Array(await (response as Response).arrayBuffer()))
       .catch((error: unknown) => {
         doc = undefined
         throw error

@@ -86,6 +86,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const shell = createShellService()
   const lsp = createLspService({ publish: options.publish, log: options.log })
   const mcp = createMcpService(options.publish, options.log, options.mcpCredentials)
+  const config = createConfigFileService(options.configEnvironment)
   // A file open in a language server changed on disk (an editor, a tool, git): the server gets its new text.
   const refreshOpen = (type: WatchedEvent, properties: EventProperties<WatchedEvent>) => {
     if (type !== "file.watcher.updated" || closed) return
@@ -105,7 +106,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       lsp,
       tools: withDiagnostics(tools, lsp),
       shell,
-      config: createConfigFileService(options.configEnvironment),
+      config,
       relay: createNetworkRelay(),
       mcp,
       skills: createSkillFileService(options.configEnvironment, options.log),
@@ -113,6 +114,8 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
     },
     async close() {
       closed = true
+      config.close()
+      vcs.close()
       pty.closeAll()
       tools.closeAll()
       shell.closeAll()

@@ -1,10 +1,14 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import type { ProjectIdentity } from "../../shared/ports.ts"
+import { dirname, join } from "node:path"
 import { findRepository } from "./git.ts"
+import { createPathWatch } from "./path-watch.ts"
 
 const run = promisify(execFile)
 const GLOBAL: ProjectIdentity = { id: "global", worktree: "/" }
+/** Directories known to be outside git; past this many, no more are kept. */
+const MAX_OUTSIDE_GIT = 1024
 
 async function git(directory: string, ...args: string[]): Promise<string> {
   const { stdout } = await run("git", args, { cwd: directory, timeout: 5_000 })
@@ -18,12 +22,24 @@ async function git(directory: string, ...args: string[]): Promise<string> {
 export function createProjectResolver() {
   // Git projects only: a directory outside git is asked again, so a later `git init` and first commit count.
   const cache = new Map<string, Promise<ProjectIdentity>>()
-  return (directory: string): Promise<ProjectIdentity> => {
+  // Directories with no .git up the tree, until a .git appears (or goes) in one of their folders.
+  const outsideGit = new Set<string>()
+  const watch = createPathWatch(() => outsideGit.clear())
+  const resolver = (directory: string): Promise<ProjectIdentity> => {
     const cached = cache.get(directory)
     if (cached) return cached
+    if (outsideGit.has(directory)) return Promise.resolve(GLOBAL)
     const identity = (async (): Promise<ProjectIdentity> => {
-      // No .git up the tree (a few stats, no process): outside git. Asked on every request, so it must be cheap.
-      if (!(await findRepository(directory))) return GLOBAL
+      // No .git up the tree (a few stats, no process): outside git, and kept so while no folder up the tree changes its .git.
+      const generation = watch.generation
+      for (let folder = directory; ; folder = dirname(folder)) {
+        watch.look(join(folder, ".git"))
+        if (dirname(folder) === folder) break
+      }
+      if (!(await findRepository(directory))) {
+        if (watch.generation === generation && !watch.blind && outsideGit.size < MAX_OUTSIDE_GIT) outsideGit.add(directory)
+        return GLOBAL
+      }
       try {
         const worktree = await git(directory, "rev-parse", "--show-toplevel")
         const roots = (await git(directory, "rev-list", "--max-parents=0", "--all")).split("\n").filter(Boolean).sort()
@@ -38,4 +54,5 @@ export function createProjectResolver() {
     })
     return identity
   }
+  return Object.assign(resolver, { close: () => watch.close() })
 }

@@ -13,9 +13,11 @@ export interface VcsServiceOptions {
 }
 
 /** Version control and well-known paths for a directory on this machine, from git. */
-export function createVcsService(options: VcsServiceOptions): VcsService {
+export function createVcsService(options: VcsServiceOptions): VcsService & { close(): void } {
+  const project = createProjectResolver()
   return {
-    project: createProjectResolver(),
+    project,
+    close: project.close,
     async info(directory: string): Promise<VcsInfo> {
       const branch = await currentBranch(directory)
       if (branch === undefined) return {}

@@ -1,6 +1,7 @@
 import { newestFirst, passesFilter } from "../../shared/domain/session-filter.ts"
 import { titleLike } from "../../shared/domain/title-search.ts"
 import { OrderedIds } from "./ordered-ids.ts"
+import { FrozenJson } from "../../shared/frozen-json.ts"
 import { TitleIndex } from "./title-index.ts"
 import type { KeyValueStore, ProjectStore, SessionFilter, SessionStore } from "../../shared/ports.ts"
 import type { Message, MessageWithParts, Part } from "../../shared/schema/message.ts"
@@ -56,7 +57,8 @@ export class State {
         }
         if (previous) this.byUpdateCache.delete(previous.directory)
         this.byUpdateCache.delete(session.directory)
-        this.sessions.set(session.id, session)
+        // Stored sessions are values (a change stores a new object), so their JSON text is made once.
+        this.sessions.set(session.id, FrozenJson.freeze(session))
         getOrCreate(this.byDirectory, session.directory, () => new OrderedIds(true)).add(session.id)
         this.titleIndexes.get(session.directory)?.set(session.id, session.title)
         return

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono"
+import type { Context, MiddlewareHandler, Next } from "hono"
 import { PayloadTooLargeError } from "../error.ts"
 
 /** How much of an unwanted body is read and discarded before the rest is cancelled. */
@@ -13,9 +13,13 @@ const DISCARD_LIMIT = 64 * 1024 * 1024
 export function bodyLimit(maxBytes: number): MiddlewareHandler {
   const tooLarge = () =>
     new PayloadTooLargeError({ message: `Request body is larger than ${maxBytes} bytes`, limit: maxBytes })
-  return async (c, next) => {
+  // Not async itself: a request without a body passes straight on.
+  return (c, next) => {
     const body = mayHaveBody(c) ? c.req.raw.body : null
-    if (!body) return next()
+    return body ? limit(c, body, next) : next()
+  }
+
+  async function limit(c: Context, body: ReadableStream<Uint8Array>, next: Next): Promise<void> {
     const declared = c.req.header("content-length")
     if (declared !== undefined && !c.req.header("transfer-encoding")) {
       if (Number(declared) > maxBytes) {

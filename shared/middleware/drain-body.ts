@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono"
+import type { MiddlewareHandler, Next } from "hono"
 import { discard, mayHaveBody } from "./body-limit.ts"
 
 /**
@@ -7,9 +7,14 @@ import { discard, mayHaveBody } from "./body-limit.ts"
  * Node's server closes it under the client's next request ("other side closed"), workerd restarts it.
  */
 export function drainUnreadBody(): MiddlewareHandler {
-  return async (c, next) => {
+  // Not async itself: a request without a body passes straight on.
+  return (c, next) => {
     const body = mayHaveBody(c) ? c.req.raw.body : null
-    await next()
-    if (body && !body.locked) await discard(body.getReader())
+    return body ? drainAfter(body, next) : next()
   }
+}
+
+async function drainAfter(body: ReadableStream<Uint8Array>, next: Next): Promise<void> {
+  await next()
+  if (!body.locked) await discard(body.getReader())
 }

@@ -1,4 +1,4 @@
-import { Hono } from "hono"
+import { Hono, type Context } from "hono"
 import { z } from "zod"
 import type { AppEnv } from "../env.ts"
 import type { Ports } from "../ports.ts"
@@ -18,9 +18,15 @@ import { Sessions } from "../domain/session.ts"
 import { Prompt } from "../domain/prompt.ts"
 import { describeInstanceRoute, errors, json, sse, validate } from "../openapi.ts"
 import { eventStream } from "./events.ts"
+import { FrozenJson } from "../frozen-json.ts"
 
 const SessionParam = z.object({ sessionID: z.string().startsWith("ses") })
 const MessageParam = SessionParam.extend({ messageID: z.string().startsWith("msg") })
+
+/** `c.json` for sessions: a stored session's text is made once (FrozenJson), not on every read. */
+function sessionJson(c: Context, sessions: Session | Session[]) {
+  return c.body(FrozenJson.stringify(sessions)!, 200, { "Content-Type": "application/json" })
+}
 
 export function sessionRoutes(ports: Ports) {
   const promptDescription = (operationId: string, summary: string) =>
@@ -64,7 +70,7 @@ export function sessionRoutes(ports: Ports) {
         responses: { 200: json("Sessions", z.array(Session)) },
       }),
       validate("query", SessionListQuery),
-      async (c) => c.json(await Sessions.list(ports, c.var.directory, c.req.valid("query"))),
+      async (c) => sessionJson(c, await Sessions.list(ports, c.var.directory, c.req.valid("query"))),
     )
     .post(
       "/",
@@ -77,7 +83,7 @@ export function sessionRoutes(ports: Ports) {
       async (c) => {
         const session = await Sessions.create(ports, c.var.directory, c.req.valid("json"))
         Sharing.shareIfAuto(ports, session, new URL(c.req.url).origin)
-        return c.json(session)
+        return sessionJson(c, session)
       },
     )
     .get(
@@ -97,7 +103,7 @@ export function sessionRoutes(ports: Ports) {
         responses: { 200: json("The session", Session), ...errors(NotFoundError) },
       }),
       validate("param", SessionParam),
-      async (c) => c.json(await Sessions.get(ports, c.req.valid("param").sessionID)),
+      async (c) => sessionJson(c, await Sessions.get(ports, c.req.valid("param").sessionID)),
     )
     .patch(
       "/:sessionID",
@@ -108,7 +114,7 @@ export function sessionRoutes(ports: Ports) {
       }),
       validate("param", SessionParam),
       validate("json", SessionUpdateInput),
-      async (c) => c.json(await Sessions.update(ports, c.req.valid("param").sessionID, c.req.valid("json"))),
+      async (c) => sessionJson(c, await Sessions.update(ports, c.req.valid("param").sessionID, c.req.valid("json"))),
     )
     .delete(
       "/:sessionID",
@@ -131,7 +137,7 @@ export function sessionRoutes(ports: Ports) {
         responses: { 200: json("Child sessions", z.array(Session)), ...errors(NotFoundError) },
       }),
       validate("param", SessionParam),
-      async (c) => c.json(await Sessions.children(ports, c.req.valid("param").sessionID)),
+      async (c) => sessionJson(c, await Sessions.children(ports, c.req.valid("param").sessionID)),
     )
     .post(
       "/:sessionID/fork",
@@ -142,7 +148,7 @@ export function sessionRoutes(ports: Ports) {
       }),
       validate("param", SessionParam),
       validate("json", SessionForkInput),
-      async (c) => c.json(await Sessions.fork(ports, c.req.valid("param").sessionID, c.req.valid("json").messageID)),
+      async (c) => sessionJson(c, await Sessions.fork(ports, c.req.valid("param").sessionID, c.req.valid("json").messageID)),
     )
     .post(
       "/:sessionID/abort",

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { describe, expect, test } from "vitest"
@@ -208,6 +208,32 @@ You review diffs. Be brief.
     expect((await get(target(), "/config", project)).json.theme).toBe("third!")
     rmSync(file)
     expect((await get(target(), "/config", project)).json.theme).toBe("g")
+  })
+
+  test("a change behind a link, in a folder made later, to a {file:} target or to the worktree root is seen by the next request", async () => {
+    const project = folder("kept")
+    const leaf = join(project, "sub")
+    const theme = async () => (await get(target(), "/config", leaf)).json.theme
+    const real = join(folder("linked"), "real.json")
+    write(real, JSON.stringify({ theme: "linked-1" }))
+    mkdirSync(leaf)
+    symlinkSync(real, join(leaf, "opencode.json"))
+    expect(await theme()).toBe("linked-1")
+    write(real, JSON.stringify({ theme: "linked-2" }))
+    expect(await theme()).toBe("linked-2")
+    // .opencode does not exist yet: its later opencode.json wins over the linked file
+    write(join(leaf, ".opencode", "opencode.json"), JSON.stringify({ theme: "{file:../theme.txt}" }))
+    write(join(leaf, "theme.txt"), "filed-1")
+    expect(await theme()).toBe("filed-1")
+    write(join(leaf, "theme.txt"), "filed-2")
+    expect(await theme()).toBe("filed-2")
+    // a .git above makes `project` the worktree root, so its opencode.json counts, under the leaf's files
+    rmSync(join(leaf, ".opencode"), { recursive: true })
+    rmSync(join(leaf, "opencode.json"))
+    write(join(project, "opencode.json"), JSON.stringify({ theme: "root" }))
+    expect(await theme()).not.toBe("root")
+    mkdirSync(join(project, ".git"))
+    expect(await theme()).toBe("root")
   })
 })
 

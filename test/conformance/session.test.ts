@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, realpathSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, test } from "vitest"
 import type { Session } from "@opencode-ai/sdk/client"
 import { api, expectNamedError, sdk, text, useTarget } from "../support/http.ts"
@@ -257,5 +261,21 @@ describe.each(targetKinds())("project [%s]", (kind) => {
     expect(updated.json).toMatchObject({ id: project.id, name: "Renamed project" })
     const again = await api(target(), "GET", "/project/current", { directory })
     expect(again.json.name).toBe("Renamed project")
+  })
+})
+
+describe.skipIf(!targetKinds().includes("local"))("project of a directory on the local agent", () => {
+  const target = useTarget("local")
+
+  test("a directory outside git is the global project until it is in a repository with a commit", async () => {
+    const directory = realpathSync(mkdtempSync(join(tmpdir(), "oc-project-later-")))
+    const current = async () => (await api(target(), "GET", "/project/current", { directory })).json.id
+    expect(await current()).toBe("global")
+    expect(await current()).toBe("global")
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: directory, encoding: "utf8" }).trim()
+    git("init", "-q")
+    git("commit", "-q", "--allow-empty", "-m", "first")
+    expect(await current()).toBe(git("rev-list", "--max-parents=0", "HEAD"))
   })
 })

@@ -26,7 +26,9 @@
  *   before the update request carrying `bench-<k>` was sent. Deliveries/s = unique deliveries / (time from the
  *   first send to the last delivery). Duplicates are not counted.
  * - After the last send we wait until everything arrived or `--timeout` seconds pass, and report what arrived.
- * - `--profile <dir>` runs the server children with `--cpu-prof --cpu-prof-dir <dir>` (written on SIGTERM exit).
+ * - `--profile <dir>` runs the Node server children with `--cpu-prof --cpu-prof-dir <dir>` (written on SIGTERM exit), and
+ *   profiles the worker through wrangler's inspector from the first send to the last delivery (`<dir>/worker.cpuprofile`,
+ *   with the functions taking the most time printed).
  */
 import { execSync } from "node:child_process"
 import { existsSync, mkdirSync } from "node:fs"
@@ -36,6 +38,7 @@ import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
+import { startInspectorProfile } from "./inspector-profile.ts"
 import { log, removeTempDirs, ROOT, sleep, startChild, stopChild, tempDir, waitForOutput, type Child } from "./support.ts"
 
 const SELF = fileURLToPath(import.meta.url)
@@ -297,7 +300,8 @@ interface Result {
 
 interface Target {
   name: string
-  start(): Promise<{ base: string; child: Child }>
+  /** `inspectorPort`: where `--profile` takes a CPU profile of a server that is not a Node child (wrangler dev). */
+  start(): Promise<{ base: string; child: Child; inspectorPort?: number }>
   /** Returns the path an update with this title is sent to and how. */
   prepare(base: string, directory: string): Promise<(title: string) => Promise<{ status: number; body: string }>>
 }
@@ -307,9 +311,14 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!
 }
 
-async function runTarget(target: Target, N: number, K: number, opts: { timeoutMs: number; connectTimeoutMs: number }): Promise<Result> {
+async function runTarget(
+  target: Target,
+  N: number,
+  K: number,
+  opts: { timeoutMs: number; connectTimeoutMs: number; profileDir?: string },
+): Promise<Result> {
   log(`\n[${target.name}] starting`)
-  let started: { base: string; child: Child }
+  let started: { base: string; child: Child; inspectorPort?: number }
   try {
     started = await target.start()
   } catch (error) {
@@ -369,6 +378,7 @@ async function runTarget(target: Target, N: number, K: number, opts: { timeoutMs
       log(`[${target.name}] WARNING: ${N - connected} subscribers not connected (${reasons || "timed out"}); measuring the rest`)
     }
 
+    const profile = opts.profileDir && started.inspectorPort ? await startInspectorProfile(started.inspectorPort) : undefined
     // Send K updates sequentially.
     let failedSends = 0
     const firstSend = performance.now()
@@ -395,6 +405,10 @@ async function runTarget(target: Target, N: number, K: number, opts: { timeoutMs
       // Stop early once nothing can arrive any more.
       if (subscribers.every((s) => s.ended)) break
       await sleep(20)
+    }
+    if (profile) {
+      const file = join(opts.profileDir!, `${target.name}.cpuprofile`)
+      log(`[${target.name}] CPU profile of the sends and deliveries in ${file}; self time:\n${(await profile.stop(file)).join("\n")}`)
     }
     const dropped = subscribers.filter((s) => s.connected && s.ended)
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
@@ -503,7 +517,8 @@ function workerTarget(): Target {
       }
       const persist = tempDir("bench-fanout-wrangler-")
       const port = await freePort()
-      const wrangler = wranglerDev(port, await freePort(), persist)
+      const inspectorPort = await freePort()
+      const wrangler = wranglerDev(port, inspectorPort, persist)
       // The edge answers unpaired requests only for an open tenant, as `npm run dev` sets.
       wrangler.args.push("--var", "OPENCODE_OPEN_TENANT:local")
       const child = startChild("wrangler", wrangler.command, wrangler.args, { ...process.env, ...wrangler.env })
@@ -514,7 +529,7 @@ function workerTarget(): Target {
         await stopChild(child)
         throw error
       }
-      return { base, child }
+      return { base, child, inspectorPort }
     },
     prepare: prepareSession,
   }
@@ -583,7 +598,8 @@ async function main() {
   log(`fan-out bench: ${N} subscribers x ${K} updates (sequential sends), fd limit ${limit}, targets ${names.join(",")}`)
   const results: Result[] = []
   for (const name of names) {
-    const result = await runTarget(factories[name]!(), N, K, { timeoutMs, connectTimeoutMs })
+    if (profileDir) mkdirSync(profileDir, { recursive: true })
+    const result = await runTarget(factories[name]!(), N, K, { timeoutMs, connectTimeoutMs, profileDir })
     if (!result.ok) log(`[${name}] SKIPPED: ${result.error}`)
     results.push(result)
   }

@@ -411,6 +411,11 @@ async function runTarget(
       log(`[${target.name}] CPU profile of the sends and deliveries in ${file}; self time:\n${(await profile.stop(file)).join("\n")}`)
     }
     const dropped = subscribers.filter((s) => s.connected && s.ended)
+    const short = subscribers.filter((s) => s.connected && s.received < K)
+    if (short.length) {
+      const counts = short.map((s) => s.received).sort((a, b) => a - b)
+      log(`[${target.name}] ${short.length} subscribers missed updates: received min ${counts[0]} / median ${counts[counts.length >> 1]} / max ${counts.at(-1)} of ${K}`)
+    }
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
     const droppedNote = dropped.length
       ? ` (having received min ${Math.min(...dropped.map((s) => s.received))} / median ${median(dropped.map((s) => s.received))} updates; ` +

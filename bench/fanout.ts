@@ -14,7 +14,9 @@
  *     baseline: a bare `node:http` SSE broadcaster (this file with `--serve-baseline`): same framing
  *               (`id:` + `data:` lines), same-shaped session.updated payload, `POST /publish` per update that
  *               serialises the frame once and `res.write`s it to every open response.
- *     local:    the local agent (`node --import tsx local-agent/cli.ts serve`, fresh temp state dir).
+ *     local:    the local agent (`node --import tsx local-agent/cli.ts serve`, fresh temp state dir and HOME), running
+ *               agent turns with the scripted model in a session of another directory, one after another, from the
+ *               first send to the last delivery (the model server runs in this process).
  *     worker:   `wrangler dev` (skipped with a message when worker/ or a wrangler config is missing or it
  *               does not answer `GET /global/health`).
  * - Subscribers are raw `node:http` requests (agent keepAlive false, maxSockets Infinity), opened with a
@@ -39,6 +41,7 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
 import { startInspectorProfile } from "./inspector-profile.ts"
+import { api, benchConfig, cleanEnv, isolatedHome, makeProject, PROMPTS, startBenchModel } from "./turn-support.ts"
 import { log, removeTempDirs, ROOT, sleep, startChild, stopChild, tempDir, waitForOutput, type Child } from "./support.ts"
 
 const SELF = fileURLToPath(import.meta.url)
@@ -304,6 +307,8 @@ interface Target {
   start(): Promise<{ base: string; child: Child; inspectorPort?: number }>
   /** Returns the path an update with this title is sent to and how. */
   prepare(base: string, directory: string): Promise<(title: string) => Promise<{ status: number; body: string }>>
+  /** Work the server does beside the broadcast, from the first send to the last delivery; `stop` says what ran. */
+  alongside?(base: string): Promise<{ stop(): Promise<string> }>
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -379,6 +384,7 @@ async function runTarget(
     }
 
     const profile = opts.profileDir && started.inspectorPort ? await startInspectorProfile(started.inspectorPort) : undefined
+    const alongside = await target.alongside?.(base)
     // Send K updates sequentially.
     let failedSends = 0
     const firstSend = performance.now()
@@ -406,6 +412,7 @@ async function runTarget(
       if (subscribers.every((s) => s.ended)) break
       await sleep(20)
     }
+    if (alongside) log(`[${target.name}] alongside the broadcast: ${await alongside.stop()}`)
     if (profile) {
       const file = join(opts.profileDir!, `${target.name}.cpuprofile`)
       log(`[${target.name}] CPU profile of the sends and deliveries in ${file}; self time:\n${(await profile.stop(file)).join("\n")}`)
@@ -503,11 +510,45 @@ function localTarget(profileDir?: string): Target {
         state,
         "--log-level",
         "warn",
-      ])
+      ], cleanEnv(isolatedHome("bench-fanout-home-")))
       const [, base] = await waitForOutput(child, /opencode server listening on (http:\/\/\S+)/, 60_000)
       return { base: base!, child }
     },
     prepare: prepareSession,
+    alongside: turnsInAnotherSession,
+  }
+}
+
+/**
+ * Agent turns with the scripted model (bench/turn-support.ts), one after another in a session of another directory,
+ * so the server runs turns while it broadcasts (their events go to that directory's subscribers, of which there are none).
+ */
+async function turnsInAnotherSession(base: string): Promise<{ stop(): Promise<string> }> {
+  const model = await startBenchModel({ firstChunkDelayMs: 5, chunkDelayMs: 5 })
+  const server = { base: base.replace(/\/$/, ""), headers: {} }
+  const query = `?directory=${encodeURIComponent(makeProject("bench-fanout-turns-", false))}`
+  const configured = await api(server, "PATCH", `/config${query}`, benchConfig(model))
+  if (configured.status !== 200) throw new Error(`PATCH /config: ${configured.status} ${configured.text.slice(0, 300)}`)
+  let running = true
+  let turns = 0
+  const failures: string[] = []
+  const loop = (async () => {
+    let sessionID = ""
+    while (running) {
+      // A fresh session every 20 turns, so the history each turn sends stays small.
+      if (turns % 20 === 0) sessionID = (await api(server, "POST", `/session${query}`, { title: "bench turns" })).json.id
+      const reply = await api(server, "POST", `/session/${sessionID}/message${query}`, { parts: [{ type: "text", text: PROMPTS.plain }] })
+      if (reply.status === 200 && reply.json?.info?.finish === "stop") turns++
+      else failures.push(`${reply.status} ${reply.text.slice(0, 200)}`)
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await loop.catch((error) => failures.push((error as Error).message))
+      await model.server.close()
+      return `${turns} agent turns in another session${failures.length ? `; ${failures.length} failed, first: ${failures[0]}` : ""}`
+    },
   }
 }
 
@@ -648,7 +689,7 @@ async function main() {
   const local = results.find((r) => r.target === "local" && r.ok)
   if (local && baseline && N === 1000 && K === 100) {
     const pass = local.delivered === local.expected && local.perSecond! >= 0.8 * baseline.perSecond!
-    log(`target (local at 1000x100 delivers everything at >= 0.8x baseline): ${pass ? "MET" : "NOT MET"}`)
+    log(`target (local at 1000x100, turns running, delivers everything at >= 0.8x baseline): ${pass ? "MET" : "NOT MET"}`)
   }
   if (profileDir) log(`CPU profiles in ${profileDir}/<target>/`)
 }

@@ -4,18 +4,13 @@ import type { EventHub, StreamKey } from "../shared/ports.ts"
 import type { Event } from "../shared/schema/event.ts"
 import type { Objects } from "./objects.ts"
 import { Wire } from "./objects/wire.ts"
-import type { StreamRelays } from "./stream-relay.ts"
 
 /**
- * Fan-out through Durable Objects: each stream lives in its object. With `relays` (a Worker's requests), the isolate
- * holds one subscription per stream and fans it out to its SSE responses; without (code inside an object), each
- * subscriber is a WebSocket of its own from that object.
+ * Fan-out through Durable Objects: each stream lives in its object; a subscriber is a WebSocket from this
+ * Worker to that object, relayed into the SSE response the Worker holds.
  */
 export class DurableObjectHub implements EventHub {
-  constructor(
-    private readonly objects: Objects,
-    private readonly relays?: StreamRelays,
-  ) {}
+  constructor(private readonly objects: Objects) {}
 
   async publish(directory: string, event: Event): Promise<void> {
     const frames = eventFrames(directory, event)
@@ -31,8 +26,7 @@ export class DurableObjectHub implements EventHub {
   }
 
   subscribe(key: StreamKey, lastEventId: string | undefined, sink: StreamSink): Promise<() => void> {
-    if (!this.relays) return subscribeToObject(this.objects.stream(key), lastEventId, sink)
-    return this.relays.subscribe(this.objects.streamObjectName(key), () => this.objects.stream(key), lastEventId, sink)
+    return subscribeToObject(this.objects.stream(key), lastEventId, sink)
   }
 }
 

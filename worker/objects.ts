@@ -34,11 +34,6 @@ export class Objects {
     return this.env.GLOBAL.getByName(objectName(this.tenant, { kind: "global" }))
   }
 
-  /** The name of the object holding a stream: unique across tenants. */
-  streamObjectName(key: StreamKey): string {
-    return objectName(this.tenant, key)
-  }
-
   stream(key: StreamKey) {
     switch (key.kind) {
       case "global":

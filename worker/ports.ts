@@ -10,7 +10,6 @@ import { VERSION } from "../shared/version.ts"
 import { corsOrigins, numberVar, type Env } from "./env.ts"
 import { edgeShareLinks } from "./share-links.ts"
 import { DurableObjectHub } from "./hub.ts"
-import { isolateRelays } from "./stream-relay.ts"
 import { Objects, type HostSession } from "./objects.ts"
 import { machineObjectName, objectName } from "./names.ts"
 import { limitTerminals } from "./limits/terminals.ts"
@@ -66,8 +65,7 @@ export function createWorkerPorts(
     records,
     sealer,
     tuiControl: durableTuiControl(objects),
-    // Inside an object (a turn's questions) subscriptions stay sockets of their own: the relays serve Worker requests.
-    hub: new DurableObjectHub(objects, options.host ? undefined : isolateRelays),
+    hub: new DurableObjectHub(objects),
     sseTransport: webStreamTransport,
     // A turn runs in its session's Durable Object: it outlives the request, and abort reaches it from any Worker.
     runner: {

@@ -80,19 +80,6 @@ function encodeFrame(id: string, data: string): Uint8Array {
   return lastFrame.bytes
 }
 
-let lastBatch: { first: string; last: string; bytes: Uint8Array } = { first: "", last: "", bytes: new Uint8Array() }
-
-/** The same for several frames written together (ids are unique within a stream's epoch, and epochs are random). */
-function encodeFrames(entries: readonly { id: string; data: string }[]): Uint8Array {
-  const first = entries[0]!.id
-  const last = entries.at(-1)!.id
-  if (entries.length === 1) return encodeFrame(first, entries[0]!.data)
-  if (lastBatch.first !== first || lastBatch.last !== last) {
-    lastBatch = { first, last, bytes: encoder.encode(entries.map((entry) => `id: ${entry.id}\ndata: ${entry.data}\n\n`).join("")) }
-  }
-  return lastBatch.bytes
-}
-
 /**
  * Streams events as SSE. Every frame has an `id:`; heartbeats repeat the last id so a client can always
  * resume from what it holds. Writes never wait on the client, and a client whose queue passes
@@ -131,12 +118,6 @@ export function sseResponse(c: Context, transport: SseTransport, options: SseOpt
         replayRemaining = replayed
       },
       event: write,
-      events: (entries) => {
-        if (closed || entries.length === 0) return
-        if (channel.buffered() > options.maxBufferedBytes) return finish(() => channel.destroy())
-        channel.write(encodeFrames(entries))
-        lastId = entries.at(-1)!.id
-      },
       close: () => finish(() => channel.end()),
     })
     .then(

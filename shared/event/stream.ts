@@ -15,8 +15,6 @@ export interface StreamSink {
   /** Called once, first: how the resume went, the id the subscriber now stands at, and how many replayed events follow. */
   open(status: ResumeStatus, id: string, replayed: number): void
   event(id: string, data: string): void
-  /** Several live events at once, where the sink can write them together (optional; `event` for each otherwise). */
-  events?(entries: readonly { id: string; data: string }[]): void
   /** The stream ended on the server's side (disposed). */
   close(): void
 }

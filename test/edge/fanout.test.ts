@@ -8,14 +8,11 @@ afterEach(() => {
   for (const stream of open.splice(0)) stream.close()
 })
 
-/**
- * Under `wrangler dev` every request runs in one isolate, so all these subscribers share one subscription to the
- * directory's stream object (worker/stream-relay.ts); the first one's request holds it, and hands it on when it leaves.
- */
+/** Under `wrangler dev` every request runs in one isolate: these subscribers are all held by one Worker isolate. */
 describe.skipIf(!targetKinds().includes("worker"))("edge fan-out within an isolate", () => {
   const target = useTarget("worker")
 
-  test("many subscribers of one stream get every event in order while the one holding the subscription leaves, and a resume joins", async () => {
+  test("many subscribers of one stream get every event in order, with the same ids, while the first ones leave and a resume joins", async () => {
     const directory = uniqueDirectory("fanout")
     const client = sdk(target(), directory)
     const session = (await client.session.create({ body: { title: "t0" } })).data!

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers"
-import { EventWindow, type Resume } from "../../shared/event/stream.ts"
+import { EventWindow } from "../../shared/event/stream.ts"
 import { replayWindow, type Env } from "../env.ts"
 import { objectName, tenantOfObject } from "../names.ts"
 import { Wire } from "./wire.ts"
@@ -88,19 +88,6 @@ export abstract class StreamObject extends DurableObject<Env> {
     for (const socket of this.ctx.getWebSockets()) socket.close(1000, "deleted")
     await this.ctx.storage.deleteAll()
     this.window = this.initialize()
-  }
-
-  /**
-   * What a subscriber holding `after` has missed, for a Worker that already receives the live frames (StreamRelay):
-   * at most about `maxBytes` of it (an RPC answer is bounded), with `more` when the rest follows the last entry's id.
-   */
-  resume(after: string | undefined, maxBytes: number): Resume & { more: boolean } {
-    const resume = this.window.resume(after)
-    let bytes = 0
-    const over = resume.entries.findIndex((entry) => (bytes += entry.data.length) > maxBytes)
-    if (over === -1) return { ...resume, more: false }
-    // One entry always goes, however large, so that every page moves on.
-    return { ...resume, entries: resume.entries.slice(0, Math.max(over, 1)), more: true }
   }
 
   /** `GET /subscribe?after=<lastEventId>` with `Upgrade: websocket`: replay, then live frames. */

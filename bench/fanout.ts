@@ -529,17 +529,26 @@ async function turnsInAnotherSession(base: string): Promise<{ stop(): Promise<st
   const query = `?directory=${encodeURIComponent(makeProject("bench-fanout-turns-", false))}`
   const configured = await api(server, "PATCH", `/config${query}`, benchConfig(model))
   if (configured.status !== 200) throw new Error(`PATCH /config: ${configured.status} ${configured.text.slice(0, 300)}`)
+  let sessionID = ""
+  const turn = async () => {
+    const reply = await api(server, "POST", `/session/${sessionID}/message${query}`, { parts: [{ type: "text", text: PROMPTS.plain }] })
+    return reply.status === 200 && reply.json?.info?.finish === "stop" ? undefined : `${reply.status} ${reply.text.slice(0, 200)}`
+  }
+  const newSession = async () => (sessionID = (await api(server, "POST", `/session${query}`, { title: "bench turns" })).json.id)
+  // One turn first, so the modules a turn loads (the model SDK, the tools) are loaded before the broadcast starts.
+  await newSession()
+  const warmup = await turn()
+  if (warmup) throw new Error(`a warm-up turn failed: ${warmup}`)
   let running = true
   let turns = 0
   const failures: string[] = []
   const loop = (async () => {
-    let sessionID = ""
     while (running) {
       // A fresh session every 20 turns, so the history each turn sends stays small.
-      if (turns % 20 === 0) sessionID = (await api(server, "POST", `/session${query}`, { title: "bench turns" })).json.id
-      const reply = await api(server, "POST", `/session/${sessionID}/message${query}`, { parts: [{ type: "text", text: PROMPTS.plain }] })
-      if (reply.status === 200 && reply.json?.info?.finish === "stop") turns++
-      else failures.push(`${reply.status} ${reply.text.slice(0, 200)}`)
+      if (turns > 0 && turns % 20 === 0) await newSession()
+      const failure = await turn()
+      if (failure) failures.push(failure)
+      else turns++
     }
   })()
   return {

@@ -14,7 +14,9 @@
  *     baseline: a bare `node:http` SSE broadcaster (this file with `--serve-baseline`): same framing
  *               (`id:` + `data:` lines), same-shaped session.updated payload, `POST /publish` per update that
  *               serialises the frame once and `res.write`s it to every open response.
- *     local:    the local agent (`node --import tsx local-agent/cli.ts serve`, fresh temp state dir).
+ *     local:    the local agent (`node --import tsx local-agent/cli.ts serve`, fresh temp state dir and HOME), running
+ *               agent turns with the scripted model in a session of another directory, one after another, from the
+ *               first send to the last delivery (the model server runs in this process).
  *     worker:   `wrangler dev` (skipped with a message when worker/ or a wrangler config is missing or it
  *               does not answer `GET /global/health`).
  * - Subscribers are raw `node:http` requests (agent keepAlive false, maxSockets Infinity), opened with a
@@ -26,7 +28,9 @@
  *   before the update request carrying `bench-<k>` was sent. Deliveries/s = unique deliveries / (time from the
  *   first send to the last delivery). Duplicates are not counted.
  * - After the last send we wait until everything arrived or `--timeout` seconds pass, and report what arrived.
- * - `--profile <dir>` runs the server children with `--cpu-prof --cpu-prof-dir <dir>` (written on SIGTERM exit).
+ * - `--profile <dir>` runs the Node server children with `--cpu-prof --cpu-prof-dir <dir>` (written on SIGTERM exit), and
+ *   profiles the worker through wrangler's inspector from the first send to the last delivery (`<dir>/worker.cpuprofile`,
+ *   with the functions taking the most time printed).
  */
 import { execSync } from "node:child_process"
 import { existsSync, mkdirSync } from "node:fs"
@@ -36,6 +40,8 @@ import { join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
+import { startInspectorProfile } from "./inspector-profile.ts"
+import { api, benchConfig, cleanEnv, isolatedHome, makeProject, PROMPTS, startBenchModel } from "./turn-support.ts"
 import { log, removeTempDirs, ROOT, sleep, startChild, stopChild, tempDir, waitForOutput, type Child } from "./support.ts"
 
 const SELF = fileURLToPath(import.meta.url)
@@ -297,9 +303,12 @@ interface Result {
 
 interface Target {
   name: string
-  start(): Promise<{ base: string; child: Child }>
+  /** `inspectorPort`: where `--profile` takes a CPU profile of a server that is not a Node child (wrangler dev). */
+  start(): Promise<{ base: string; child: Child; inspectorPort?: number }>
   /** Returns the path an update with this title is sent to and how. */
   prepare(base: string, directory: string): Promise<(title: string) => Promise<{ status: number; body: string }>>
+  /** Work the server does beside the broadcast, from the first send to the last delivery; `stop` says what ran. */
+  alongside?(base: string): Promise<{ stop(): Promise<string> }>
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -307,9 +316,14 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!
 }
 
-async function runTarget(target: Target, N: number, K: number, opts: { timeoutMs: number; connectTimeoutMs: number }): Promise<Result> {
+async function runTarget(
+  target: Target,
+  N: number,
+  K: number,
+  opts: { timeoutMs: number; connectTimeoutMs: number; profileDir?: string },
+): Promise<Result> {
   log(`\n[${target.name}] starting`)
-  let started: { base: string; child: Child }
+  let started: { base: string; child: Child; inspectorPort?: number }
   try {
     started = await target.start()
   } catch (error) {
@@ -369,6 +383,8 @@ async function runTarget(target: Target, N: number, K: number, opts: { timeoutMs
       log(`[${target.name}] WARNING: ${N - connected} subscribers not connected (${reasons || "timed out"}); measuring the rest`)
     }
 
+    const profile = opts.profileDir && started.inspectorPort ? await startInspectorProfile(started.inspectorPort) : undefined
+    const alongside = await target.alongside?.(base)
     // Send K updates sequentially.
     let failedSends = 0
     const firstSend = performance.now()
@@ -396,7 +412,17 @@ async function runTarget(target: Target, N: number, K: number, opts: { timeoutMs
       if (subscribers.every((s) => s.ended)) break
       await sleep(20)
     }
+    if (alongside) log(`[${target.name}] alongside the broadcast: ${await alongside.stop()}`)
+    if (profile) {
+      const file = join(opts.profileDir!, `${target.name}.cpuprofile`)
+      log(`[${target.name}] CPU profile of the sends and deliveries in ${file}; self time:\n${(await profile.stop(file)).join("\n")}`)
+    }
     const dropped = subscribers.filter((s) => s.connected && s.ended)
+    const short = subscribers.filter((s) => s.connected && s.received < K)
+    if (short.length) {
+      const counts = short.map((s) => s.received).sort((a, b) => a - b)
+      log(`[${target.name}] ${short.length} subscribers missed updates: received min ${counts[0]} / median ${counts[counts.length >> 1]} / max ${counts.at(-1)} of ${K}`)
+    }
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
     const droppedNote = dropped.length
       ? ` (having received min ${Math.min(...dropped.map((s) => s.received))} / median ${median(dropped.map((s) => s.received))} updates; ` +
@@ -484,11 +510,54 @@ function localTarget(profileDir?: string): Target {
         state,
         "--log-level",
         "warn",
-      ])
+      ], cleanEnv(isolatedHome("bench-fanout-home-")))
       const [, base] = await waitForOutput(child, /opencode server listening on (http:\/\/\S+)/, 60_000)
       return { base: base!, child }
     },
     prepare: prepareSession,
+    alongside: turnsInAnotherSession,
+  }
+}
+
+/**
+ * Agent turns with the scripted model (bench/turn-support.ts), one after another in a session of another directory,
+ * so the server runs turns while it broadcasts (their events go to that directory's subscribers, of which there are none).
+ */
+async function turnsInAnotherSession(base: string): Promise<{ stop(): Promise<string> }> {
+  const model = await startBenchModel({ firstChunkDelayMs: 5, chunkDelayMs: 5 })
+  const server = { base: base.replace(/\/$/, ""), headers: {} }
+  const query = `?directory=${encodeURIComponent(makeProject("bench-fanout-turns-", false))}`
+  const configured = await api(server, "PATCH", `/config${query}`, benchConfig(model))
+  if (configured.status !== 200) throw new Error(`PATCH /config: ${configured.status} ${configured.text.slice(0, 300)}`)
+  let sessionID = ""
+  const turn = async () => {
+    const reply = await api(server, "POST", `/session/${sessionID}/message${query}`, { parts: [{ type: "text", text: PROMPTS.plain }] })
+    return reply.status === 200 && reply.json?.info?.finish === "stop" ? undefined : `${reply.status} ${reply.text.slice(0, 200)}`
+  }
+  const newSession = async () => (sessionID = (await api(server, "POST", `/session${query}`, { title: "bench turns" })).json.id)
+  // One turn first, so the modules a turn loads (the model SDK, the tools) are loaded before the broadcast starts.
+  await newSession()
+  const warmup = await turn()
+  if (warmup) throw new Error(`a warm-up turn failed: ${warmup}`)
+  let running = true
+  let turns = 0
+  const failures: string[] = []
+  const loop = (async () => {
+    while (running) {
+      // A fresh session every 20 turns, so the history each turn sends stays small.
+      if (turns > 0 && turns % 20 === 0) await newSession()
+      const failure = await turn()
+      if (failure) failures.push(failure)
+      else turns++
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await loop.catch((error) => failures.push((error as Error).message))
+      await model.server.close()
+      return `${turns} agent turns in another session${failures.length ? `; ${failures.length} failed, first: ${failures[0]}` : ""}`
+    },
   }
 }
 
@@ -503,7 +572,8 @@ function workerTarget(): Target {
       }
       const persist = tempDir("bench-fanout-wrangler-")
       const port = await freePort()
-      const wrangler = wranglerDev(port, await freePort(), persist)
+      const inspectorPort = await freePort()
+      const wrangler = wranglerDev(port, inspectorPort, persist)
       // The edge answers unpaired requests only for an open tenant, as `npm run dev` sets.
       wrangler.args.push("--var", "OPENCODE_OPEN_TENANT:local")
       const child = startChild("wrangler", wrangler.command, wrangler.args, { ...process.env, ...wrangler.env })
@@ -514,7 +584,7 @@ function workerTarget(): Target {
         await stopChild(child)
         throw error
       }
-      return { base, child }
+      return { base, child, inspectorPort }
     },
     prepare: prepareSession,
   }
@@ -583,7 +653,8 @@ async function main() {
   log(`fan-out bench: ${N} subscribers x ${K} updates (sequential sends), fd limit ${limit}, targets ${names.join(",")}`)
   const results: Result[] = []
   for (const name of names) {
-    const result = await runTarget(factories[name]!(), N, K, { timeoutMs, connectTimeoutMs })
+    if (profileDir) mkdirSync(profileDir, { recursive: true })
+    const result = await runTarget(factories[name]!(), N, K, { timeoutMs, connectTimeoutMs, profileDir })
     if (!result.ok) log(`[${name}] SKIPPED: ${result.error}`)
     results.push(result)
   }
@@ -627,7 +698,7 @@ async function main() {
   const local = results.find((r) => r.target === "local" && r.ok)
   if (local && baseline && N === 1000 && K === 100) {
     const pass = local.delivered === local.expected && local.perSecond! >= 0.8 * baseline.perSecond!
-    log(`target (local at 1000x100 delivers everything at >= 0.8x baseline): ${pass ? "MET" : "NOT MET"}`)
+    log(`target (local at 1000x100, turns running, delivers everything at >= 0.8x baseline): ${pass ? "MET" : "NOT MET"}`)
   }
   if (profileDir) log(`CPU profiles in ${profileDir}/<target>/`)
 }

@@ -1,4 +1,4 @@
-import { readdir, readFile, realpath, stat } from "node:fs/promises"
+import { readdir, readFile, stat } from "node:fs/promises"
 import { homedir } from "node:os"
 import { basename, dirname, isAbsolute, join, resolve } from "node:path"
 import type { ConfigFileService } from "../../shared/machine.ts"
@@ -6,7 +6,6 @@ import type { ConfigSource, InstructionFile } from "../../shared/config/source.t
 import { ConfigJsonError } from "../../shared/config/errors.ts"
 import { findRepository } from "./git.ts"
 import { substitute } from "./config-substitute.ts"
-import { createPathWatch } from "./path-watch.ts"
 
 /** Whose config is read: the environment (`OPENCODE_CONFIG*`, `XDG_CONFIG_HOME`, `{env:}`) and the home folder. */
 export interface ConfigEnvironment {
@@ -18,39 +17,27 @@ export interface ConfigEnvironment {
 const MAX_CACHED_FILES = 512
 /** How long after its last change a file's time is taken to tell every later change apart. */
 const RACY_MS = 2_000
-/** Directories whose sources are kept; past this many, all are dropped. */
-const MAX_KEPT_DIRECTORIES = 64
 /** A path that is not there, or not a file: no config, not an error. */
 const ABSENT = new Set(["ENOENT", "ENOTDIR", "EISDIR"])
 
 const truthy = (value: string | undefined) => value === "1" || value?.toLowerCase() === "true"
 
 /**
- * The user's config files on this machine, found as upstream finds them (see ConfigFileService.sources). A
- * directory's sources are kept until a file or folder they came from (or might come from) changes: every path
- * looked at is watched first (path-watch.ts), so an edit is seen by the next request while repeat calls
- * touch no file (about 15 file system calls each otherwise, most of them for files that are not there). Once
- * dropped, the candidates are stat'ed again and a file is read again only when its mtime, size or inode changed
- * (or it changed moments ago).
+ * The user's config files on this machine, found as upstream finds them (see ConfigFileService.sources). Each
+ * call stats the candidates and lists the agent and command folders, but reads a file again only when its
+ * mtime, size or inode changed (or it changed moments ago), so repeat calls are cheap and an edit is seen by the
+ * next request.
  */
-export function createConfigFileService(
-  environment: ConfigEnvironment = { env: process.env, home: homedir() },
-): ConfigFileService & { close(): void } {
+export function createConfigFileService(environment: ConfigEnvironment = { env: process.env, home: homedir() }): ConfigFileService {
   const { env, home } = environment
   const texts = new Map<string, { version: string; text: string; readAt: number }>()
-  const kept = new Map<string, Promise<ConfigSource[]>>()
-  const watch = createPathWatch(() => kept.clear())
 
   async function readText(path: string): Promise<string | undefined> {
     let version: string
     let modified: number
-    watch.look(path)
     try {
       const info = await stat(path)
       if (!info.isFile()) return undefined
-      // A link's folder does not see its target change: the target is watched too.
-      const real = await realpath(path)
-      if (real !== path) watch.look(real)
       version = `${info.mtimeMs}:${info.size}:${info.ino}`
       modified = info.mtimeMs
     } catch (error) {
@@ -86,7 +73,6 @@ export function createConfigFileService(
     const out: ConfigSource[] = []
     for (const name of names) {
       if (!present.has(name)) continue
-      watch.look(join(folder, name), { entries: true })
       const entries = await readdir(join(folder, name)).catch(() => [] as string[])
       for (const entry of entries.filter((file) => file.endsWith(".md")).sort()) {
         const path = join(folder, name, entry)
@@ -99,11 +85,6 @@ export function createConfigFileService(
 
   /** The directory and its parents up to the worktree root (the git toplevel; the directory alone outside git), root first. */
   async function projectFolders(directory: string): Promise<string[]> {
-    // Where the worktree root is depends on the `.git` of every folder up from the directory.
-    for (let folder = directory; ; folder = dirname(folder)) {
-      watch.look(join(folder, ".git"))
-      if (dirname(folder) === folder) break
-    }
     const root = (await findRepository(directory))?.root ?? directory
     const folders = [directory]
     let folder = directory
@@ -145,68 +126,43 @@ export function createConfigFileService(
       return found.filter((file): file is InstructionFile => file !== undefined && !seen.has(file.path) && seen.add(file.path) !== undefined)
     },
 
-    sources(directory) {
-      const known = kept.get(directory)
-      if (known) return known
-      if (kept.size >= MAX_KEPT_DIRECTORIES) kept.clear()
-      const generation = watch.generation
-      const found = readSources(directory)
-      kept.set(directory, found)
-      // A change while reading (or a watch that could not be set) leaves nothing trustworthy to keep; nor does a failure.
-      found.then(
-        () => {
-          if ((watch.generation !== generation || watch.blind) && kept.get(directory) === found) kept.delete(directory)
-        },
-        () => {
-          if (kept.get(directory) === found) kept.delete(directory)
-        },
-      )
-      return found
+    async sources(directory) {
+      const globalFolder = join(env.XDG_CONFIG_HOME || join(home, ".config"), "opencode")
+      const configDir = env.OPENCODE_CONFIG_DIR ? resolve(env.OPENCODE_CONFIG_DIR) : undefined
+      const project = truthy(env.OPENCODE_DISABLE_PROJECT_CONFIG) ? [] : await projectFolders(directory)
+      // Read at once, listed in precedence order.
+      const parts: Promise<ConfigSource[]>[] = []
+      // As upstream: the global opencode.json, then its opencode.jsonc over it.
+      parts.push(json(join(globalFolder, "opencode.json")), json(join(globalFolder, "opencode.jsonc")))
+      if (env.OPENCODE_CONFIG) parts.push(json(resolve(env.OPENCODE_CONFIG)))
+      for (const folder of project) parts.push(json(join(folder, "opencode.jsonc")), json(join(folder, "opencode.json")))
+      const inline = env.OPENCODE_CONFIG_CONTENT
+      if (inline) {
+        const path = "OPENCODE_CONFIG_CONTENT"
+        parts.push(substitute(inline, { path, base: directory, env, home, readText }).then((text) => [{ path, kind: "json", text }]))
+      }
+      const folders = new Set([globalFolder, ...project.map((folder) => join(folder, ".opencode")), join(home, ".opencode")])
+      if (configDir) folders.add(configDir)
+      for (const folder of folders) {
+        // One listing tells what a config folder holds (most of them do not exist): nothing else is looked up in vain.
+        parts.push(
+          readdir(folder).then(
+            async (names) => {
+              const present = new Set(names)
+              const found: Promise<ConfigSource[]>[] = []
+              // The global folder brings agents and commands only: its opencode.json came first.
+              if (folder !== globalFolder || folder === configDir) {
+                for (const name of ["opencode.jsonc", "opencode.json"]) if (present.has(name)) found.push(json(join(folder, name)))
+              }
+              found.push(markdown(folder, present, ["agent", "agents"], "agent"), markdown(folder, present, ["command", "commands"], "command"))
+              return (await Promise.all(found)).flat()
+            },
+            () => [],
+          ),
+        )
+      }
+      return (await Promise.all(parts)).flat()
     },
-
-    close() {
-      watch.close()
-      kept.clear()
-    },
-  }
-
-  async function readSources(directory: string): Promise<ConfigSource[]> {
-    const globalFolder = join(env.XDG_CONFIG_HOME || join(home, ".config"), "opencode")
-    const configDir = env.OPENCODE_CONFIG_DIR ? resolve(env.OPENCODE_CONFIG_DIR) : undefined
-    const project = truthy(env.OPENCODE_DISABLE_PROJECT_CONFIG) ? [] : await projectFolders(directory)
-    // Read at once, listed in precedence order.
-    const parts: Promise<ConfigSource[]>[] = []
-    // As upstream: the global opencode.json, then its opencode.jsonc over it.
-    parts.push(json(join(globalFolder, "opencode.json")), json(join(globalFolder, "opencode.jsonc")))
-    if (env.OPENCODE_CONFIG) parts.push(json(resolve(env.OPENCODE_CONFIG)))
-    for (const folder of project) parts.push(json(join(folder, "opencode.jsonc")), json(join(folder, "opencode.json")))
-    const inline = env.OPENCODE_CONFIG_CONTENT
-    if (inline) {
-      const path = "OPENCODE_CONFIG_CONTENT"
-      parts.push(substitute(inline, { path, base: directory, env, home, readText }).then((text) => [{ path, kind: "json", text }]))
-    }
-    const folders = new Set([globalFolder, ...project.map((folder) => join(folder, ".opencode")), join(home, ".opencode")])
-    if (configDir) folders.add(configDir)
-    for (const folder of folders) {
-      watch.look(folder, { entries: true })
-      // One listing tells what a config folder holds (most of them do not exist): nothing else is looked up in vain.
-      parts.push(
-        readdir(folder).then(
-          async (names) => {
-            const present = new Set(names)
-            const found: Promise<ConfigSource[]>[] = []
-            // The global folder brings agents and commands only: its opencode.json came first.
-            if (folder !== globalFolder || folder === configDir) {
-              for (const name of ["opencode.jsonc", "opencode.json"]) if (present.has(name)) found.push(json(join(folder, name)))
-            }
-            found.push(markdown(folder, present, ["agent", "agents"], "agent"), markdown(folder, present, ["command", "commands"], "command"))
-            return (await Promise.all(found)).flat()
-          },
-          () => [],
-        ),
-      )
-    }
-    return (await Promise.all(parts)).flat()
   }
 }
 

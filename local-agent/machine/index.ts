@@ -86,7 +86,6 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
   const shell = createShellService()
   const lsp = createLspService({ publish: options.publish, log: options.log })
   const mcp = createMcpService(options.publish, options.log, options.mcpCredentials)
-  const config = createConfigFileService(options.configEnvironment)
   // A file open in a language server changed on disk (an editor, a tool, git): the server gets its new text.
   const refreshOpen = (type: WatchedEvent, properties: EventProperties<WatchedEvent>) => {
     if (type !== "file.watcher.updated" || closed) return
@@ -106,7 +105,7 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
       lsp,
       tools: withDiagnostics(tools, lsp),
       shell,
-      config,
+      config: createConfigFileService(options.configEnvironment),
       relay: createNetworkRelay(),
       mcp,
       skills: createSkillFileService(options.configEnvironment, options.log),
@@ -114,7 +113,6 @@ export function createLocalMachine(options: LocalMachineOptions): LocalMachine {
     },
     async close() {
       closed = true
-      config.close()
       vcs.close()
       pty.closeAll()
       tools.closeAll()

@@ -1,4 +1,4 @@
-import type { Page } from "playwright-core"
+import type { Locator, Page } from "playwright-core"
 
 /**
  * What a person does in the official web app around a turn that changed files: open the review panel on the last
@@ -25,12 +25,25 @@ export async function slashCommand(page: Page, name: string, text = ""): Promise
 
 /** Opens the review panel (if closed) and picks "Last turn changes" (the user message's `summary.diffs`). */
 export async function showLastTurnChanges(page: Page): Promise<void> {
-  const toggle = page.getByRole("button", { name: "Toggle review" }).first()
-  if ((await toggle.getAttribute("aria-expanded")) !== "true") await toggle.click()
   // The panel opens on git's changes in a git project (the app's default mode there), else on the last turn's.
   const mode = page.getByText(/^(Git|Last turn) changes$/).first()
-  await mode.waitFor({ timeout: 30_000 })
+  if (!(await openReview(page, mode, 10_000))) {
+    // The app offers its review tab only once it holds the directory's project. When the server answers the page's
+    // first requests quickly, the app can lose the project it was told (the same answers, read in another order)
+    // and show the panel without the tab; a reload reads the project again and shows it.
+    await page.reload()
+    await openReview(page, mode, 30_000, true)
+  }
   if ((await mode.textContent()) === "Last turn changes") return
   await mode.click()
   await page.getByText("Last turn changes").first().click()
+}
+
+/** Opens the side panel (if closed) and waits up to `timeoutMs` for the review tab's mode; false if it never shows. */
+async function openReview(page: Page, mode: Locator, timeoutMs: number, required = false): Promise<boolean> {
+  const toggle = page.getByRole("button", { name: "Toggle review" }).first()
+  await toggle.waitFor({ timeout: 30_000 })
+  if ((await toggle.getAttribute("aria-expanded")) !== "true") await toggle.click()
+  const shown = mode.waitFor({ timeout: timeoutMs })
+  return required ? shown.then(() => true) : shown.then(() => true, () => false)
 }

@@ -4,10 +4,10 @@ import { basename, dirname } from "node:path"
 /** What a change does to a kept result: nothing kept survives it. */
 export interface PathWatch {
   /**
-   * Watches `path` (a file or folder that may not exist yet): a change to it, or to any entry of it with
-   * `entries`, calls `onChange`. Call before reading, so no change after the read goes unseen.
+   * Watches `path` (a file or folder that may not exist yet): a change to it calls `onChange`. Call before
+   * reading, so no change after the read goes unseen.
    */
-  look(path: string, options?: { entries?: boolean }): void
+  look(path: string): void
   /** Bumped by every change: a result computed across a change is not kept. */
   readonly generation: number
   /** A watch could not be set (too many watches): nothing may be kept until the next change. */
@@ -17,8 +17,8 @@ export interface PathWatch {
 
 interface Watched {
   watcher: FSWatcher
-  /** The entries of the folder that matter; `undefined`: all of them. */
-  names: Set<string> | undefined
+  /** The entries of the folder that matter. */
+  names: Set<string>
 }
 
 /** Folders that are not there (yet): their parent is watched instead. */
@@ -43,11 +43,10 @@ export function createPathWatch(onChange: () => void): PathWatch {
     onChange()
   }
 
-  function watchFolder(folder: string, name: string | undefined) {
+  function watchFolder(folder: string, name: string) {
     const known = folders.get(folder)
     if (known) {
-      if (name === undefined) known.names = undefined
-      else known.names?.add(name)
+      known.names.add(name)
       return
     }
     let watcher: FSWatcher
@@ -64,12 +63,11 @@ export function createPathWatch(onChange: () => void): PathWatch {
       return
     }
     watcher.on("error", changed)
-    folders.set(folder, { watcher, names: name === undefined ? undefined : new Set([name]) })
+    folders.set(folder, { watcher, names: new Set([name]) })
   }
 
   return {
-    look(path, options = {}) {
-      if (options.entries) watchFolder(path, undefined)
+    look(path) {
       if (dirname(path) !== path) watchFolder(dirname(path), basename(path))
     },
     get generation() {

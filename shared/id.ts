@@ -47,4 +47,7 @@ export namespace Identifier {
   export function descending(kind: Kind, timestamp = Date.now()): string {
     return create(kind, true, timestamp)
   }
+
+  /** Records in id order: creation order for ascending ids, newest first for descending ones. */
+  export const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 }

@@ -1,4 +1,5 @@
 import { newestFirst, passesFilter } from "../../shared/domain/session-filter.ts"
+import { Identifier } from "../../shared/id.ts"
 import { titleLike } from "../../shared/domain/title-search.ts"
 import { OrderedIds } from "./ordered-ids.ts"
 import { FrozenJson } from "../../shared/frozen-json.ts"
@@ -145,7 +146,8 @@ export class State {
     const ids = this.byDirectory.get(directory)?.ids ?? []
     const candidates = filter.search ? this.titleIndex(directory).candidates(filter.search, ids.length / FEW_CANDIDATES) : undefined
     if (candidates) {
-      const order = !filter.byUpdate ? newestIdFirst : filter.byUpdate === "desc" ? newestFirst : (a: Session, b: Session) => newestFirst(b, a)
+      // Session ids descend with time: id order is newest first.
+      const order = !filter.byUpdate ? Identifier.byId : filter.byUpdate === "desc" ? newestFirst : (a: Session, b: Session) => newestFirst(b, a)
       yield* [...candidates].map((id) => this.sessions.get(id)!).sort(order)
       return
     }
@@ -200,11 +202,9 @@ export class State {
 /** A search's candidates are sorted when they are at most one in this many of the directory's sessions, else walked in order. */
 const FEW_CANDIDATES = 8
 
-/** Session ids descend with time: the newest is the smallest. */
-const newestIdFirst = (a: Session, b: Session) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
 function toMessage(stored: StoredMessage): MessageWithParts {
-  return { info: stored.info, parts: [...stored.parts.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) }
+  return { info: stored.info, parts: [...stored.parts.values()].sort(Identifier.byId) }
 }
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {

@@ -1,3 +1,4 @@
+import { Identifier } from "../id.ts"
 import type { SessionFilter } from "../ports.ts"
 import type { Session } from "../schema/session.ts"
 
@@ -7,4 +8,4 @@ export function passesFilter(session: Pick<Session, "parentID" | "time">, filter
 }
 
 /** Most recently updated first; session ids descend with time, so a tie in `updated` keeps creation order too. */
-export const newestFirst = (a: Session, b: Session) => b.time.updated - a.time.updated || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+export const newestFirst = (a: Session, b: Session) => b.time.updated - a.time.updated || Identifier.byId(a, b)

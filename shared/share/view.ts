@@ -1,3 +1,4 @@
+import { Identifier } from "../id.ts"
 import type { Message, Part } from "../schema/message.ts"
 import type { Session } from "../schema/session.ts"
 import type { ShareData, ShareDataItem } from "../schema/share.ts"
@@ -80,7 +81,7 @@ export class ShareView {
   message(id: string): ShareMessage | undefined {
     const entry = this.entries.get(id)
     if (!entry?.info) return undefined
-    return { info: entry.info, parts: [...entry.parts.values()].sort(byID) }
+    return { info: entry.info, parts: [...entry.parts.values()].sort(Identifier.byId) }
   }
 
   part(messageID: string, id: string): Part | undefined {
@@ -124,7 +125,6 @@ export function shareData(session: Session, messages: ShareMessage[]): ShareData
   return items
 }
 
-const byID = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
 /** The agent is at work while the last message is an assistant's that has neither completed nor failed. */
 function isBusy(messages: ShareMessage[]): boolean {

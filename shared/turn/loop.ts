@@ -147,6 +147,10 @@ export namespace AgentLoop {
     let turns = 0
     /** The prompts whose turns took snapshots: their diffs are summarized as the session goes idle. */
     const summarized: string[] = []
+    // A turn's reply is handed over once the session is known to go on (the next turn starts) or is idle, as
+    // upstream's: a client that reads the status right after its reply finds the session idle.
+    let reply: MessageWithParts | undefined
+    let failure: { error: unknown } | undefined
     try {
       while (!loop.controller.signal.aborted) {
         const history = Compaction.fromLastSummary(await ports.sessions.messages(sessionID, {}))
@@ -154,6 +158,8 @@ export namespace AgentLoop {
         if (!user || (answered !== undefined && user.info.id <= answered)) break
         answered = user.info.id
         turns++
+        if (reply) settle(loop, reply)
+        reply = undefined
         if (Compaction.requested(user)) {
           if (history.some((entry) => entry.info.role === "assistant" && entry.info.parentID === user.info.id)) break
           // The summary answers nobody's prompt: an automatic one goes on with the turn it interrupted.
@@ -166,16 +172,13 @@ export namespace AgentLoop {
           : await turn(ports, session, user.info as UserMessage, history, loop.controller.signal)
         if (result?.parts.some((part) => part.type === "step-start" && part.snapshot)) summarized.push(user.info.id)
         // A command's subtask goes on in a new turn, whose reply is the one its waiter gets.
-        if (result) settle(loop, result)
+        reply = result
         session = await Sessions.get(ports, sessionID)
       }
-      // A waiter whose message was answered before (a repeated prompt of a stored message) takes the last reply.
-      const last = (await ports.sessions.messages(sessionID, { limit: 1 }))[0]
-      if (last) settle(loop, last.info.role === "assistant" ? last : undefined)
       await Compaction.pruneIfConfigured(ports, session)
     } catch (error) {
       ports.log.error("turn failed", { sessionID, error: error instanceof Error ? error.stack ?? error.message : String(error) })
-      settle(loop, undefined, error)
+      failure = { error }
     } finally {
       // Before idle, not after as upstream's: a revert (allowed once idle) must not race the summary's session write.
       for (const userID of summarized) {
@@ -183,6 +186,13 @@ export namespace AgentLoop {
       }
       await Sessions.setStatus(ports, session, { type: "idle" }).catch(() => {})
       await marked.then(() => ports.records.delete(turnKey(sessionID))).catch(() => {})
+    }
+    if (failure) settle(loop, undefined, failure.error)
+    else {
+      if (reply) settle(loop, reply)
+      // A waiter whose message was answered before (a repeated prompt of a stored message) takes the last reply.
+      const last = (await ports.sessions.messages(sessionID, { limit: 1 }).catch(() => []))[0]
+      if (last) settle(loop, last.info.role === "assistant" ? last : undefined)
     }
     return turns
   }

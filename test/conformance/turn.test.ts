@@ -88,6 +88,8 @@ describe.each(targetKinds())("agent turns [%s]", (kind) => {
     expect(parts.map((part: any) => part.type)).toEqual(["step-start", "text", "step-finish"])
     expect(parts[1]).toMatchObject({ text: "Hello there", time: { start: expect.any(Number), end: expect.any(Number) } })
     expect(parts[2]).toMatchObject({ reason: "stop", tokens: { input: 100, output: 20 } })
+    // as upstream's, the reply comes once the session is idle again
+    expect((await client.session.status()).data![session.id]).toBeUndefined()
 
     await stream.waitForEvent("session.idle", (p) => p.sessionID === session.id)
     // With a machine the turn took snapshots: its summary (session.diff, the prompt's diffs) comes as it goes idle.

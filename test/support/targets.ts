@@ -190,7 +190,22 @@ class ProcessTarget implements Target {
     return this.options.keepAllOutput ? this.all : this.log
   }
 
+  /**
+   * Starts the process; a port another process took between `freePort` and the bind (wrangler's own and its
+   * inspector's) is given up for a new one, a few times.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce()
+      } catch (error) {
+        if (attempt === 3 || !/Address already in use|EADDRINUSE/.test(String(error))) throw error
+        this.port = undefined
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     const launch = await this.launch(this.port)
     const child = spawn(launch.command, launch.args, {
       cwd: REPO_ROOT,

@@ -1,20 +1,21 @@
 /**
  * Per-request overhead of the local server (issue 14, item 1).
  *
- *   npx tsx bench/overhead.ts [--connections 50] [--seconds 5] [--routes get,list,post,doc]
+ *   npx tsx bench/overhead.ts [--connections 50] [--seconds 2] [--rounds 5] [--routes get,list,post,doc]
  *
  * Three servers, each in its own child process on 127.0.0.1, answer the same requests with the same bytes:
  *   bare:  a `node:http` handler (this file with `--serve-bare`) that answers each route with the exact body
  *          our server gave for it (read once at the start); the POST parses its JSON body first.
  *   hono:  a minimal Hono app on `@hono/node-server` (`--serve-hono`), same bodies: the framework's own cost.
- *   ours:  the local agent (`node --import tsx local-agent/cli.ts serve`, fresh state, default log level, so the
+ *   ours:  the local agent as `npm start` runs it (`node dist/agent.mjs serve`), fresh state, default log level, so the
  *          request log, CORS, directory resolution, the body limit and auth checks all run).
  * Routes: GET /session/:id, GET /session (20 sessions), POST /session (creates one per request), GET /doc.
  * After a one-second warm-up of every route on every server, autocannon drives each route against each server
- * for the same time with the same connections; the ratios printed are requests/s of ours (and hono) over bare,
- * measured in this run. On a machine others load too, requests/s swing with whatever else runs; each server's
- * own CPU time per request (user + system, from /proc, Linux only) does much less, so it is printed too, with
- * bare's over ours: the ratio of requests/s the two would reach each with a core of its own.
+ * for the same time with the same connections, in rounds (`--rounds`, each server `--seconds` a round, the order
+ * turning each round): on a shared machine requests/s drift with whatever else runs, so a ratio is taken within
+ * each round, between servers measured seconds apart, and the median of the rounds' ratios is printed, with
+ * their range. Each server's own CPU time per request (user + system, from /proc, Linux only, over all rounds)
+ * is printed too, with bare's over ours: the ratio of requests/s the two would reach each with a core of its own.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import http from "node:http"
@@ -24,7 +25,7 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import autocannon from "autocannon"
 import { freePort } from "../test/support/targets.ts"
-import { log, ROOT, startChild, stopChild, tempDir, waitForOutput, type Child } from "./support.ts"
+import { agentBundle, log, startChild, stopChild, tempDir, waitForOutput, type Child } from "./support.ts"
 
 const SELF = fileURLToPath(import.meta.url)
 
@@ -100,7 +101,7 @@ async function startOurs(): Promise<{ child: Child; url: string }> {
   const child = startChild(
     "ours",
     process.execPath,
-    ["--import", "tsx", join(ROOT, "local-agent/cli.ts"), "serve", "--port", String(port), "--state", state, "--directory", project],
+    [await agentBundle(), "serve", "--port", String(port), "--state", state, "--directory", project],
     { ...process.env, OPENCODE_SERVER_PASSWORD: "", HOME: state },
   )
   await waitForOutput(child, /listening on/, 60_000)
@@ -135,20 +136,55 @@ async function drive(server: { url: string; child: Child }, route: Route, connec
   })
   const cpuAfter = cpuMs(server.child.proc.pid)
   const failures = result.errors + result.timeouts + result.non2xx
-  const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / result.requests.total : undefined
-  return { rps: result.requests.average, p99: result.latency.p99, failures, cpuPerRequest }
+  return { rps: result.requests.average, requests: result.requests.total, p99: result.latency.p99, failures, cpuMs: cpuAfter !== undefined && cpuBefore !== undefined ? cpuAfter - cpuBefore : undefined }
+}
+
+type Measured = Awaited<ReturnType<typeof drive>>
+
+interface Summary {
+  rps: number
+  p99: number
+  failures: number
+  /** Median, lowest and highest of each round's requests/s over bare's in the same round. */
+  ratio: number
+  low: number
+  high: number
+  cpuPerRequest?: number
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+function summarize(runs: Measured[], bare: Measured[]): Summary {
+  const ratios = runs.map((run, round) => run.rps / bare[round]!.rps)
+  const cpu = runs.every((run) => run.cpuMs !== undefined) ? runs.reduce((sum, run) => sum + run.cpuMs!, 0) : undefined
+  const requests = runs.reduce((sum, run) => sum + run.requests, 0)
+  return {
+    rps: median(runs.map((run) => run.rps)),
+    p99: median(runs.map((run) => run.p99)),
+    failures: runs.reduce((sum, run) => sum + run.failures, 0),
+    ratio: median(ratios),
+    low: Math.min(...ratios),
+    high: Math.max(...ratios),
+    cpuPerRequest: cpu !== undefined && requests ? (cpu * 1000) / requests : undefined,
+  }
 }
 
 async function main() {
   const { values } = parseArgs({
     options: {
       connections: { type: "string", default: "50" },
-      seconds: { type: "string", default: "5" },
+      seconds: { type: "string", default: "2" },
+      rounds: { type: "string", default: "5" },
       routes: { type: "string", default: "get,list,post,doc" },
     },
   })
   const connections = Number(values.connections)
   const seconds = Number(values.seconds)
+  const rounds = Number(values.rounds)
   const wanted = new Set(values.routes!.split(","))
 
   const ours = await startOurs()
@@ -173,22 +209,29 @@ async function main() {
     const warmup = route.method === "POST" ? { ...route, path: route.path + elsewhere } : route
     for (const server of [bare, hono, ours]) await drive(server, warmup, connections, 1)
   }
-  log(`${connections} connections, ${seconds} s per route and server (autocannon), req/s and p99 ms; load average ${loadavg().map((n) => n.toFixed(2)).join(" ")}`)
-  log("route                  bare            hono (×bare)           ours (×bare)           CPU µs/request: bare  hono  ours (bare/ours)")
+  log(
+    `${connections} connections, ${rounds} rounds of ${seconds} s per route and server (autocannon); req/s and p99 ms are medians, ` +
+      `ratios the median (and range) of each round's; load average ${loadavg().map((n) => n.toFixed(2)).join(" ")}`,
+  )
+  log("route                  bare            hono (×bare)                ours (×bare)                CPU µs/request: bare  hono  ours (bare/ours)")
   try {
     for (const route of routes) {
-      const measured = {
-        bare: await drive(bare, route, connections, seconds),
-        hono: await drive(hono, route, connections, seconds),
-        ours: await drive(ours, route, connections, seconds),
+      const servers = { bare, hono, ours }
+      const runs: Record<keyof typeof servers, Measured[]> = { bare: [], hono: [], ours: [] }
+      for (let round = 0; round < rounds; round++) {
+        const order = (["bare", "hono", "ours"] as const).map((_, i, all) => all[(i + round) % all.length]!)
+        for (const name of order) runs[name].push(await drive(servers[name], route, connections, seconds))
       }
-      const cpu = (m: { cpuPerRequest?: number }) => (m.cpuPerRequest === undefined ? "   ?" : m.cpuPerRequest.toFixed(0).padStart(4))
-      const cpuRatio =
-        measured.bare.cpuPerRequest && measured.ours.cpuPerRequest ? ` (${(measured.bare.cpuPerRequest / measured.ours.cpuPerRequest).toFixed(2)}×)` : ""
-      const cell = (m: { rps: number; p99: number; failures: number }, ratio?: number) =>
-        `${m.rps.toFixed(0).padStart(6)}/s p99 ${String(m.p99).padStart(4)}${ratio !== undefined ? ` (${ratio.toFixed(2)}×)` : ""}${m.failures ? ` ${m.failures} failed` : ""}`
+      const summary = (name: keyof typeof servers) => summarize(runs[name], runs.bare)
+      const [b, h, o] = [summary("bare"), summary("hono"), summary("ours")]
+      const cpu = (m: Summary) => (m.cpuPerRequest === undefined ? "   ?" : m.cpuPerRequest.toFixed(0).padStart(4))
+      const cpuRatio = b.cpuPerRequest && o.cpuPerRequest ? ` (${(b.cpuPerRequest / o.cpuPerRequest).toFixed(2)}×)` : ""
+      const cell = (m: Summary, ratio = true) =>
+        `${m.rps.toFixed(0).padStart(6)}/s p99 ${String(m.p99).padStart(4)}` +
+        (ratio ? ` (${m.ratio.toFixed(2)}×, ${m.low.toFixed(2)}–${m.high.toFixed(2)})` : "") +
+        (m.failures ? ` ${m.failures} failed` : "")
       log(
-        `${`${route.method} ${route.name === "get" ? "/session/:id" : route.path}`.padEnd(22)} ${cell(measured.bare)}   ${cell(measured.hono, measured.hono.rps / measured.bare.rps)}   ${cell(measured.ours, measured.ours.rps / measured.bare.rps)}   ${cpu(measured.bare)}  ${cpu(measured.hono)}  ${cpu(measured.ours)}${cpuRatio}`,
+        `${`${route.method} ${route.name === "get" ? "/session/:id" : route.path}`.padEnd(22)} ${cell(b, false)}   ${cell(h)}   ${cell(o)}   ${cpu(b)}  ${cpu(h)}  ${cpu(o)}${cpuRatio}`,
       )
     }
   } finally {

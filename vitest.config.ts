@@ -8,7 +8,8 @@ export default defineConfig({
     // two files at a time keep the machine busy without starving the servers under test.
     maxWorkers: 2,
     testTimeout: 30_000,
-    hookTimeout: 120_000,
+    // A target start may take two tries of up to 60 s each (test/support/targets.ts).
+    hookTimeout: 180_000,
     teardownTimeout: 30_000,
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },

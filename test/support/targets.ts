@@ -77,7 +77,8 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)
 const BIN = join(REPO_ROOT, "node_modules", ".bin")
 /** The local agent's command line (`agent <command> [options]`): its bundle, run by this Node. */
 export const AGENT_CLI = [process.execPath, AGENT_BUNDLE] as const
-const START_TIMEOUT_MS = Number(process.env.TEST_TARGET_START_TIMEOUT_MS ?? 90_000)
+const START_TIMEOUT_MS = Number(process.env.TEST_TARGET_START_TIMEOUT_MS ?? 60_000)
+const STALLED_START = "did not start within"
 
 /**
  * The runtimes the conformance suite runs against: `TEST_TARGETS=local,worker` picks them explicitly;
@@ -191,15 +192,18 @@ class ProcessTarget implements Target {
   }
 
   /**
-   * Starts the process; a port another process took between `freePort` and the bind (wrangler's own and its
-   * inspector's) is given up for a new one, a few times.
+   * Starts the process. A port another process took between `freePort` and the bind (wrangler's own or its
+   * inspector's) is given up for a new one, a few times; a start that stayed silent past the timeout (once, a
+   * loaded `wrangler dev` printed nothing and never answered for 90 s) is tried once more on a new port.
    */
   async start(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.startOnce()
       } catch (error) {
-        if (attempt === 3 || !/Address already in use|EADDRINUSE/.test(String(error))) throw error
+        const portTaken = /Address already in use|EADDRINUSE/.test(String(error))
+        const silent = attempt === 1 && String(error).includes(STALLED_START)
+        if (attempt === 3 || !(portTaken || silent)) throw error
         this.port = undefined
       }
     }
@@ -236,7 +240,7 @@ class ProcessTarget implements Target {
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`${this.name} did not start within ${START_TIMEOUT_MS} ms:\n${this.log}`)),
+        () => reject(new Error(`${this.name} ${STALLED_START} ${START_TIMEOUT_MS} ms:\n${this.log}`)),
         START_TIMEOUT_MS,
       )
     })

@@ -14,7 +14,7 @@
  *     baseline: a bare `node:http` SSE broadcaster (this file with `--serve-baseline`): same framing
  *               (`id:` + `data:` lines), same-shaped session.updated payload, `POST /publish` per update that
  *               serialises the frame once and `res.write`s it to every open response.
- *     local:    the local agent (`node --import tsx local-agent/cli.ts serve`, fresh temp state dir and HOME), running
+ *     local:    the local agent as `npm start` runs it (`node dist/agent.mjs serve`, fresh temp state dir and HOME), running
  *               agent turns with the scripted model in a session of another directory, one after another, from the
  *               first send to the last delivery (the model server runs in this process).
  *     worker:   `wrangler dev` (skipped with a message when worker/ or a wrangler config is missing or it
@@ -42,7 +42,7 @@ import { parseArgs } from "node:util"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
 import { startInspectorProfile } from "./inspector-profile.ts"
 import { api, benchConfig, cleanEnv, isolatedHome, makeProject, PROMPTS, startBenchModel } from "./turn-support.ts"
-import { log, removeTempDirs, ROOT, sleep, startChild, stopChild, tempDir, waitForOutput, type Child } from "./support.ts"
+import { agentBundle, log, removeTempDirs, ROOT, sleep, startChild, stopChild, tempDir, waitForOutput, type Child } from "./support.ts"
 
 const SELF = fileURLToPath(import.meta.url)
 
@@ -500,9 +500,7 @@ function localTarget(profileDir?: string): Target {
       const state = tempDir("bench-fanout-state-")
       const child = startChild("local", process.execPath, [
         ...nodeArgs(profileDir, "local"),
-        "--import",
-        "tsx",
-        "local-agent/cli.ts",
+        await agentBundle(),
         "serve",
         "--port",
         "0",

@@ -20,7 +20,7 @@ import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
 import WebSocket from "ws"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
-import { agentBundle, type Child, log, sleep, startChild, stopChild, tempDir, waitFor } from "./support.ts"
+import { agentBundle, type Child, log, pairAgent, sleep, startChild, tempDir, waitFor } from "./support.ts"
 import {
   api,
   benchConfig,
@@ -90,17 +90,6 @@ async function startEdge(): Promise<Server> {
   const edge: Server = { name: "edge", base: `http://127.0.0.1:${port}`, directory: "", headers: {}, runsTools: true, children: [child] }
   await waitHealthy(child, edge.base, 120_000)
   return edge
-}
-
-/** `pair`, then the client token for the edge; the machine's secret stays in `state`. */
-async function pairAgent(edge: Server, state: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const pair = startChild("pair", process.execPath, [await agentBundle(), "pair", "--edge", edge.base, "--state", state], env)
-  await waitFor(pair, "pair to exit", () => pair.exited, 60_000)
-  const code = pair.stdout.match(/Pairing code: (\S+)/)?.[1]
-  if (!code) throw new Error(`pair: no pairing code\n${pair.stdout}\n${pair.stderr}`)
-  const paired = await api(edge, "POST", "/edge/pair", { code })
-  if (!paired.json?.token) throw new Error(`POST /edge/pair: ${paired.status} ${paired.text}`)
-  return paired.json.token
 }
 
 async function oneTurn(server: Server, sessionID: string, withTool: boolean, plainText: string) {
@@ -245,7 +234,7 @@ async function main() {
   const edge = await startEdge()
   const agentState = tempDir("bench-soak-agent-")
   const env = cleanEnv({ ...isolatedHome("bench-soak-agent-home-"), OPENCODE_TUNNEL_PING_MS: "1000" })
-  const token = await pairAgent(edge, agentState, env)
+  const token = await pairAgent(edge.base, agentState, env)
   edge.headers = { Authorization: `Bearer ${token}` }
   edge.directory = makeProject("bench-soak-edge-")
   const agent = startChild("agent", process.execPath, [await agentBundle(), "connect", "--local", local.base, "--state", agentState, "--log-level", "warn"], env)

@@ -14,7 +14,6 @@ import { fileURLToPath } from "node:url"
 import { buildAgent } from "../local-agent/build.ts"
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..")
-export const TSX = join(ROOT, "node_modules", ".bin", "tsx")
 
 const TAIL = 20_000
 
@@ -126,6 +125,26 @@ export async function waitFor(child: Child, what: string, test: () => boolean, m
       throw new Error(`${child.name}: ${child.exited ? "exited" : "timed out"} waiting for ${what}\n${tails(child)}`)
     await sleep(50)
   }
+}
+
+/**
+ * `agent pair --edge`, then `POST /edge/pair` with the code it printed: the client token for the edge. The
+ * machine's secret stays in `state`, for an `agent connect` with the same state.
+ */
+export async function pairAgent(edge: string, state: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const pair = startChild("pair", process.execPath, [await agentBundle(), "pair", "--edge", edge, "--state", state], env)
+  await waitFor(pair, "pair to exit", () => pair.exited, 60_000)
+  children.delete(pair)
+  const code = pair.stdout.match(/Pairing code: (\S+)/)?.[1]
+  if (!code) throw new Error(`pair: no pairing code\nstdout: ${pair.stdout}\nstderr: ${pair.stderr}`)
+  const response = await fetch(`${edge}/edge/pair`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ code }),
+  })
+  const body = (await response.json().catch(() => ({}))) as { token?: string }
+  if (!response.ok || !body.token) throw new Error(`POST /edge/pair: ${response.status} ${JSON.stringify(body)}`)
+  return body.token
 }
 
 /** Waits for `pattern` in the child's stdout; throws (with the child's output) if it exits or `ms` pass first. */

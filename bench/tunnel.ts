@@ -26,7 +26,7 @@ import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import WebSocket from "ws"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
-import { agentBundle, type Child, children, log, sleep, startChild, stopChild, tempDir, waitFor, withTimeout } from "./support.ts"
+import { agentBundle, type Child, children, log, pairAgent, sleep, startChild, stopChild, tempDir, waitFor, withTimeout } from "./support.ts"
 
 const { values } = parseArgs({
   options: {
@@ -68,22 +68,6 @@ async function startEdge(): Promise<{ edge: string; child: Child }> {
     120_000,
   )
   return { edge, child }
-}
-
-async function pairAgent(edge: string, state: string): Promise<string> {
-  const child = startChild("pair", process.execPath, [await agentBundle(), "pair", "--edge", edge, "--state", state])
-  await waitFor(child, "exit", () => child.exited, 60_000)
-  const code = child.stdout.match(/Pairing code: (\S+)/)?.[1]
-  children.delete(child)
-  if (!code) throw new Error(`pair: no pairing code\nstdout: ${child.stdout}\nstderr: ${child.stderr}`)
-  const res = await fetch(`${edge}/edge/pair`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ code }),
-  })
-  const body = (await res.json()) as { token?: string }
-  if (!res.ok || !body.token) throw new Error(`POST /edge/pair: ${res.status} ${JSON.stringify(body)}`)
-  return body.token
 }
 
 async function startAgent(state: string): Promise<{ url: string; child: Child }> {

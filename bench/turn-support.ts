@@ -10,7 +10,7 @@ import http from "node:http"
 import { join } from "node:path"
 import { startModelServer, type ModelServer, type ScriptedReply, fakeProviderConfig } from "../test/support/model-server.ts"
 import { freePort, wranglerDev } from "../test/support/targets.ts"
-import { agentBundle, type Child, children, ROOT, startChild, stopChild, tempDir, waitFor } from "./support.ts"
+import { agentBundle, type Child, children, pairAgent, ROOT, startChild, stopChild, tempDir, waitFor } from "./support.ts"
 
 export const UPSTREAM_BIN = join(ROOT, "node_modules", ".bin", "opencode")
 
@@ -343,13 +343,7 @@ export async function startWorker(model: BenchModel, options: { withMachine: boo
   try {
     const state = tempDir("bench-turn-agent-")
     const env = cleanEnv(isolatedHome("bench-turn-agent-home-"))
-    const pair = startChild("pair", process.execPath, [await agentBundle(), "pair", "--edge", base, "--state", state], env)
-    await waitFor(pair, "pair to exit", () => pair.exited, 60_000)
-    children.delete(pair)
-    const code = pair.stdout.match(/Pairing code: (\S+)/)?.[1]
-    if (!code) throw new Error(`pair: no pairing code\n${pair.stdout}\n${pair.stderr}`)
-    const paired = await api({ base, headers: {} }, "POST", "/edge/pair", { code })
-    if (!paired.json?.token) throw new Error(`POST /edge/pair: ${paired.status} ${paired.text}`)
+    const token = await pairAgent(base, state, env)
     const agent = startChild("agent", process.execPath, [await agentBundle(), "connect", "--port", "0", "--state", state, "--log-level", "warn"], env)
     worker.children.push(agent) // stopped before wrangler (children stop in reverse)
     await waitFor(agent, "tunnel connected", () => agent.stdout.includes("tunnel connected"), 60_000)
@@ -357,7 +351,7 @@ export async function startWorker(model: BenchModel, options: { withMachine: boo
       name: "worker+machine",
       base,
       directory: makeProject("bench-turn-machine-", options.git ?? true),
-      headers: { Authorization: `Bearer ${paired.json.token}` },
+      headers: { Authorization: `Bearer ${token}` },
       runsTools: true,
       note: "paired machine: model calls and bash go through the tunnel",
       children: [],

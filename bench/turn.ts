@@ -30,7 +30,7 @@
  *   each round, so load from elsewhere on the machine falls on all of them alike.
  * - overhead = server percentile − the model's same percentile (p50 with p50, p90 with p90), for first and end;
  *   ratio = our overhead / upstream's overhead. The issue's target: local ≤ 1/20 (≈ 20 ms), worker ≤ 1/5.
- * - targets: `local` (tsx local-agent/cli.ts serve); `worker` (wrangler dev, OPENCODE_OPEN_TENANT=local, no
+ * - targets: `local` (`node dist/agent.mjs serve`, as `npm start` runs it); `worker` (wrangler dev, OPENCODE_OPEN_TENANT=local, no
  *   machine: the Worker fetches the model itself and a bash call ends in a tool error, so its tool case runs no
  *   command); `worker+machine` (the same wrangler, a machine paired and connected: the loopback model and bash go
  *   through the tunnel, as on a deployed edge); `upstream` (node_modules/.bin/opencode serve). The targets not

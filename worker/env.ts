@@ -65,3 +65,6 @@ export const replayWindow = (env: Env) => numberVar(env.OPENCODE_REPLAY_WINDOW, 
 
 /** How often an event stream writes `server.heartbeat` when nothing else happens. */
 export const heartbeatMs = (env: Env) => numberVar(env.OPENCODE_HEARTBEAT_MS, 30_000)
+
+/** How much an event stream's subscriber may leave unread before it is dropped. */
+export const sseBufferBytes = (env: Env) => numberVar(env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024)

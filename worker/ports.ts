@@ -7,7 +7,7 @@ import { DEFAULT_APP_URL } from "../shared/webapp/webapp.ts"
 import { cacheApiAssetCache } from "./app-cache.ts"
 import { webStreamTransport } from "../shared/event/sse.ts"
 import { VERSION } from "../shared/version.ts"
-import { corsOrigins, heartbeatMs, numberVar, type Env } from "./env.ts"
+import { corsOrigins, heartbeatMs, numberVar, sseBufferBytes, type Env } from "./env.ts"
 import { edgeShareLinks } from "./share-links.ts"
 import { DurableObjectHub } from "./hub.ts"
 import { Objects, type HostSession } from "./objects.ts"
@@ -55,7 +55,7 @@ export function createWorkerPorts(
       corsOrigins: corsOrigins(env),
       maxBodyBytes: numberVar(env.OPENCODE_MAX_BODY_BYTES, 10 * 1024 * 1024),
       heartbeatMs: heartbeatMs(env),
-      maxSubscriberBufferBytes: numberVar(env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024),
+      maxSubscriberBufferBytes: sseBufferBytes(env),
       platform: "the paired machine's (tools run there, through the edge)",
       modelRetries: env.OPENCODE_MODEL_RETRIES === "0" ? 0 : numberVar(env.OPENCODE_MODEL_RETRIES, 4),
       appUrl: env.OPENCODE_APP_URL || DEFAULT_APP_URL,

@@ -5,7 +5,7 @@ import { Identifier } from "../shared/id.ts"
 import { corsMiddleware } from "../shared/middleware/cors.ts"
 import { errorHandler } from "../shared/middleware/error.ts"
 import { SharePage } from "../shared/share/render.ts"
-import { corsOrigins, heartbeatMs, numberVar, type Env } from "./env.ts"
+import { corsOrigins, heartbeatMs, sseBufferBytes, type Env } from "./env.ts"
 import { subscribeToObject } from "./hub.ts"
 import { log } from "./ports.ts"
 import { SHARE_ID, shareObjectName } from "./share-links.ts"
@@ -58,7 +58,7 @@ export function shareRoutes(env: Env) {
     const lastEventId = c.req.header("Last-Event-ID") ?? c.req.query("lastEventId")
     return sseResponse(c, webStreamTransport, {
       heartbeatMs: heartbeatMs(env),
-      maxBufferedBytes: numberVar(env.OPENCODE_SSE_BUFFER_BYTES, 4 * 1024 * 1024),
+      maxBufferedBytes: sseBufferBytes(env),
       attach: (sink) => subscribeToObject(object, lastEventId, sink),
       controlFrame: (type, properties) => JSON.stringify({ id: Identifier.ascending("event"), type, properties }),
     })

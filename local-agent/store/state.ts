@@ -202,7 +202,6 @@ export class State {
 /** A search's candidates are sorted when they are at most one in this many of the directory's sessions, else walked in order. */
 const FEW_CANDIDATES = 8
 
-
 function toMessage(stored: StoredMessage): MessageWithParts {
   return { info: stored.info, parts: [...stored.parts.values()].sort(Identifier.byId) }
 }

@@ -7,7 +7,6 @@ import { SseStream } from "../support/sse.ts"
 import { agentPair } from "../support/paired-edge.ts"
 import { basicAuthHeader, targetKinds, uniqueDirectory } from "../support/targets.ts"
 
-
 /** A paired-only edge: no open tenant, every API request needs a client token. */
 describe.skipIf(!targetKinds().includes("worker"))("pairing and tenants on a paired-only edge", () => {
   const target = useTarget("worker", { pairedOnly: true })

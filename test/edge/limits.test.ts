@@ -43,7 +43,18 @@ describe.skipIf(!targetKinds().includes("worker"))("per-tenant limits on the edg
   /** A tenant with one client token, and its event streams. */
   async function tenant() {
     const registered = await registeredTenant(target())
-    return { ...registered, stream: (path: string) => SseStream.open(`${target().url}${path}`, { headers: registered.headers }) }
+    const stream = (path: string) => SseStream.open(`${target().url}${path}`, { headers: registered.headers })
+    /** `/event`, once a place is free: refused with 429 until then. */
+    const streamOnceFree = (what: string) =>
+      until(
+        async () => {
+          const opened = await stream("/event")
+          if (opened.status === 200) return opened
+          expect(opened.status).toBe(429)
+        },
+        { intervalMs: 250, what },
+      )
+    return { ...registered, stream, streamOnceFree }
   }
 
   test("requests past the tenant's rate answer 429 RateLimitedError with retry-after; other tenants and later requests pass", async () => {
@@ -75,15 +86,7 @@ describe.skipIf(!targetKinds().includes("worker"))("per-tenant limits on the edg
       elsewhere.close()
 
       open.shift()!.close()
-      const reopened = await until(
-        async () => {
-          const stream = await owner.stream("/event")
-          if (stream.status === 200) return stream
-          expect(stream.status).toBe(429)
-        },
-        { intervalMs: 250, what: "the closed stream's place to be free" },
-      )
-      open.push(reopened)
+      open.push(await owner.streamOnceFree("the closed stream's place to be free"))
     } finally {
       for (const stream of open) stream.close()
     }
@@ -97,14 +100,7 @@ describe.skipIf(!targetKinds().includes("worker"))("per-tenant limits on the edg
     await Promise.all(gone.map((stream) => stream.waitFor(() => true, { what: "server.connected" })))
     for (const stream of gone) stream.close()
 
-    const live = await until(
-      async () => {
-        const stream = await owner.stream("/event")
-        if (stream.status === 200) return stream
-        expect(stream.status).toBe(429)
-      },
-      { intervalMs: 250, what: "the places of the streams whose clients went away" },
-    )
+    const live = await owner.streamOnceFree("the places of the streams whose clients went away")
     const open = [live]
     try {
       // More heartbeats than a client may leave untaken: one that takes them keeps its place.

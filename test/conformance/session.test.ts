@@ -84,7 +84,6 @@ describe.each(targetKinds())("session life cycle [%s]", (kind) => {
     expectNamedError(bad, 400, "BadRequest")
   })
 
-
   test("search matches titles as upstream's SQLite LIKE: ASCII letters in any case, % and _ as wildcards, a renamed session by its new title", async () => {
     const directory = uniqueDirectory("search")
     const client = sdk(target(), directory)

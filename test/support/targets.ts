@@ -96,18 +96,27 @@ export function targetKinds(): TargetKind[] {
   return kinds
 }
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
+/**
+ * Ports handed out by `freePort`: below Linux's ephemeral range (32768–60999), which is where every `--port 0`
+ * server and every outgoing connection gets its port. A port taken from that range is soon given to one of
+ * those, and a `wrangler dev` told to listen there then finds it taken, or worse, its health check is answered
+ * by the server that took it.
+ */
+const FIXED_PORTS = { from: 20_000, to: 32_768 }
+
+/** A port below the ephemeral range that was free a moment ago (a random one that a listen on it took, then closed). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address ? address.port : 0
-      server.close(() => resolvePort(port))
+  for (let attempt = 0; ; attempt++) {
+    const port = FIXED_PORTS.from + Math.floor(Math.random() * (FIXED_PORTS.to - FIXED_PORTS.from))
+    const free = await new Promise<boolean>((resolveFree) => {
+      const server = createServer()
+      server.unref()
+      server.once("error", () => resolveFree(false))
+      server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)))
     })
-  })
+    if (free) return port
+    if (attempt === 50) throw new Error("no free port below the ephemeral range after 50 tries")
+  }
 }
 
 export function basicAuthHeader(username: string, password: string): string {

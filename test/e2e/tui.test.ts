@@ -35,12 +35,20 @@ class Tui {
     mkdirSync(screens, { recursive: true })
     const tui = new Tui(`oc-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, home, screens)
     const command = `cd ${directory} && HOME=${home} OPENCODE_DISABLE_AUTOUPDATE=1 ${OPENCODE} attach --log-level DEBUG --dir ${directory}${password ? ` --password ${password}` : ""} ${url}`
-    execFileSync("tmux", ["new-session", "-d", "-s", tui.name, "-x", "160", "-y", "45", command])
+    execFileSync("tmux", tui.tmux("new-session", "-d", "-s", tui.name, "-x", "160", "-y", "45", command))
     return tui
   }
 
+  /**
+   * A tmux command line on this client's own tmux server (`-L`): with one shared server, a session started just
+   * as the previous one was killed could reach that server while it exited ("server exited unexpectedly").
+   */
+  private tmux(...args: string[]): string[] {
+    return ["-L", this.name, ...args]
+  }
+
   screen(): string {
-    return spawnSync("tmux", ["capture-pane", "-t", this.name, "-p"], { encoding: "utf8" }).stdout ?? ""
+    return spawnSync("tmux", this.tmux("capture-pane", "-t", this.name, "-p"), { encoding: "utf8" }).stdout ?? ""
   }
 
   /** Saves the screen as the next numbered step and returns it. */
@@ -62,14 +70,14 @@ class Tui {
 
   /** Types text into the focused input, literally (no key names). */
   async type(value: string): Promise<void> {
-    execFileSync("tmux", ["send-keys", "-t", this.name, "-l", value])
+    execFileSync("tmux", this.tmux("send-keys", "-t", this.name, "-l", value))
     await new Promise((resolve) => setTimeout(resolve, 300))
   }
 
   /** One key at a time, with a short pause: the client reads a leader key (ctrl+x) and the next key apart. */
   async keys(...keys: string[]): Promise<void> {
     for (const key of keys) {
-      execFileSync("tmux", ["send-keys", "-t", this.name, key])
+      execFileSync("tmux", this.tmux("send-keys", "-t", this.name, key))
       await new Promise((resolve) => setTimeout(resolve, 300))
     }
   }
@@ -98,7 +106,7 @@ class Tui {
   }
 
   stop(): void {
-    spawnSync("tmux", ["kill-session", "-t", this.name])
+    spawnSync("tmux", this.tmux("kill-server"))
   }
 }
 
